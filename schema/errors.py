@@ -1,0 +1,164 @@
+"""The catalogue of error codes: stable code, HTTP status and a zh-CN and English message.
+
+Shared by the bridge (HTTP errors and per-row results) and the add-in (cell notes), so a
+salesperson sees the same words whichever side caught the problem. ``docs/errors.md`` lists
+every code; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    code: str
+    status: int
+    zh: str
+    en: str
+
+
+def _e(code: str, status: int, zh: str, en: str) -> ErrorSpec:
+    return ErrorSpec(code, status, zh, en)
+
+
+CATALOGUE: dict[str, ErrorSpec] = {
+    s.code: s
+    for s in (
+        # cell and row validation (per-row results; 422 when a whole request is refused)
+        _e("REQUIRED", 422, "“{field}”为必填项，不能为空", "“{field}” is required and cannot be empty"),
+        _e("REQUIRED_WHEN", 422, "当“{other}”为“{other_value}”时，“{field}”为必填项",
+           "“{field}” is required when “{other}” is “{other_value}”"),
+        _e("INVALID_TEXT", 422, "“{field}”应为文本", "“{field}” must be text"),
+        _e("TOO_LONG", 422, "“{field}”最多 {max} 个字符（当前 {length}）",
+           "“{field}” allows at most {max} characters (has {length})"),
+        _e("INVALID_INTEGER", 422, "“{field}”应为整数，收到“{value}”",
+           "“{field}” must be a whole number, got “{value}”"),
+        _e("INVALID_MONEY", 422, "“{field}”应为金额（最多两位小数），收到“{value}”",
+           "“{field}” must be an amount with at most 2 decimals, got “{value}”"),
+        _e("OUT_OF_RANGE", 422, "“{field}”应在 {min} 到 {max} 之间，收到“{value}”",
+           "“{field}” must be between {min} and {max}, got “{value}”"),
+        _e("INVALID_DATE", 422, "“{field}”应为日期（如 2026-03-31），收到“{value}”",
+           "“{field}” must be a date such as 2026-03-31, got “{value}”"),
+        _e("INVALID_DATETIME", 422, "“{field}”应为日期时间（如 2026-03-31 14:30），收到“{value}”",
+           "“{field}” must be a date and time such as 2026-03-31 14:30, got “{value}”"),
+        _e("INVALID_ENUM", 422, "“{field}”不接受“{value}”，可选值：{allowed}",
+           "“{field}” does not accept “{value}”; allowed: {allowed}"),
+        _e("INVALID_EMAIL", 422, "“{field}”不是有效的邮箱地址：“{value}”",
+           "“{field}” is not a valid email address: “{value}”"),
+        _e("INVALID_PHONE", 422,
+           "“{field}”不是有效的电话号码：“{value}”（手机 13812345678，座机 010-12345678转123，400/95 服务号）",
+           "“{field}” is not a valid phone number: “{value}” (mobile 13812345678, "
+           "landline 010-12345678 ext 123, 400/95 service numbers)"),
+        _e("INVALID_URL", 422, "“{field}”不是有效的网址：“{value}”",
+           "“{field}” is not a valid web address: “{value}”"),
+        _e("INVALID_USCC", 422, "“{field}”不是有效的统一社会信用代码（18 位，含校验位）：“{value}”",
+           "“{field}” is not a valid unified social credit code (18 characters with check "
+           "digit): “{value}”"),
+        _e("INVALID_BOOLEAN", 422, "“{field}”应为 是/否，收到“{value}”",
+           "“{field}” must be Yes or No, got “{value}”"),
+        _e("EXCEL_ERROR_VALUE", 422, "“{field}”包含 Excel 错误值 {value}，请修正公式或清空",
+           "“{field}” holds the Excel error {value}; fix the formula or clear the cell"),
+        _e("DUPLICATE_VALUE", 422, "“{field}”的值“{value}”已被其他记录使用",
+           "“{field}” value “{value}” is already used by another record"),
+        _e("REFERENCE_NOT_FOUND", 422, "“{field}”找不到“{value}”，请从下拉列表中选择",
+           "“{field}”: no match for “{value}”; pick one from the dropdown"),
+        _e("REFERENCE_AMBIGUOUS", 422, "“{field}”的“{value}”对应多条记录，请写得更具体",
+           "“{field}”: “{value}” matches several records; be more specific"),
+        _e("UNKNOWN_FIELD", 422, "未知字段“{field}”", "Unknown field “{field}”"),
+        _e("FIELD_READ_ONLY", 403, "您无权修改“{field}”", "You may not change “{field}”"),
+        # row state
+        _e("ROW_NOT_FOUND", 404, "记录 {row_id} 不存在或您无权访问",
+           "Record {row_id} does not exist or you may not see it"),
+        _e("ROW_OUT_OF_SCOPE", 403, "您无权修改这条记录（负责人/团队/区域之外）",
+           "You may not change this record (outside your owner/team/region scope)"),
+        _e("ROW_EXISTS", 409, "记录 {row_id} 已存在", "Record {row_id} already exists"),
+        _e("ROW_DELETED", 409, "记录 {row_id} 已被他人删除", "Record {row_id} was deleted by someone else"),
+        _e("ROW_INVALID_ID", 422, "记录编号“{value}”不是有效的 UUID", "Record id “{value}” is not a valid UUID"),
+        _e("ROW_DUPLICATE_IN_BATCH", 422, "同一批次中记录 {row_id} 出现了多次",
+           "Record {row_id} appears more than once in this batch"),
+        _e("ROW_REFERENCED", 409, "记录仍被 {count} 条“{entity}”引用，无法删除",
+           "Record is still referenced by {count} {entity} rows and cannot be deleted"),
+        _e("BATCH_ABORTED", 409, "整批回滚：本批中有其他行被拒绝（全有或全无模式）",
+           "Batch rolled back: another row was rejected (all-or-nothing mode)"),
+        # request level
+        _e("MALFORMED_JSON", 400, "请求内容不是有效的 JSON：{detail}", "The request body is not valid JSON: {detail}"),
+        _e("REQUEST_INVALID", 422, "请求格式错误：{detail}", "The request is not well-formed: {detail}"),
+        _e("UNKNOWN_ENTITY", 404, "未知的数据表“{entity}”", "Unknown entity “{entity}”"),
+        _e("BODY_TOO_LARGE", 413, "请求过大（上限 {max} 字节）", "The request is too large (limit {max} bytes)"),
+        _e("BATCH_TOO_LARGE", 413, "一次最多推送 {max} 行，本次 {count} 行；请分批推送",
+           "At most {max} rows per push, got {count}; push in smaller batches"),
+        _e("IDEMPOTENCY_KEY_REUSED", 422, "幂等键 {key} 已用于另一份不同的推送内容",
+           "Idempotency key {key} was already used for a different push"),
+        _e("TEMPLATE_OUTDATED", 409, "工作簿模板版本 {template} 已过期（服务器 {server}），请点击“升级模板”",
+           "Workbook template {template} is outdated (server {server}); click Upgrade template"),
+        _e("TEMPLATE_NEWER", 409, "工作簿模板版本 {template} 比服务器 {server} 更新，请联系管理员升级服务器",
+           "Workbook template {template} is newer than the server's {server}; ask your admin"),
+        _e("TEMPLATE_VERSION_INVALID", 422, "模板版本“{template}”格式无效", "Template version “{template}” is not valid"),
+        _e("CURSOR_INVALID", 422, "同步游标“{value}”无效，请完整拉取", "Sync cursor “{value}” is not valid; do a full pull"),
+        _e("NOT_FOUND", 404, "地址 {path} 不存在", "Nothing at {path}"),
+        _e("METHOD_NOT_ALLOWED", 405, "不支持的请求方法", "Method not allowed"),
+        _e("RATE_LIMITED", 429, "请求过于频繁，请 {retry_after} 秒后重试",
+           "Too many requests; retry in {retry_after} s"),
+        _e("INTERNAL", 500, "服务器内部错误（编号 {ref}），请联系管理员",
+           "Internal server error (reference {ref}); contact your admin"),
+        # auth
+        _e("AUTH_REQUIRED", 401, "请先登录（缺少令牌）", "Please sign in (no token sent)"),
+        _e("AUTH_INVALID", 401, "令牌无效，请重新登录", "The token is not valid; sign in again"),
+        _e("AUTH_EXPIRED", 401, "令牌已过期，请向管理员申请新令牌", "The token has expired; ask your admin for a new one"),
+        _e("AUTH_REVOKED", 401, "令牌已被吊销，请向管理员申请新令牌", "The token was revoked; ask your admin for a new one"),
+        _e("ADMIN_ONLY", 403, "仅管理员可执行此操作", "Only administrators may do this"),
+        _e("USER_EXISTS", 409, "用户 {user} 已存在", "User {user} already exists"),
+        _e("USER_NOT_FOUND", 404, "用户 {user} 不存在", "User {user} does not exist"),
+        _e("AUDIT_NOT_FOUND", 404, "审计记录 {value} 不存在", "Audit entry {value} does not exist"),
+    )
+}
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def render(code: str, zh: dict[str, Any] | None = None, en: dict[str, Any] | None = None,
+           **params: Any) -> tuple[str, str]:
+    """The zh-CN and English message of ``code``.
+
+    ``params`` fill both languages; ``zh`` and ``en`` add language-specific values
+    (a field's label in that language, say).
+    """
+    spec = CATALOGUE[code]
+    pz = _Blank({k: "" if v is None else v for k, v in {**params, **(zh or {})}.items()})
+    pe = _Blank({k: "" if v is None else v for k, v in {**params, **(en or {})}.items()})
+    return spec.zh.format_map(pz), spec.en.format_map(pe)
+
+
+def markdown() -> str:
+    """The error-code reference (``docs/errors.md``), generated from the catalogue."""
+    lines = [
+        "# Error codes",
+        "",
+        "Every error the bridge returns and every problem the add-in marks on a cell carries one",
+        "of these stable codes. HTTP errors use one JSON shape everywhere:",
+        "",
+        "```json",
+        '{"error": {"code": "INVALID_ENUM", "message_zh": "…", "message_en": "…",',
+        '           "entity": "customer", "row": 7, "id": null, "field": "region",',
+        '           "allowed": ["north", "east"]}, "errors": []}',
+        "```",
+        "",
+        "`errors` lists every problem when there are several (validation is lazy: all at once).",
+        "In a push, row problems come back per row in `results[i].errors` with the same shape.",
+        "Regenerate this file with `python -m schema.errors > docs/errors.md`.",
+        "",
+        "| code | HTTP | English | 中文 |",
+        "|---|---|---|---|",
+    ]
+    for s in CATALOGUE.values():
+        lines.append(f"| `{s.code}` | {s.status} | {s.en} | {s.zh} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

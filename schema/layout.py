@@ -1,0 +1,123 @@
+"""The workbook layout derived from the dictionary: which sheets, columns, formats and lists.
+
+Every data sheet has a hidden first row holding column keys (field codes or the system keys
+below) and a visible, frozen header row of labels; data starts on ``FIRST_DATA_ROW``. Keys in
+row 1 travel with their column, so sorting, inserting rows and reordering or renaming columns
+never break the link between a cell and its field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schema.dictionary import Dictionary
+from schema.types import Entity, Field, FieldType
+
+KEY_ROW = 1
+HEADER_ROW = 2
+FIRST_DATA_ROW = 3
+
+CHANGE, STATUS, ROW_ID, ROW_VERSION, ROW_HASH = "_change", "_status", "_id", "_version", "_hash"
+SYSTEM_KEYS = (CHANGE, STATUS, ROW_ID, ROW_VERSION, ROW_HASH)
+
+META_SHEET = "_meta"  # hidden: template version, server URL, cursor, sheet -> entity map
+LISTS_SHEET = "_lists"  # hidden: dropdown sources (enum labels, reference names)
+CONFLICTS_SHEET = "_conflicts"
+INSTRUCTIONS_SHEET = "instructions"
+
+CHANGE_VALUES = {"new": ("新增", "new"), "update": ("修改", "update"),
+                 "delete": ("删除", "delete")}
+
+_FORMATS = {FieldType.MONEY: "#,##0.00", FieldType.DATE: "yyyy-mm-dd",
+            FieldType.DATETIME: "yyyy-mm-dd hh:mm", FieldType.INTEGER: "0"}
+_WIDTHS = {FieldType.TEXT: 22.0, FieldType.DATE: 12.0, FieldType.DATETIME: 17.0,
+           FieldType.MONEY: 14.0, FieldType.INTEGER: 9.0, FieldType.BOOLEAN: 9.0,
+           FieldType.USCC: 22.0, FieldType.PHONE: 18.0, FieldType.EMAIL: 24.0,
+           FieldType.URL: 24.0, FieldType.REFERENCE: 24.0}
+_TYPE_HINTS = {
+    FieldType.DATE: ("日期，如 2026-03-31", "Date, e.g. 2026-03-31"),
+    FieldType.DATETIME: ("日期时间，如 2026-03-31 14:30", "Date and time, e.g. 2026-03-31 14:30"),
+    FieldType.MONEY: ("金额（元），最多两位小数", "Amount in CNY, up to 2 decimals"),
+    FieldType.PHONE: ("手机、座机（010-12345678转123）或 400/95 号码",
+                      "Mobile, landline (010-12345678 ext 123) or 400/95 number"),
+    FieldType.USCC: ("18 位统一社会信用代码", "18-character unified social credit code"),
+    FieldType.EMAIL: ("邮箱地址", "Email address"),
+    FieldType.URL: ("网址，如 www.example.com", "Web address, e.g. www.example.com"),
+    FieldType.ENUM: ("从下拉列表选择", "Pick from the list"),
+    FieldType.MULTI_ENUM: ("可多选，用分号 ; 分隔", "Several allowed, separated by ;"),
+    FieldType.REFERENCE: ("从下拉列表选择名称", "Pick a name from the list"),
+    FieldType.BOOLEAN: ("是 / 否", "Yes / No"),
+    FieldType.INTEGER: ("整数", "Whole number"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SheetColumn:
+    key: str  # field code or one of SYSTEM_KEYS
+    header: str
+    hidden: bool
+    width: float
+    number_format: str | None = None
+    list_name: str | None = None  # defined name of the dropdown source
+    required: bool = False
+    hint: str = ""
+    field: Field | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SheetLayout:
+    entity: str
+    name: str  # sheet name in the layout's language
+    columns: tuple[SheetColumn, ...]
+
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+
+def enum_list_name(enum_code: str) -> str:
+    return f"list_{enum_code}"
+
+
+def reference_list_name(entity_code: str) -> str:
+    return f"ref_{entity_code}"
+
+
+BOOLEAN_LIST = "list_boolean"
+
+
+def _field_column(f: Field, lang: str) -> SheetColumn:
+    zh_hint, en_hint = _TYPE_HINTS.get(f.type, ("", ""))
+    hint = (f.hint_zh or zh_hint) if lang == "zh" else (f.hint_en or en_hint)
+    if f.required:
+        hint = ("必填。" if lang == "zh" else "Required. ") + hint
+    list_name = None
+    if f.type is FieldType.ENUM and f.enum is not None:
+        list_name = enum_list_name(f.enum.code)
+    elif f.type is FieldType.REFERENCE and f.ref is not None:
+        list_name = reference_list_name(f.ref)
+    elif f.type is FieldType.BOOLEAN:
+        list_name = BOOLEAN_LIST
+    header = f.label(lang) + (" *" if f.required else "")
+    return SheetColumn(f.code, header, False, _WIDTHS.get(f.type, 16.0), _FORMATS.get(f.type),
+                       list_name, f.required, hint, f)
+
+
+def sheet_layout(entity: Entity, lang: str, fields: list[Field] | None = None) -> SheetLayout:
+    """The sheet of ``entity``; ``fields`` narrows it to what a user may see."""
+    zh = lang == "zh"
+    cols = [
+        SheetColumn(CHANGE, "变更" if zh else "Change", False, 9.0, None, "list_change",
+                    hint="新增/修改由系统判断；要删除记录请选“删除”" if zh else
+                    "new/update are worked out; choose delete to delete the record"),
+        SheetColumn(STATUS, "状态" if zh else "Status", False, 28.0),
+    ]
+    cols += [_field_column(f, lang) for f in (fields if fields is not None else entity.fields)]
+    cols += [SheetColumn(ROW_ID, "_id", True, 10.0),
+             SheetColumn(ROW_VERSION, "_version", True, 6.0),
+             SheetColumn(ROW_HASH, "_hash", True, 10.0)]
+    return SheetLayout(entity.code, entity.label(lang), tuple(cols))
+
+
+def workbook_layout(dictionary: Dictionary, lang: str) -> list[SheetLayout]:
+    """One sheet per entity, in dictionary order."""
+    return [sheet_layout(e, lang) for e in dictionary]

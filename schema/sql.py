@@ -1,0 +1,93 @@
+"""SQLAlchemy tables derived from the dictionary: one table per entity, plus system columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.types import TypeEngine
+
+from schema.dictionary import Dictionary
+from schema.types import Entity, Field, FieldType
+
+TABLE_PREFIX = "crm_"
+
+
+def table_name(entity_code: str) -> str:
+    return f"{TABLE_PREFIX}{entity_code}"
+
+
+def column_type(f: Field) -> TypeEngine[Any]:
+    """The SQL type that stores a canonical value of ``f``."""
+    t = f.type
+    if t is FieldType.TEXT:
+        return Text() if (f.max_length or 0) > 500 else String(f.max_length or 500)
+    if t is FieldType.INTEGER:
+        return Integer()
+    if t is FieldType.MONEY:
+        return Numeric(18, 2, asdecimal=False)
+    if t is FieldType.DATE:
+        return Date()
+    if t is FieldType.DATETIME:
+        return DateTime(timezone=True)
+    if t is FieldType.BOOLEAN:
+        return Boolean()
+    if t is FieldType.REFERENCE:
+        return String(36)
+    sizes = {FieldType.ENUM: 64, FieldType.MULTI_ENUM: 500, FieldType.EMAIL: 254,
+             FieldType.PHONE: 48, FieldType.URL: 500, FieldType.USCC: 18}
+    return String(sizes[t])
+
+
+def entity_table(metadata: MetaData, entity: Entity) -> Table:
+    """Declare ``entity``'s table on ``metadata`` (system columns first)."""
+    name = table_name(entity.code)
+    cols: list[Column[Any]] = [
+        Column("id", String(36), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("created_by", String(64), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_by", String(64), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("deleted", Boolean, nullable=False, server_default=text("false")),
+        Column("change_seq", BigInteger, nullable=False, index=True),
+    ]
+    for f in entity.fields:
+        if f.type is FieldType.REFERENCE:
+            assert f.ref is not None
+            cols.append(Column(f.code, String(36), ForeignKey(f"{table_name(f.ref)}.id"),
+                               index=True))
+        else:
+            cols.append(Column(f.code, column_type(f)))
+    table = Table(name, metadata, *cols)
+    for f in entity.fields:
+        if f.unique:
+            Index(f"uq_{name}_{f.code}", table.c[f.code], unique=True,
+                  sqlite_where=text("deleted = 0"), postgresql_where=text("deleted = false"))
+    for scope_col in ("owner", "team", "region"):
+        if scope_col in table.c:
+            Index(f"ix_{name}_{scope_col}", table.c[scope_col])
+    return table
+
+
+def build_metadata(dictionary: Dictionary, metadata: MetaData | None = None) -> MetaData:
+    """All entity tables of ``dictionary`` on ``metadata`` (a new one by default)."""
+    md = metadata if metadata is not None else MetaData()
+    for entity in dictionary:
+        entity_table(md, entity)
+    return md

@@ -1,0 +1,325 @@
+"""Parse raw cell values (what Excel or a client sends) into canonical field values.
+
+Canonical values are plain JSON scalars, identical on the wire, in comparisons and in the
+workbook: text ``str``; integer ``int``; money ``float`` rounded to cents; date ``YYYY-MM-DD``;
+datetime ``YYYY-MM-DDTHH:MM:SS+08:00`` style ISO text with an offset; enum the value code;
+multi-enum the codes in dictionary order joined by ``;``; boolean ``bool``; phone the
+``phonenumbers`` national format for China (international elsewhere) plus `` 转<ext>``;
+USCC the compact upper-case code; reference the referenced record's display name.
+Parsing a canonical value again returns it unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+from stdnum.cn import uscc as stdnum_uscc
+
+from schema.types import Field, FieldType
+
+DEFAULT_TZ = timezone(timedelta(hours=8))  # China Standard Time; naive datetimes mean this
+EXCEL_ERRORS = frozenset(
+    {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
+     "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"}
+)
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+class ValueProblem(Exception):
+    """A raw value that cannot become a canonical value of its field."""
+
+    def __init__(self, code: str, value: Any, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.value = value
+        self.params = params
+
+
+def is_blank(raw: Any) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, float) and math.isnan(raw):
+        return True
+    if isinstance(raw, str) and not raw.strip():
+        return True
+    try:
+        import pandas as pd
+
+        return bool(raw is pd.NaT or raw is pd.NA)
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _nfkc(raw: Any) -> str:
+    """Text with full-width digits, letters and punctuation folded to ASCII."""
+    return unicodedata.normalize("NFKC", str(raw)).strip()
+
+
+def _text(raw: Any, f: Field) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # a WeChat id typed as a number comes back from Excel as 12345.0
+    if isinstance(raw, bool | datetime | date):
+        raise ValueProblem("INVALID_TEXT", raw)
+    text = str(raw).strip()
+    if f.max_length is not None and len(text) > f.max_length:
+        raise ValueProblem("TOO_LONG", text, max=f.max_length, length=len(text))
+    return text
+
+
+def _decimal(raw: Any, code: str) -> Decimal:
+    if isinstance(raw, bool):
+        raise ValueProblem(code, raw)
+    if isinstance(raw, int | float | Decimal):
+        d = Decimal(str(raw))
+    else:
+        s = _nfkc(raw).replace(",", "").replace("¥", "").replace("￥", "").replace("元", "")
+        s = s.replace("CNY", "").replace("RMB", "").strip()
+        try:
+            d = Decimal(s)
+        except InvalidOperation:
+            raise ValueProblem(code, raw) from None
+    if not d.is_finite():
+        raise ValueProblem(code, raw)
+    return d
+
+
+def _range(value: float, raw: Any, f: Field) -> None:
+    lo = f.min_value if f.min_value is not None else -math.inf
+    hi = f.max_value if f.max_value is not None else math.inf
+    if not lo <= value <= hi:
+        raise ValueProblem("OUT_OF_RANGE", raw, min=f.min_value if f.min_value is not None else "",
+                           max=f.max_value if f.max_value is not None else "")
+
+
+def _integer(raw: Any, f: Field) -> int:
+    d = _decimal(raw, "INVALID_INTEGER")
+    if abs(d) >= Decimal("1e15") or d != d.to_integral_value():
+        raise ValueProblem("INVALID_INTEGER", raw)
+    value = int(d)
+    _range(value, raw, f)
+    return value
+
+
+def _money(raw: Any, f: Field) -> float:
+    d = _decimal(raw, "INVALID_MONEY")
+    if abs(d) >= Decimal("1e15") or d != d.quantize(Decimal("0.01")):
+        raise ValueProblem("INVALID_MONEY", raw)
+    value = float(d)
+    _range(value, raw, f)
+    return value
+
+
+_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATETIME_RE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[ T]+"
+    r"(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?\s*秒?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def _excel_serial(raw: float, code: str) -> datetime:
+    if not 1 <= raw < 2958466:  # Excel's valid range: 1900-01-01 .. 9999-12-31
+        raise ValueProblem(code, raw)
+    return _EXCEL_EPOCH + timedelta(days=float(raw))
+
+
+def _date(raw: Any, f: Field) -> str:
+    if isinstance(raw, datetime):
+        return raw.date().isoformat()
+    if isinstance(raw, date):
+        return raw.isoformat()
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return _excel_serial(float(raw), "INVALID_DATE").date().isoformat()
+    s = _nfkc(raw)
+    if s.isdigit() and len(s) == 8:
+        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
+    m = _DATE_RE.match(s) or _DATETIME_RE.match(s)
+    if not m:
+        raise ValueProblem("INVALID_DATE", raw)
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+    except ValueError:
+        raise ValueProblem("INVALID_DATE", raw) from None
+
+
+def _datetime(raw: Any, f: Field) -> str:
+    if isinstance(raw, datetime):
+        dt = raw
+    elif isinstance(raw, date):
+        dt = datetime(raw.year, raw.month, raw.day)
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        dt = _excel_serial(float(raw), "INVALID_DATETIME")
+        dt = dt.replace(microsecond=0) + timedelta(seconds=round(dt.microsecond / 1e6))
+    else:
+        s = _nfkc(raw)
+        try:
+            dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except ValueError:
+            m = _DATETIME_RE.match(s)
+            if m:
+                try:
+                    dt = datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]),
+                                  int(m[6] or 0))
+                except ValueError:
+                    raise ValueProblem("INVALID_DATETIME", raw) from None
+                if m[7]:
+                    off = m[7].replace(":", "")
+                    tz = UTC if off == "Z" else timezone(
+                        timedelta(hours=int(off[:3]), minutes=int(off[0] + off[3:])))
+                    dt = dt.replace(tzinfo=tz)
+            else:
+                try:
+                    dt = datetime.fromisoformat(_date(raw, f))
+                except ValueProblem:
+                    raise ValueProblem("INVALID_DATETIME", raw) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=DEFAULT_TZ)
+    return dt.astimezone(DEFAULT_TZ).replace(microsecond=0).isoformat()
+
+
+def _enum(raw: Any, f: Field) -> str:
+    assert f.enum is not None
+    code = f.enum.lookup().get(_nfkc(raw).casefold())
+    if code is None:
+        raise ValueProblem("INVALID_ENUM", raw)
+    return code
+
+
+_MULTI_SPLIT = re.compile(r"\s*[;,，；、|]\s*")
+
+
+def _multi_enum(raw: Any, f: Field) -> str:
+    assert f.enum is not None
+    lookup, order = f.enum.lookup(), f.enum.codes()
+    codes: set[str] = set()
+    for part in _MULTI_SPLIT.split(_nfkc(raw)):
+        if not part:
+            continue
+        code = lookup.get(part.casefold())
+        if code is None:
+            raise ValueProblem("INVALID_ENUM", part)
+        codes.add(code)
+    return ";".join(c for c in order if c in codes)
+
+
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
+
+
+def _email(raw: Any, f: Field) -> str:
+    s = _nfkc(raw)
+    if len(s) > 254 or not _EMAIL_RE.match(s) or ".." in s:
+        raise ValueProblem("INVALID_EMAIL", raw)
+    local, domain = s.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+_EXT_RE = re.compile(r"\s*(?:转|分机|ext\.?|x|#|-)\s*(\d{1,6})$", re.IGNORECASE)
+_SERVICE_RE = re.compile(r"^(?:95\d{3}(?:\d{3})?|1\d{4}|96\d{3,4})$")
+
+
+def _phone(raw: Any, f: Field) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    s = _nfkc(raw)
+    digits = re.sub(r"[\s\-()]", "", s)
+    if _SERVICE_RE.match(digits):  # 95588, 95105188, 10086, 12345: short service numbers
+        return digits
+    ext = ""
+    m = _EXT_RE.search(s)
+    if m and (m[0].strip()[0] in "转分extX#" or len(re.sub(r"\D", "", s[: m.start()])) >= 10):
+        ext, s = m[1], s[: m.start()]
+    try:
+        num = phonenumbers.parse(s, "CN")
+    except phonenumbers.NumberParseException:
+        raise ValueProblem("INVALID_PHONE", raw) from None
+    if not phonenumbers.is_valid_number(num):
+        raise ValueProblem("INVALID_PHONE", raw)
+    if num.country_code == 86:
+        text = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+    else:
+        text = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return f"{text} 转{ext}" if ext else text
+
+
+def _url(raw: Any, f: Field) -> str:
+    s = _nfkc(raw)
+    if "://" not in s:
+        s = "https://" + s
+    parts = urlsplit(s)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or "." not in host or " " in s:
+        raise ValueProblem("INVALID_URL", raw)
+    return s
+
+
+def _uscc(raw: Any, f: Field) -> str:
+    s = _nfkc(raw).upper()
+    try:
+        return str(stdnum_uscc.validate(s))
+    except Exception:  # stdnum raises several ValidationError subclasses
+        raise ValueProblem("INVALID_USCC", raw) from None
+
+
+_TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "对"}
+_FALSE = {"否", "n", "no", "false", "0", "×", "✗", "不"}
+
+
+def _boolean(raw: Any, f: Field) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    s = _nfkc(raw).casefold()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise ValueProblem("INVALID_BOOLEAN", raw)
+
+
+def _reference(raw: Any, f: Field) -> str:
+    return _text(raw, f)
+
+
+PARSERS: dict[FieldType, Callable[[Any, Field], Any]] = {
+    FieldType.TEXT: _text,
+    FieldType.INTEGER: _integer,
+    FieldType.MONEY: _money,
+    FieldType.DATE: _date,
+    FieldType.DATETIME: _datetime,
+    FieldType.ENUM: _enum,
+    FieldType.MULTI_ENUM: _multi_enum,
+    FieldType.EMAIL: _email,
+    FieldType.PHONE: _phone,
+    FieldType.URL: _url,
+    FieldType.USCC: _uscc,
+    FieldType.BOOLEAN: _boolean,
+    FieldType.REFERENCE: _reference,
+}
+
+
+def parse_value(raw: Any, f: Field) -> Any:
+    """The canonical value of ``raw`` for field ``f`` (``None`` when blank).
+
+    Raises :class:`ValueProblem` with an error code from ``schema.errors``.
+    """
+    if is_blank(raw):
+        return None
+    if isinstance(raw, str) and raw.strip().upper() in EXCEL_ERRORS:
+        raise ValueProblem("EXCEL_ERROR_VALUE", raw.strip().upper())
+    return PARSERS[f.type](raw, f)
+
+
+def display_value(value: Any, f: Field, lang: str) -> Any:
+    """How a canonical value is shown in a sheet: enum codes become labels."""
+    if value is None or f.enum is None:
+        return value
+    if f.type is FieldType.ENUM:
+        return f.enum.value(value).label(lang) if value in f.enum.codes() else value
+    return ";".join(f.enum.value(c).label(lang) for c in str(value).split(";") if c)

@@ -1,0 +1,112 @@
+"""The wire contract between the add-in and the bridge (pydantic models, JSON over HTTP).
+
+Field values travel as canonical JSON scalars (see ``schema.values``); which field codes
+are allowed is checked against the live dictionary, never fixed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RowStatus = Literal["applied", "merged", "conflict", "rejected"]
+Scalar = str | int | float | bool | None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorItem(_Model):
+    """One problem, in both languages, with where it is."""
+
+    code: str
+    message_zh: str
+    message_en: str
+    entity: str | None = None
+    row: int | None = None
+    id: str | None = None
+    field: str | None = None
+    allowed: list[str] | None = None
+
+
+class ErrorResponse(_Model):
+    error: ErrorItem
+    errors: list[ErrorItem] = Field(default_factory=list)
+
+
+class RowChange(_Model):
+    """One row of a push: insert (client-made UUID), update or delete."""
+
+    op: Literal["insert", "update", "delete"]
+    entity: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=64)
+    base_version: int | None = Field(default=None, ge=1)
+    values: dict[str, Scalar] = Field(default_factory=dict)
+    base: dict[str, Scalar] = Field(default_factory=dict)
+    row: int | None = Field(default=None, description="the client's row number, echoed back")
+
+
+class PushRequest(_Model):
+    idempotency_key: str = Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    template_version: str = Field(min_length=1, max_length=32)
+    all_or_none: bool = False
+    rows: list[RowChange]
+
+
+class FieldConflict(_Model):
+    field: str
+    base: Scalar
+    theirs: Scalar
+    mine: Scalar
+
+
+class RowResult(_Model):
+    entity: str
+    id: str
+    row: int | None = None
+    status: RowStatus
+    version: int | None = None
+    errors: list[ErrorItem] = Field(default_factory=list)
+    conflicts: list[FieldConflict] = Field(default_factory=list)
+    server: dict[str, Scalar] | None = Field(
+        default=None, description="the server's current copy of the row (on conflict)")
+
+
+class PushResponse(_Model):
+    idempotency_key: str
+    replayed: bool = False
+    cursor: int
+    counts: dict[str, int]
+    results: list[RowResult]
+
+
+class EntityPull(_Model):
+    """Columnar rows of one entity: ``data[column][i]`` is row i's value."""
+
+    columns: list[str]
+    data: dict[str, list[Any]]
+    removed: list[str] = Field(default_factory=list)
+
+
+class PullResponse(_Model):
+    cursor: int
+    full: bool
+    entities: dict[str, EntityPull]
+
+
+class UserOut(_Model):
+    username: str
+    display_name: str
+    role: str
+    team: str | None
+    region: str | None
+    active: bool
+
+
+class MeResponse(_Model):
+    user: UserOut
+    dictionary_version: str
+    visible_fields: dict[str, list[str]]
+    writable_fields: dict[str, list[str]]

@@ -1,0 +1,109 @@
+"""Raw cell values parse to canonical values; canonical values parse to themselves."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schema.dictionary import build_dictionary
+from schema.types import Field, FieldType
+from schema.values import ValueProblem, parse_value
+
+D = build_dictionary()
+CUST = D.entity("customer")
+F = {f.type: f for e in D for f in e.fields}
+
+
+def p(raw: Any, ftype: FieldType) -> Any:
+    return parse_value(raw, F[ftype])
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("13812345678", "138 1234 5678"),
+    ("+86 138-1234-5678", "138 1234 5678"),
+    ("010-12345678转123", "010 1234 5678 转123"),
+    ("(021)62345678-8001", "021 6234 5678 转8001"),
+    ("400-800-1234", "400 800 1234"),
+    ("95588", "95588"),
+    ("１３８１２３４５６７８", "138 1234 5678"),
+    (13812345678.0, "138 1234 5678"),
+    ("+1 650-253-0000", "+1 650-253-0000"),
+])
+def test_phones(raw: Any, want: str) -> None:
+    assert p(raw, FieldType.PHONE) == want
+    assert p(want, FieldType.PHONE) == want
+
+
+@pytest.mark.parametrize("raw", ["23456", "1381234567", "phone", "010-1234"])
+def test_bad_phones(raw: str) -> None:
+    with pytest.raises(ValueProblem) as exc:
+        p(raw, FieldType.PHONE)
+    assert exc.value.code == "INVALID_PHONE"
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("2026-03-31", "2026-03-31"), ("2026/3/1", "2026-03-01"), ("2026年3月1日", "2026-03-01"),
+    ("２０２６－０３－３１", "2026-03-31"), ("20260331", "2026-03-31"),
+    (datetime(2026, 3, 31, 23, 59), "2026-03-31"), (date(2026, 1, 2), "2026-01-02"),
+    (46112, "2026-03-31"),
+])
+def test_dates(raw: Any, want: str) -> None:
+    assert p(raw, FieldType.DATE) == want
+
+
+@pytest.mark.parametrize("raw", ["2026-02-30", "31/03/2026x", "tomorrow", 0])
+def test_bad_dates(raw: Any) -> None:
+    with pytest.raises(ValueProblem):
+        p(raw, FieldType.DATE)
+
+
+def test_datetimes_are_china_time() -> None:
+    assert p("2026-03-31 14:30", FieldType.DATETIME) == "2026-03-31T14:30:00+08:00"
+    assert p("2026-03-31T16:30:00Z", FieldType.DATETIME) == "2026-04-01T00:30:00+08:00"
+
+
+def test_money_numbers_as_text_and_full_width() -> None:
+    f = D.entity("order").field("amount")
+    assert parse_value("¥1,234.50", f) == 1234.5
+    assert parse_value("１２３４", f) == 1234.0
+    with pytest.raises(ValueProblem):
+        parse_value("12.345", f)
+    with pytest.raises(ValueProblem) as exc:
+        parse_value(-5, f)
+    assert exc.value.code == "OUT_OF_RANGE"
+
+
+def test_enum_accepts_code_and_both_labels() -> None:
+    f = CUST.field("region")
+    assert {parse_value(x, f) for x in ("east", "华东", "East China", " east china ")} == {"east"}
+    multi = CUST.field("product_lines")
+    assert parse_value("服务；Software、software", multi) == "software;service"
+
+
+def test_uscc_and_excel_errors() -> None:
+    f = CUST.field("uscc")
+    assert parse_value("91350100m000100y43", f) == "91350100M000100Y43"
+    with pytest.raises(ValueProblem) as exc:
+        parse_value("91350100M000100Y44", f)
+    assert exc.value.code == "INVALID_USCC"
+    with pytest.raises(ValueProblem) as exc:
+        parse_value("#N/A", f)
+    assert exc.value.code == "EXCEL_ERROR_VALUE"
+
+
+def _fields() -> list[Field]:
+    return [f for e in D for f in e.fields]
+
+
+@given(st.sampled_from(_fields()), st.one_of(st.text(max_size=30), st.integers(), st.floats(),
+                                             st.dates(), st.booleans()))
+def test_parsing_a_canonical_value_returns_it(f: Field, raw: Any) -> None:
+    try:
+        canonical = parse_value(raw, f)
+    except ValueProblem:
+        return
+    assert parse_value(canonical, f) == canonical
