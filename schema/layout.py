@@ -22,6 +22,7 @@ SYSTEM_KEYS = (CHANGE, STATUS, ROW_ID, ROW_VERSION, ROW_HASH)
 
 META_SHEET = "_meta"  # hidden: template version, server URL, cursor, sheet -> entity map
 LISTS_SHEET = "_lists"  # hidden: dropdown sources (enum labels, reference names)
+BASE_SHEET = "_base"  # hidden: per record, the last pulled canonical values (merge bases)
 CONFLICTS_SHEET = "_conflicts"
 INSTRUCTIONS_SHEET = "instructions"
 
