@@ -1,0 +1,1 @@
+"""The CRM ribbon: button declarations and the rendered customUI / VBA callbacks."""

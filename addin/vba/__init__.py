@@ -1,0 +1,1 @@
+"""Source-only vbaProject.bin writer: MS-CFB container, MS-OVBA compression and dir stream."""
