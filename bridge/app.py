@@ -1,0 +1,128 @@
+"""The FastAPI application: wiring of settings, database, error shape and routes."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bridge.db import Database, connect, create_schema
+from bridge.errors import ApiError
+from bridge.routes import admin, meta, sync
+from bridge.settings import Settings
+from schema.dictionary import Dictionary, build_dictionary
+from schema.wire import ErrorItem
+
+log = logging.getLogger("crm.bridge")
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes (declared or streamed) with a 413."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _send_error(send, ApiError("BODY_TOO_LARGE", max=self.limit))
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            msg = await receive()
+            seen += len(msg.get("body", b""))
+            if seen > self.limit:
+                raise ApiError("BODY_TOO_LARGE", max=self.limit)
+            return msg
+
+        await self.app(scope, counted, send)
+
+
+async def _send_error(send: Send, err: ApiError) -> None:
+    resp = JSONResponse(err.body(), status_code=err.status, headers=err.headers)
+    await resp({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:  # pragma: no cover - never called for a response
+    return {"type": "http.disconnect"}
+
+
+def _validation_error(exc: RequestValidationError) -> ApiError:
+    errs = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errs):
+        detail = next(str(e.get("ctx", {}).get("error", e.get("msg"))) for e in errs
+                      if e.get("type") == "json_invalid")
+        return ApiError("MALFORMED_JSON", detail=detail)
+    items = []
+    for e in errs[:50]:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+        detail = f"{loc}: {e.get('msg')}"
+        err = ApiError("REQUEST_INVALID", detail=detail, field=loc or None)
+        items.append(err.item)
+    first = items[0] if items else ApiError("REQUEST_INVALID", detail="?").item
+    return ApiError("REQUEST_INVALID", detail=first.message_en.split(": ", 1)[-1],
+                    field=first.field, errors=items)
+
+
+def create_app(settings: Settings | None = None, dictionary: Dictionary | None = None,
+               db: Database | None = None) -> FastAPI:
+    """A bridge app; creates missing tables on start (idempotent)."""
+    settings = settings or Settings()
+    dictionary = dictionary or build_dictionary()
+    db = db or connect(settings, dictionary)
+    create_schema(db, settings.database_schema)
+    app = FastAPI(
+        title="Excel CRM bridge", version=dictionary.version,
+        description="Central store of the Excel-native CRM: push, pull, audit, reports.",
+        openapi_url="/openapi.json", docs_url="/docs",
+        responses={422: {"model": ErrorItem}},
+    )
+    app.state.settings, app.state.dictionary, app.state.db = settings, dictionary, db
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        err = _validation_error(exc)
+        return JSONResponse(err.body(), status_code=err.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            err = ApiError("METHOD_NOT_ALLOWED")
+        elif exc.status_code == 404:
+            err = ApiError("NOT_FOUND", path=request.url.path)
+        else:
+            err = ApiError("REQUEST_INVALID", detail=str(exc.detail))
+        return JSONResponse(err.body(), status_code=exc.status_code if exc.status_code in
+                            (404, 405) else err.status)
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        ref = uuid.uuid4().hex[:12]
+        log.exception("internal error %s", ref, exc_info=exc)
+        err = ApiError("INTERNAL", ref=ref)
+        return JSONResponse(err.body(), status_code=500)
+
+    for module in (meta, sync, admin):
+        app.include_router(module.router, prefix="/api/v1")
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+def app_from_env() -> Any:
+    """Factory for ``uvicorn --factory bridge.app:app_from_env`` (settings from CRM_*)."""
+    return create_app()

@@ -1,0 +1,1 @@
+"""HTTP routes, thin over the sync engine, auth and audit modules."""

@@ -1,0 +1,101 @@
+"""Admin routes: users and tokens, the audit trail, restoring a field and undoing a push."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge import audit
+from bridge.auth import add_user, issue_token, list_users, revoke_user_tokens
+from bridge.routes.deps import DB, AdminUser, Dict
+from bridge.sync.undo import restore_field, undo_push
+from schema.wire import PushResponse, UserOut
+
+router = APIRouter(tags=["admin"])
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$")
+    role: str = Field(pattern=r"^(sales|manager|admin|finance|support)$")
+    team: str | None = Field(default=None, max_length=64)
+    region: str | None = Field(default=None, max_length=64)
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class NewToken(BaseModel):
+    username: str
+    token: str
+
+
+class Restore(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    audit_id: int = Field(ge=1)
+    field: str = Field(min_length=1, max_length=64)
+
+
+class Undo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    push_key: str = Field(min_length=1, max_length=128)
+
+
+@router.get("/users", response_model=list[UserOut])
+def users(_: AdminUser, db: DB) -> list[UserOut]:
+    with db.engine.connect() as conn:
+        return [UserOut(username=u.username, display_name=u.display_name, role=u.role,
+                        team=u.team, region=u.region, active=u.active)
+                for u in list_users(db, conn)]
+
+
+@router.post("/users", response_model=NewToken, status_code=201)
+def create_user(body: NewUser, request: Request, _: AdminUser, db: DB) -> NewToken:
+    """Create a user and hand back their first token (shown once)."""
+    with db.write() as conn:
+        add_user(db, conn, body.username, body.role, body.team, body.region, body.display_name)
+        token = issue_token(db, conn, body.username, days=request.app.state.settings.token_days)
+    return NewToken(username=body.username, token=token)
+
+
+@router.post("/users/{username}/revoke")
+def revoke(username: str, _: AdminUser, db: DB) -> dict[str, int]:
+    with db.write() as conn:
+        return {"revoked": revoke_user_tokens(db, conn, username)}
+
+
+@router.get("/audit")
+def audit_log(_: AdminUser, db: DB,
+              entity: Annotated[str | None, Query(max_length=64)] = None,
+              record_id: Annotated[str | None, Query(max_length=64)] = None,
+              username: Annotated[str | None, Query(max_length=64)] = None,
+              push_key: Annotated[str | None, Query(max_length=128)] = None,
+              action: Annotated[str | None, Query(max_length=16)] = None,
+              after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
+              limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+    """Audit entries, oldest first: who changed which field, old and new value, when, in
+    which push; and who pulled what."""
+    with db.read() as conn:
+        return audit.query(db, conn, entity=entity, record_id=record_id, username=username,
+                           push_key=push_key, action=action, after_id=after_id, limit=limit)
+
+
+@router.get("/audit/verify")
+def audit_verify(_: AdminUser, db: DB) -> dict[str, Any]:
+    with db.read() as conn:
+        r = audit.verify(db, conn)
+    return {"ok": r.ok, "entries": r.entries, "first_bad_id": r.first_bad_id,
+            "reason": r.reason}
+
+
+@router.post("/audit/restore", response_model=PushResponse)
+def restore(body: Restore, user: AdminUser, db: DB, dictionary: Dict) -> PushResponse:
+    """Set a field back to the value it had before an audited change (a new, audited
+    change that goes through the same conflict rules)."""
+    return restore_field(db, dictionary, user, body.audit_id, body.field)
+
+
+@router.post("/audit/undo", response_model=PushResponse)
+def undo(body: Undo, user: AdminUser, db: DB, dictionary: Dict) -> PushResponse:
+    """Undo every change of one push, as a new audited push under the conflict rules."""
+    return undo_push(db, dictionary, user, body.push_key)

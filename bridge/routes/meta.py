@@ -1,0 +1,30 @@
+"""Health, the signed-in user and the dictionary the server runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from bridge.routes.deps import CurrentUser, Dict
+from schema.permissions import visible_fields, writable_fields
+from schema.wire import MeResponse, UserOut
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/health")
+def health(dictionary: Dict) -> dict[str, Any]:
+    return {"status": "ok", "dictionary_version": dictionary.version}
+
+
+@router.get("/me", response_model=MeResponse)
+def me(user: CurrentUser, dictionary: Dict) -> MeResponse:
+    return MeResponse(
+        user=UserOut(username=user.username, display_name=user.display_name, role=user.role,
+                     team=user.team, region=user.region, active=user.active),
+        dictionary_version=dictionary.version,
+        visible_fields={e.code: [f.code for f in visible_fields(user.role, e)]
+                        for e in dictionary},
+        writable_fields={e.code: sorted(writable_fields(user.role, e)) for e in dictionary},
+    )

@@ -1,0 +1,1 @@
+"""The sync engine: push (validate, merge, apply, audit) and pull (scoped, columnar)."""

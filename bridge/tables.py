@@ -1,0 +1,96 @@
+"""The bridge's own tables (users, tokens, change counter, idempotency, audit, stage history).
+
+Entity tables come from the dictionary (``schema.sql``); these are declared beside them on
+the same ``MetaData``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from schema.dictionary import Dictionary
+from schema.sql import build_metadata
+
+
+def system_tables(md: MetaData) -> None:
+    Table(
+        "sys_user", md,
+        Column("username", String(64), primary_key=True),
+        Column("display_name", String(200), nullable=False),
+        Column("role", String(32), nullable=False),
+        Column("team", String(64)),
+        Column("region", String(64)),
+        Column("active", Boolean, nullable=False, default=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "sys_token", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("username", String(64), ForeignKey("sys_user.username"), nullable=False),
+        Column("token_hash", String(64), nullable=False, unique=True),
+        Column("label", String(200)),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+        Column("revoked_at", DateTime(timezone=True)),
+    )
+    # one row, 'change_seq': every push takes it first, which serialises writers, so the
+    # cursor order is the commit order and the audit chain has one tail.
+    Table(
+        "sys_counter", md,
+        Column("name", String(32), primary_key=True),
+        Column("value", BigInteger, nullable=False),
+    )
+    Table(
+        "sys_idempotency", md,
+        Column("username", String(64), primary_key=True),
+        Column("key", String(128), primary_key=True),
+        Column("body_hash", String(64), nullable=False),
+        Column("response", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    )
+    Table(
+        "sys_audit", md,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+               autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("username", String(64), nullable=False),
+        Column("action", String(16), nullable=False),  # insert|update|delete|pull|...
+        Column("entity", String(64)),
+        Column("record_id", String(36)),
+        Column("changes", Text),  # JSON {field: [old, new]} or pull details
+        Column("push_key", String(128)),
+        Column("change_seq", BigInteger),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False),
+        Index("ix_sys_audit_record", "entity", "record_id"),
+        Index("ix_sys_audit_push", "push_key"),
+    )
+    Table(
+        "sys_stage_history", md,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+               autoincrement=True),
+        Column("opportunity_id", String(36), nullable=False, index=True),
+        Column("stage", String(64), nullable=False),
+        Column("entered_at", DateTime(timezone=True), nullable=False),
+        Column("change_seq", BigInteger, nullable=False),
+    )
+
+
+def full_metadata(dictionary: Dictionary) -> MetaData:
+    """Entity tables plus system tables (a PostgreSQL schema is chosen by search_path)."""
+    md = MetaData()
+    build_metadata(dictionary, md)
+    system_tables(md)
+    return md

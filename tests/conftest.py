@@ -1,0 +1,146 @@
+"""Shared fixtures: a database per test on SQLite or PostgreSQL, and a real bridge server
+(uvicorn on a free loopback port) with an admin token."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from bridge.app import create_app
+from bridge.auth import add_user, issue_token
+from bridge.db import Database, connect, create_schema
+from bridge.settings import Settings
+from schema.dictionary import build_dictionary
+
+PG_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def pg_unreachable_reason() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
+    try:
+        import psycopg
+
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test",
+                             connect_timeout=3):
+            return None
+    except Exception as exc:  # any failure means: skip, saying why
+        return f"PostgreSQL not reachable at 127.0.0.1:5432/test ({exc.__class__.__name__}: {exc})"
+
+
+_PG_REASON = pg_unreachable_reason()
+
+
+def _drop_pg_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test",
+                         autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def make_settings(backend: str, tmp_path: Path, **kw: object) -> Settings:
+    """Settings for a fresh, private database on ``backend``."""
+    if backend == "postgres":
+        if _PG_REASON:
+            pytest.skip(_PG_REASON)
+        return Settings(database_url=PG_URL, database_schema=f"t_{uuid.uuid4().hex[:12]}",
+                        **kw)  # type: ignore[arg-type]
+    return Settings(database_url=f"sqlite:///{tmp_path / 'crm.db'}", **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+    s = make_settings(backend, tmp_path)
+    yield s
+    if s.database_schema:
+        _drop_pg_schema(s.database_schema)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    d = connect(settings, build_dictionary())
+    create_schema(d, settings.database_schema)
+    yield d
+    d.engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveBridge:
+    url: str
+    admin_token: str
+    settings: Settings
+    db: Database
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token or self.admin_token}"}
+        return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=60)
+
+    def make_user(self, username: str, role: str, team: str | None = None,
+                  region: str | None = None) -> str:
+        """Create a user through the admin API; returns their token."""
+        with self.client() as c:
+            r = c.post("/users", json={"username": username, "role": role, "team": team,
+                                       "region": region})
+            r.raise_for_status()
+            return str(r.json()["token"])
+
+
+def start_bridge(settings: Settings) -> tuple[LiveBridge, uvicorn.Server, threading.Thread]:
+    dictionary = build_dictionary()
+    database = connect(settings, dictionary)
+    app = create_app(settings, dictionary, database)
+    with database.write() as conn:
+        add_user(database, conn, "admin", "admin", None, None, "Administrator")
+        token = issue_token(database, conn, "admin", days=1)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("bridge did not start")
+        time.sleep(0.02)
+    return LiveBridge(f"http://127.0.0.1:{port}", token, settings, database), server, thread
+
+
+def _live(settings: Settings) -> Iterator[LiveBridge]:
+    bridge, server, thread = start_bridge(settings)
+    yield bridge
+    server.should_exit = True
+    thread.join(10)
+    bridge.db.engine.dispose()
+
+
+@pytest.fixture
+def live_bridge(tmp_path: Path) -> Iterator[LiveBridge]:
+    """A real bridge on SQLite (the embedded default)."""
+    yield from _live(make_settings("sqlite", tmp_path))
+
+
+@pytest.fixture
+def live_bridge_any(settings: Settings) -> Iterator[LiveBridge]:
+    """A real bridge on each backend (SQLite and PostgreSQL)."""
+    yield from _live(settings)
