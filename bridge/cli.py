@@ -1,0 +1,156 @@
+"""``crm-bridge``: set up the store, run the server, manage users, check the audit chain,
+seed demo data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bridge import audit
+from bridge.auth import add_user, issue_token, list_users, revoke_user_tokens
+from bridge.db import Database, connect, create_schema
+from bridge.errors import ApiError
+from bridge.settings import Settings
+from schema.dictionary import build_dictionary
+from schema.permissions import ROLES
+
+app = typer.Typer(help="Excel CRM bridge: the central store.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+out = Console()
+err = Console(stderr=True)
+
+DbUrl = Annotated[str | None, typer.Option("--db", help="Database URL (default: CRM_DATABASE_URL "
+                                           "or a SQLite file in the user data folder)")]
+
+
+def _db(url: str | None) -> tuple[Settings, Database]:
+    settings = Settings(database_url=url) if url else Settings()
+    db = connect(settings, build_dictionary())
+    create_schema(db, settings.database_schema)
+    return settings, db
+
+
+@app.command()
+def init(db_url: DbUrl = None) -> None:
+    """Create the tables (safe to run again)."""
+    settings, _ = _db(db_url)
+    out.print(f"[green]ready[/]: {settings.url()}")
+
+
+@app.command()
+def serve(db_url: DbUrl = None, host: str = "127.0.0.1", port: int = 8765,
+          workers: int = 1) -> None:
+    """Run the bridge with uvicorn. It keeps no state outside the database, so several
+    processes (or machines) can serve one PostgreSQL database behind a load balancer."""
+    import os
+
+    import uvicorn
+
+    if db_url:
+        os.environ["CRM_DATABASE_URL"] = db_url
+    _db(db_url)
+    uvicorn.run("bridge.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
+@user_app.command("add")
+def user_add(username: str,
+             role: Annotated[str, typer.Option(help=f"one of: {', '.join(ROLES)}")],
+             team: str | None = None, region: str | None = None,
+             name: Annotated[str | None, typer.Option(help="display name")] = None,
+             days: int = 90, db_url: DbUrl = None) -> None:
+    """Create a user and print their token (shown only once)."""
+    _, db = _db(db_url)
+    if role not in ROLES:
+        err.print(f"[red]unknown role {role!r}[/]; roles: {', '.join(ROLES)}")
+        raise typer.Exit(2)
+    try:
+        with db.write() as conn:
+            add_user(db, conn, username, role, team, region, name)
+            token = issue_token(db, conn, username, days)
+    except ApiError as exc:
+        err.print(f"[red]{exc.item.message_en}[/] / {exc.item.message_zh}")
+        raise typer.Exit(1) from None
+    out.print(f"user [bold]{username}[/] ({role}) created; token (keep it safe, shown once):")
+    print(token)
+
+
+@user_app.command("token")
+def user_token(username: str, days: int = 90, db_url: DbUrl = None) -> None:
+    """Issue an additional token for an existing user."""
+    _, db = _db(db_url)
+    try:
+        with db.write() as conn:
+            print(issue_token(db, conn, username, days))
+    except ApiError as exc:
+        err.print(f"[red]{exc.item.message_en}[/]")
+        raise typer.Exit(1) from None
+
+
+@user_app.command("list")
+def user_list(db_url: DbUrl = None) -> None:
+    """List users with role, team and region."""
+    _, db = _db(db_url)
+    table = Table("username", "name", "role", "team", "region", "active")
+    with db.engine.connect() as conn:
+        for u in list_users(db, conn):
+            table.add_row(u.username, u.display_name, u.role, u.team or "", u.region or "",
+                          "yes" if u.active else "no")
+    out.print(table)
+
+
+@user_app.command("revoke")
+def user_revoke(username: str, db_url: DbUrl = None) -> None:
+    """Revoke every token of a user."""
+    _, db = _db(db_url)
+    with db.write() as conn:
+        n = revoke_user_tokens(db, conn, username)
+    out.print(f"revoked {n} token(s) of {username}")
+
+
+@audit_app.command("verify")
+def audit_verify(db_url: DbUrl = None) -> None:
+    """Check the hash chain of the audit log; exit 1 when it was tampered with."""
+    _, db = _db(db_url)
+    with db.read() as conn:
+        r = audit.verify(db, conn)
+    if r.ok:
+        out.print(f"[green]audit chain intact[/]: {r.entries} entries")
+        return
+    err.print(f"[red]audit chain broken[/] at entry {r.first_bad_id}: {r.reason} "
+              f"({r.entries} entries verified before it)")
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo(db_url: DbUrl = None, customers: int = 300,
+         tokens_file: Annotated[Path | None, typer.Option(help="write users' tokens as JSON")]
+         = None) -> None:
+    """Seed realistic bilingual demo data (users, customers, deals, orders, payments)."""
+    from bridge.demo import seed
+
+    settings, db = _db(db_url)
+    try:
+        result = seed(db, build_dictionary(), customers=customers)
+    except ApiError as exc:
+        err.print(f"[red]{exc.item.message_en}[/] — the demo needs an empty database")
+        raise typer.Exit(1) from None
+    table = Table("entity", "rows")
+    for k, v in result.counts.items():
+        table.add_row(k, str(v))
+    out.print(table)
+    if tokens_file:
+        tokens_file.write_text(json.dumps(result.tokens, indent=2), encoding="utf-8")
+        out.print(f"tokens written to {tokens_file}")
+    out.print(f"[green]demo data in[/] {settings.url()}")
+
+
+if __name__ == "__main__":
+    app()
