@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, insert, select, text
@@ -98,12 +99,24 @@ def connect(settings: Settings, dictionary: Dictionary) -> Database:
     return Database(engine, full_metadata(dictionary), engine.dialect.name)
 
 
+def migrate(db: Database) -> None:
+    """Bring the database to the newest Alembic revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
 def create_schema(db: Database, schema: str | None = None) -> None:
-    """Create every table that is missing and the counter row (idempotent)."""
+    """Migrate to the newest revision and create the counter row (idempotent)."""
     with db.engine.begin() as conn:
         if db.dialect == "postgresql" and schema:
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    db.metadata.create_all(db.engine)
+    migrate(db)
     with db.engine.begin() as conn:
         counter = db.metadata.tables["sys_counter"]
         if conn.execute(select(counter.c.value).where(counter.c.name == "change_seq")).first() \
