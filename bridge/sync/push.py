@@ -146,7 +146,9 @@ def _merge(entity: Entity, user: User, r: _Row) -> None:
         mine, theirs = _canon(mine_raw, f), cur.get(code)
         if theirs == mine:
             continue
-        if same_version or (code in rc.base and _canon(rc.base[code], f) == theirs):
+        # a field's base, when sent, decides; without one the record's version does
+        unchanged = (_canon(rc.base[code], f) == theirs) if code in rc.base else same_version
+        if unchanged:
             new[code] = mine
         else:
             conflicts.append(FieldConflict(field=code, base=rc.base.get(code), theirs=theirs,
