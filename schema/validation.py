@@ -81,14 +81,14 @@ def pandera_schema(entity: Entity, columns: list[str]) -> pa.DataFrameSchema:
         if f.type is FieldType.ENUM and f.enum is not None:
             checks.append(pa.Check.isin(f.enum.codes(), name="INVALID_ENUM"))
         if f.max_length is not None:
-            checks.append(pa.Check(lambda v, n=f.max_length: len(str(v)) <= n,
-                                   element_wise=True, name="TOO_LONG"))
+            checks.append(pa.Check(lambda s, n=f.max_length: s.astype(str).str.len() <= n,
+                                   name="TOO_LONG"))
         if f.type in (FieldType.INTEGER, FieldType.MONEY) and (
                 f.min_value is not None or f.max_value is not None):
             lo = f.min_value if f.min_value is not None else float("-inf")
             hi = f.max_value if f.max_value is not None else float("inf")
-            checks.append(pa.Check(lambda v, lo=lo, hi=hi: lo <= v <= hi,
-                                   element_wise=True, name="OUT_OF_RANGE"))
+            checks.append(pa.Check(
+                lambda s, lo=lo, hi=hi: pd.to_numeric(s).between(lo, hi), name="OUT_OF_RANGE"))
         if f.type in _CANONICAL_CHECKS:
             checks.append(pa.Check.str_matches(_CANONICAL_CHECKS[f.type],
                                                name=f"INVALID_{f.type.upper()}"))
@@ -115,12 +115,27 @@ def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
     for code in present:
         f = entity.field(code)
         out: list[Any] = []
+        seen: dict[tuple[type, Any], Any] = {}  # columns repeat values: parse each once
         for row, rawv in zip(raw.index, raw[code].tolist(), strict=True):
+            key = (type(rawv), rawv)
             try:
-                out.append(parse_value(rawv, f))
-            except ValueProblem as p:
+                parsed = seen[key]
+            except KeyError:
+                try:
+                    parsed = seen[key] = parse_value(rawv, f)
+                except ValueProblem as p:
+                    parsed = seen[key] = p
+            except TypeError:  # unhashable raw value
+                try:
+                    parsed = parse_value(rawv, f)
+                except ValueProblem as p:
+                    parsed = p
+            if isinstance(parsed, ValueProblem):
                 out.append(None)
-                errors[(row, code)] = cell_error(entity, row, f, p.code, p.value, **p.params)
+                errors[(row, code)] = cell_error(entity, row, f, parsed.code, parsed.value,
+                                                 **parsed.params)
+            else:
+                out.append(parsed)
         data[code] = out
     frame = pd.DataFrame(data, index=raw.index, columns=present, dtype=object)
 
