@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, insert, select
 
 from bridge.auth import as_utc, now
@@ -33,11 +34,10 @@ class Entry:
 
 
 def _digest(prev: str, at: datetime, e: dict[str, Any]) -> str:
-    payload = json.dumps(
+    payload = orjson.dumps(
         [as_utc(at).isoformat(), e["username"], e["action"], e["entity"], e["record_id"],
-         e["changes"], e["push_key"], e["change_seq"]],
-        ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256((prev + "|" + payload).encode()).hexdigest()
+         e["changes"], e["push_key"], e["change_seq"]], default=str)
+    return hashlib.sha256(prev.encode() + b"|" + payload).hexdigest()
 
 
 def _tail(db: Database, conn: Connection) -> str:
@@ -55,8 +55,8 @@ def append(db: Database, conn: Connection, entries: list[Entry]) -> None:
         row: dict[str, Any] = {
             "at": at, "username": e.username, "action": e.action, "entity": e.entity,
             "record_id": e.record_id,
-            "changes": None if e.changes is None else json.dumps(
-                e.changes, ensure_ascii=False, separators=(",", ":"), default=str),
+            "changes": None if e.changes is None else orjson.dumps(
+                e.changes, default=str).decode(),
             "push_key": e.push_key, "change_seq": e.change_seq,
         }
         row["prev_hash"] = prev

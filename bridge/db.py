@@ -91,9 +91,12 @@ def connect(settings: Settings, dictionary: Dictionary) -> Database:
     else:
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        args: dict[str, Any] = {}
+        # IN-list lookups repeat one statement text; once psycopg prepares it, PostgreSQL's
+        # generic plan of `= ANY($1..$500)` scans the list per row: always plan afresh
+        options = "-c plan_cache_mode=force_custom_plan"
         if settings.database_schema:
-            args["options"] = f"-csearch_path={settings.database_schema}"
+            options += f" -c search_path={settings.database_schema}"
+        args: dict[str, Any] = {"options": options}
         engine = create_engine(url, connect_args=args, pool_size=settings.pool_size,
                                max_overflow=settings.pool_size, pool_pre_ping=True)
     return Database(engine, full_metadata(dictionary), engine.dialect.name)

@@ -66,17 +66,21 @@ class EnumType:
     zh: str
     en: str
     values: tuple[EnumValue, ...]
+    _lookup: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        out: dict[str, str] = {}
+        for v in self.values:
+            for spelling in (v.code, v.zh, v.en):
+                out[spelling.strip().casefold()] = v.code
+        object.__setattr__(self, "_lookup", out)
 
     def codes(self) -> list[str]:
         return [v.code for v in self.values]
 
     def lookup(self) -> dict[str, str]:
         """Map every accepted spelling (code, zh label, en label, case-folded) to its code."""
-        out: dict[str, str] = {}
-        for v in self.values:
-            for spelling in (v.code, v.zh, v.en):
-                out[spelling.strip().casefold()] = v.code
-        return out
+        return self._lookup
 
     def value(self, code: str) -> EnumValue:
         for v in self.values:

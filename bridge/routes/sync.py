@@ -18,10 +18,13 @@ ERRORS = {s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 409, 413, 42
 
 @router.post("/push", response_model=PushResponse, responses=ERRORS)  # type: ignore[arg-type]
 def push(req: PushRequest, request: Request, user: CurrentUser, db: DB,
-         dictionary: Dict) -> PushResponse:
+         dictionary: Dict) -> Response:
     """Apply a batch of row changes; each row comes back applied, merged, conflict or
     rejected. Replaying the idempotency key returns the stored answer."""
-    return do_push(db, dictionary, user, req, request.app.state.settings.max_batch_rows)
+    settings = request.app.state.settings
+    resp = do_push(db, dictionary, user, req, settings.max_batch_rows, settings.idempotency_days)
+    # already a validated model: serialise once, skip FastAPI's second validation
+    return Response(resp.model_dump_json(), media_type="application/json")
 
 
 @router.get("/pull", response_model=PullResponse, responses=ERRORS)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import ApiError
 from bridge.permissions import scope_filter
-from bridge.sync.rows import columns_out, select_rows
+from bridge.sync.rows import columns_out, fetch_columns, select_rows
 from schema.dictionary import Dictionary
 from schema.permissions import row_scope, visible_fields
 from schema.types import Scope
@@ -46,15 +46,13 @@ def pull(db: Database, dictionary: Dictionary, user: User, since: int | None = N
             else:
                 q = q.where(t.c.change_seq > since, t.c.change_seq <= cursor) \
                     .add_columns(visible.label("_visible"))
-            res = conn.execute(q.order_by(t.c.change_seq, t.c.id))
-            names = list(res.keys())
-            rows = res.all()
+            names, columns = fetch_columns(conn, q.order_by(t.c.change_seq, t.c.id))
             keep = ["id", "version", *(f.code for f in fields)]
-            if not rows:
+            if not columns[0]:
                 out[entity.code] = {"columns": keep, "data": {c: [] for c in keep},
                                     "removed": []}
                 continue
-            cols = dict(zip(names, (list(c) for c in zip(*rows, strict=True)), strict=True))
+            cols = dict(zip(names, columns, strict=True))
             shown = [bool(v) for v in cols["_visible"]]
             removed = [i for i, s in zip(cols["id"], shown, strict=True) if not s]
             if removed:

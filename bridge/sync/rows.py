@@ -79,8 +79,33 @@ def columns_out(entity: Entity, names: list[str], columns: list[list[Any]]) -> l
     out = []
     for name, col in zip(names, columns, strict=True):
         conv = OUT.get(entity.field(name).type) if entity.has_field(name) else None
-        out.append([conv(v) for v in col] if conv else list(col))
+        out.append([conv(v) for v in col] if conv else col if isinstance(col, list)
+                   else list(col))
     return out
+
+
+def fetch_columns(conn: Connection, q: Select[Any]) -> tuple[list[str], list[list[Any]]]:
+    """Run ``q``; its column names and its rows as whole columns.
+
+    Values are what SQLAlchemy's own result rows would hold (each column's result
+    processor applied, e.g. SQLite's 0/1 to bool), but no Row object is built per row:
+    the DBAPI rows are transposed once and only typed columns are converted, in one pass.
+    """
+    res = conn.execute(q)
+    try:
+        names = list(res.keys())
+        cursor = res.cursor
+        desc = cursor.description
+        raw = cursor.fetchall()
+    finally:
+        res.close()
+    dialect = conn.dialect
+    cols = [list(c) for c in zip(*raw, strict=True)] if raw else [[] for _ in names]
+    for i, (c, d) in enumerate(zip(q.selected_columns, desc, strict=True)):
+        proc = c.type.dialect_impl(dialect).result_processor(dialect, d[1])
+        if proc is not None:
+            cols[i] = [proc(v) for v in cols[i]]
+    return names, cols
 
 
 def fetch_by_ids(conn: Connection, db: Database, dictionary: Dictionary, entity: Entity,

@@ -107,3 +107,17 @@ def test_parsing_a_canonical_value_returns_it(f: Field, raw: Any) -> None:
     except ValueProblem:
         return
     assert parse_value(canonical, f) == canonical
+
+
+@given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+def test_mobile_fast_path_agrees_with_phonenumbers(number: str) -> None:
+    import phonenumbers
+
+    parsed = phonenumbers.parse(number, "CN")
+    f = D.entity("contact").field("mobile")
+    if phonenumbers.is_valid_number(parsed):
+        want = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+        assert parse_value(number, f) == want
+    else:
+        with pytest.raises(ValueProblem):
+            parse_value(number, f)
