@@ -88,7 +88,7 @@ def pandera_schema(entity: Entity, columns: list[str]) -> pa.DataFrameSchema:
             lo = f.min_value if f.min_value is not None else float("-inf")
             hi = f.max_value if f.max_value is not None else float("inf")
             checks.append(pa.Check(
-                lambda s, lo=lo, hi=hi: pd.to_numeric(s).between(lo, hi), name="OUT_OF_RANGE"))
+                lambda s, lo=lo, hi=hi: s.astype(float).between(lo, hi), name="OUT_OF_RANGE"))
         if f.type in _CANONICAL_CHECKS:
             checks.append(pa.Check.str_matches(_CANONICAL_CHECKS[f.type],
                                                name=f"INVALID_{f.type.upper()}"))
