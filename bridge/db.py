@@ -35,6 +35,11 @@ class Database:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
                 conn.begin()
+                # every writer (pulls append to the audit chain too) queues on the counter
+                # row, so the chain keeps one tail even across bridge processes
+                counter = self.metadata.tables["sys_counter"]
+                conn.execute(select(counter.c.value).where(counter.c.name == "change_seq")
+                             .with_for_update())
             try:
                 yield conn
             except BaseException:

@@ -136,6 +136,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
            "Sheet “{sheet}” column {column} repeats “{header}” and was ignored"),
         _e("ROW_CLEARED", 422, "“{sheet}”第 {row} 行已清空，但记录仍在服务器上；要删除请在“变更”列选择“删除”（下次拉取将恢复该行）",
            "“{sheet}” row {row} was cleared but the record still exists on the server; to delete it choose delete in the Change column (the next pull restores the row)"),
+        _e("ROW_RESTORED", 422, "“{sheet}”第 {row} 行：该记录曾被从表中删去，但仍在服务器上，已恢复；要删除请在“变更”列选择“删除”",
+           "“{sheet}” row {row}: this record was removed from the sheet but still exists on the server, so it was restored; to delete it choose delete in the Change column"),
         _e("ROW_DUPLICATE_ID", 422, "“{sheet}”第 {row} 行与其他行的隐藏编号相同（复制的行？），将作为新记录推送",
            "“{sheet}” row {row} has the same hidden id as another row (a copied row?); it is pushed as a new record"),
         _e("CONFLICT_UNRESOLVED", 409, "与服务器冲突：请在“冲突”表中为每个字段选择“保留我的”或“采用服务器”，然后再次推送",
@@ -157,6 +159,17 @@ CATALOGUE: dict[str, ErrorSpec] = {
         _e("REPORTS_NOT_AVAILABLE", 501, "报表刷新功能尚未提供，请等待后续版本",
            "Refreshing reports is not available yet; it comes in a later version"),
         _e("TEMPLATE_NOT_FOUND", 404, "找不到最新的工作簿模板：{detail}", "The latest workbook template was not found: {detail}"),
+        # reports
+        _e("REPORT_PARAM_INVALID", 422, "报表参数错误：{detail}", "Report parameter is not valid: {detail}"),
+        _e("REPORT_RULE_INVALID", 422, "标签规则“{name}”有 {count} 个问题，未保存", "Tag rule “{name}” has {count} problems and was not saved"),
+        _e("REPORT_RULE_BAD_CONDITION", 422, "规则条件格式错误：{detail}", "The rule condition is malformed: {detail}"),
+        _e("REPORT_RULE_UNKNOWN_METRIC", 422, "条件第 {clause} 条：未知指标“{value}”，可选：{allowed}", "Clause {clause}: unknown metric “{value}”; allowed: {allowed}"),
+        _e("REPORT_RULE_BAD_OPERATOR", 422, "条件第 {clause} 条：不支持的比较符“{value}”，可选：{allowed}", "Clause {clause}: unsupported operator “{value}”; allowed: {allowed}"),
+        _e("REPORT_RULE_BAD_NUMBER", 422, "条件第 {clause} 条：“{value}”不是有效的数字", "Clause {clause}: “{value}” is not a valid number"),
+        _e("REPORT_RULE_BAD_TARGET", 422, "未知的目标字段“{value}”，可选：{allowed}", "Unknown target field “{value}”; allowed: {allowed}"),
+        _e("REPORT_RULE_BAD_VALUE", 422, "目标“{target}”不接受取值“{value}”，可选：{allowed}", "Target “{target}” does not accept “{value}”; allowed: {allowed}"),
+        _e("REPORT_RULE_NOT_FOUND", 404, "标签规则 {rule_id} 不存在", "Tag rule {rule_id} does not exist"),
+        _e("REPORT_RULE_DUPLICATE", 409, "标签规则名称“{name}”已存在", "A tag rule named “{name}” already exists"),
     )
 }
 

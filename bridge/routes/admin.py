@@ -32,7 +32,7 @@ class NewToken(BaseModel):
 
 class Restore(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    audit_id: int = Field(ge=1)
+    audit_id: int = Field(ge=1, le=2**62)  # a database BIGINT; larger ids do not exist
     field: str = Field(min_length=1, max_length=64)
 
 

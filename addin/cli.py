@@ -1,0 +1,212 @@
+"""``crm-sheet``: the ribbon's actions on workbook files, headless (same code path).
+
+Exit codes: 0 ok; 1 validation problems, conflicts or rejections; 2 usage or a bad file;
+3 server or sign-in errors.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+
+from addin import commands
+from addin.client import BridgeClient, BridgeError, RetryInfo, normalize_server
+from addin.credentials import save_token
+from addin.port import AddinError, WorkbookError
+from addin.port_openpyxl import OpenpyxlPort
+
+app = typer.Typer(name="crm-sheet", help="Excel CRM workbooks from the command line.",
+                  no_args_is_help=True, add_completion=False)
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_SERVER = 0, 1, 2, 3
+_AUTH_CODES = {"NOT_SIGNED_IN", "SERVER_URL_INVALID"}
+
+Book = Annotated[Path, typer.Argument(help="The workbook (.xlsm/.xlsx)")]
+Token = Annotated[str | None, typer.Option(help="Bridge token (default: the stored one or "
+                                                "$CRM_TOKEN)")]
+Lang = Annotated[str | None, typer.Option(help="Message language: zh or en (default: the "
+                                               "workbook's)")]
+
+
+def exit_code_for(exc: AddinError) -> int:
+    if isinstance(exc, BridgeError) or exc.code in _AUTH_CODES:
+        return EXIT_SERVER
+    return EXIT_USAGE
+
+
+def _lang_of(path: Path | None, lang: str | None) -> str:
+    if lang in ("zh", "en"):
+        return str(lang)
+    if path is not None and path.is_file():
+        try:
+            return OpenpyxlPort.open(path).read_meta().get("lang") or "zh"
+        except AddinError:
+            return "zh"
+    return "zh"
+
+
+@contextmanager
+def _handled(path: Path | None, lang: str | None) -> Iterator[None]:
+    """Turn typed errors into a message and an exit code."""
+    try:
+        yield
+    except AddinError as exc:
+        err_console.print(f"[red]{exc.code}[/red] {exc.message(_lang_of(path, lang))}")
+        for item in getattr(exc, "errors", [])[1:20]:
+            text = item.message_zh if _lang_of(path, lang) == "zh" else item.message_en
+            err_console.print(f"  - {item.code}: {text}")
+        raise typer.Exit(exit_code_for(exc)) from None
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, float | None], None]]:
+    with Progress(TextColumn("{task.description}"), BarColumn(), console=err_console,
+                  transient=True) as bar:
+        task = bar.add_task("", total=1.0)
+
+        def show(text: str, fraction: float | None) -> None:
+            bar.update(task, description=text, completed=fraction or 0.0)
+
+        yield show
+
+
+def _retry(info: RetryInfo) -> None:
+    err_console.print(f"[yellow]{info.message('zh')} / {info.message('en')}[/yellow]")
+
+
+def _report(result: commands.CommandResult) -> None:
+    style = {"error": "red", "warning": "yellow", "info": ""}
+    for msg, line in zip(result.messages, result.lines(), strict=False):
+        colour = style.get(msg.level, "")
+        console.print(f"[{colour}]{line}[/{colour}]" if colour else line, markup=bool(colour))
+    if not result.ok:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _open(path: Path, show: Callable[[str, float | None], None]) -> OpenpyxlPort:
+    return OpenpyxlPort.open(path, on_progress=show)
+
+
+@app.command()
+def new(path: Book, lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+        server: Annotated[str | None, typer.Option(help="Server URL to note")] = None,
+        force: Annotated[bool, typer.Option(help="Overwrite an existing file")] = False) -> None:
+    """Create a workbook from the newest template."""
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter("--lang must be zh or en")
+    if path.exists() and not force:
+        err_console.print(f"{path} exists; use --force to overwrite")
+        raise typer.Exit(EXIT_USAGE)
+    with _handled(None, lang):
+        port = OpenpyxlPort.from_bytes(commands.template_bytes(lang), path)
+        if server:
+            port.write_meta({"server_url": normalize_server(server)})
+        port.save()
+    console.print(f"{path}")
+
+
+@app.command()
+def login(server: Annotated[str, typer.Option(help="Server URL, e.g. https://crm.example.com")],
+          book: Annotated[Path | None, typer.Argument(help="Workbook to sign in")] = None,
+          token: Annotated[str | None, typer.Option(help="Token (asked when omitted)")] = None,
+          lang: Lang = None) -> None:
+    """Check a token and keep it in the system credential store."""
+    token = token or typer.prompt("Token", hide_input=True)
+    with _handled(book, lang):
+        if book is not None:
+            result = commands.sign_in(OpenpyxlPort.open(book), server, token, on_retry=_retry)
+        else:
+            url = normalize_server(server)
+            with BridgeClient(url, token, on_retry=_retry) as client:
+                me = client.me()
+            save_token(url, token)
+            result = commands.CommandResult("sign_in", _lang_of(None, lang))
+            result.say(f"已登录 {url}：{me.user.username}", f"Signed in to {url} as "
+                                                           f"{me.user.username}")
+        if lang in ("zh", "en"):
+            result.lang = str(lang)
+        _report(result)
+
+
+@app.command()
+def validate(book: Book, lang: Lang = None) -> None:
+    """Check every sheet locally and mark the problems."""
+    with _handled(book, lang), _progress() as show:
+        result = commands.validate(_open(book, show))
+    _report(_with_lang(result, lang))
+
+
+@app.command()
+def push(book: Book, token: Token = None, lang: Lang = None) -> None:
+    """Validate, then send new, changed and deleted rows."""
+    with _handled(book, lang), _progress() as show:
+        port = _open(book, show)
+        with commands.connect(port, token=token, on_retry=_retry) as client:
+            result = commands.push(port, client)
+    _report(_with_lang(result, lang))
+
+
+@app.command()
+def pull(book: Book, token: Token = None, lang: Lang = None,
+         full: Annotated[bool, typer.Option(help="Fetch everything, not just changes")] = False,
+         ) -> None:
+    """Fetch what changed on the server, keeping unpushed edits."""
+    with _handled(book, lang), _progress() as show:
+        port = _open(book, show)
+        with commands.connect(port, token=token, on_retry=_retry) as client:
+            result = commands.pull(port, client, full=full)
+    _report(_with_lang(result, lang))
+
+
+@app.command()
+def refresh(book: Book, token: Token = None, lang: Lang = None) -> None:
+    """Refresh the report sheets."""
+    with _handled(book, lang):
+        port = OpenpyxlPort.open(book)
+        result = commands.refresh_reports(port)
+    _report(_with_lang(result, lang))
+
+
+@app.command()
+def upgrade(book: Book, lang: Lang = None,
+            out: Annotated[Path | None, typer.Option(help="Write here instead of in place "
+                                                          "(the original is kept as .bak)")]
+            = None) -> None:
+    """Move the data into the newest template, keeping unpushed edits."""
+    with _handled(book, lang):
+        old = OpenpyxlPort.open(book)
+        wb_lang = old.read_meta().get("lang") or "zh"
+        target = out or book
+        new_port = OpenpyxlPort.from_bytes(commands.template_bytes(wb_lang), target)
+        if out is None:
+            backup = book.with_name(book.name + ".bak")
+            shutil.copy2(book, backup)
+        try:
+            result = commands.upgrade(old, new_port)
+        except BaseException:
+            if out is None:
+                shutil.copy2(backup, book)
+            raise
+    _report(_with_lang(result, lang))
+
+
+def _with_lang(result: commands.CommandResult, lang: str | None) -> commands.CommandResult:
+    if lang in ("zh", "en"):
+        result.lang = str(lang)
+    return result
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+__all__ = ["WorkbookError", "app", "main"]

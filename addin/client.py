@@ -1,0 +1,191 @@
+"""The one road from the add-in to the bridge: JSON over HTTP with httpx.
+
+Connection failures, timeouts, 5xx and 429 are retried with exponential backoff (429 and
+503 honour ``Retry-After``); each retry is reported through ``on_retry`` so the UI can say
+so. A retried request sends the very same bytes, so a push keeps its idempotency key and
+the bridge applies it once. Failures raise :class:`BridgeError` with a stable code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from addin.port import AddinError
+from schema.wire import (
+    ErrorItem,
+    ErrorResponse,
+    MeResponse,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+
+API_PREFIX = "/api/v1"
+M = TypeVar("M", bound=BaseModel)
+
+
+class BridgeError(AddinError):
+    """An error from (or on the way to) the bridge: ``code``, both messages, HTTP status."""
+
+    def __init__(self, code: str, message_zh: str | None = None, message_en: str | None = None,
+                 status: int | None = None, *, errors: list[ErrorItem] | None = None,
+                 **params: Any) -> None:
+        super().__init__(code, status=status, message_zh=message_zh, message_en=message_en,
+                         **params)
+        self.errors = errors or []
+
+
+@dataclass(frozen=True, slots=True)
+class RetryInfo:
+    """One retry about to happen: shown to the user as it happens."""
+
+    attempt: int  # the attempt that failed (1-based)
+    attempts: int
+    delay: float
+    reason: str
+
+    def message(self, lang: str) -> str:
+        if lang == "zh":
+            return (f"连接服务器失败（{self.reason}），{self.delay:.1f} 秒后重试"
+                    f"（第 {self.attempt}/{self.attempts - 1} 次）")
+        return (f"Server problem ({self.reason}); retrying in {self.delay:.1f} s "
+                f"({self.attempt}/{self.attempts - 1})")
+
+
+RetryFn = Callable[[RetryInfo], None]
+
+
+def normalize_server(url: str) -> str:
+    """``https://crm.example.com`` from what a user typed (trailing / and /api/v1 removed)."""
+    text = (url or "").strip().rstrip("/")
+    if text.endswith(API_PREFIX):
+        text = text[: -len(API_PREFIX)].rstrip("/")
+    if text and "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BridgeError("SERVER_URL_INVALID", value=url)
+    return text
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        try:
+            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+        except (TypeError, ValueError):
+            return None
+
+
+def _error_from(resp: httpx.Response) -> BridgeError:
+    try:
+        body = ErrorResponse.model_validate_json(resp.content)
+    except ValidationError:
+        return BridgeError("BRIDGE_BAD_RESPONSE", status=resp.status_code,
+                           detail=resp.text[:200] or resp.reason_phrase)
+    e = body.error
+    return BridgeError(e.code, e.message_zh, e.message_en, resp.status_code,
+                       errors=body.errors or [e])
+
+
+class BridgeClient:
+    """A signed-in connection to one bridge."""
+
+    def __init__(self, server_url: str, token: str, *, timeout: float = 120.0,
+                 attempts: int = 5, backoff: float = 0.5, max_delay: float = 30.0,
+                 on_retry: RetryFn | None = None, transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.server_url = normalize_server(server_url)
+        self.attempts = max(attempts, 1)
+        self.backoff, self.max_delay = backoff, max_delay
+        self.on_retry = on_retry
+        self.sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.server_url + API_PREFIX, transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json",
+                     "User-Agent": "excel-crm-addin"})
+
+    def __enter__(self) -> BridgeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _delay(self, attempt: int, hint: float | None) -> float:
+        if hint is not None:
+            return min(hint, max(self.max_delay, 120.0))
+        return float(min(self.backoff * 2 ** (attempt - 1), self.max_delay))
+
+    def _wait(self, attempt: int, hint: float | None, reason: str) -> None:
+        delay = self._delay(attempt, hint)
+        if self.on_retry is not None:
+            self.on_retry(RetryInfo(attempt, self.attempts, delay, reason))
+        self.sleep(delay)
+
+    def request(self, method: str, path: str, *, content: bytes | None = None,
+                params: dict[str, Any] | None = None) -> httpx.Response:
+        """Send, retrying what may succeed later; raise :class:`BridgeError` otherwise."""
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        for attempt in range(1, self.attempts + 1):
+            last = attempt == self.attempts
+            try:
+                resp = self._http.request(method, path, content=content, params=params,
+                                          headers=headers)
+            except httpx.TransportError as exc:
+                if last:
+                    raise BridgeError("BRIDGE_UNREACHABLE", url=self.server_url,
+                                      attempts=self.attempts,
+                                      detail=f"{type(exc).__name__}: {exc}"[:200]) from exc
+                self._wait(attempt, None, type(exc).__name__)
+                continue
+            if resp.status_code == 429 or resp.status_code >= 500:
+                if last:
+                    raise _error_from(resp)
+                self._wait(attempt, _retry_after(resp), f"HTTP {resp.status_code}")
+                continue
+            if resp.status_code >= 400:
+                raise _error_from(resp)
+            return resp
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _model(self, model: type[M], resp: httpx.Response) -> M:
+        try:
+            return model.model_validate_json(resp.content)
+        except ValidationError as exc:
+            raise BridgeError("BRIDGE_BAD_RESPONSE", status=resp.status_code,
+                              detail=str(exc)[:200]) from exc
+
+    def me(self) -> MeResponse:
+        return self._model(MeResponse, self.request("GET", "/me"))
+
+    def push(self, req: PushRequest) -> PushResponse:
+        body = req.model_dump_json(exclude_none=True).encode("utf-8")
+        return self._model(PushResponse, self.request("POST", "/push", content=body))
+
+    def pull(self, since: int | None = None) -> PullResponse:
+        params = {"since": since} if since is not None else None
+        return self._model(PullResponse, self.request("GET", "/pull", params=params))
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        resp = self.request("GET", path, params=params)
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise BridgeError("BRIDGE_BAD_RESPONSE", status=resp.status_code,
+                              detail=str(exc)[:200]) from exc

@@ -1,0 +1,163 @@
+"""The workbook port: the only way commands touch a workbook, whatever holds it.
+
+Two adapters implement :class:`WorkbookPort`: ``port_openpyxl`` (files, the CLI and tests)
+and ``port_xlwings`` (the live workbook in Excel). Every table is read and written in one
+call, so the number of port calls never grows with the number of rows.
+
+Also home of :class:`AddinError`, the typed error every add-in failure is raised as.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import pandas as pd
+
+from schema.errors import CATALOGUE, render
+
+MarkKind = Literal["error", "conflict", "warning"]
+MARK_COLORS: dict[str, str] = {"error": "FFC7CE", "conflict": "FFEB9C", "warning": "FCE4D6"}
+NOTE_AUTHOR = "CRM"
+MARKS_META_PREFIX = "marks:"  # _meta key remembering which cells of a sheet are marked
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # formula injection (CSV/Excel)
+
+
+class AddinError(Exception):
+    """A failure with a stable code from ``schema.errors`` and a message in both languages."""
+
+    def __init__(self, code: str, *, status: int | None = None, message_zh: str | None = None,
+                 message_en: str | None = None, **params: Any) -> None:
+        zh, en = render(code, **params) if code in CATALOGUE else (code, code)
+        self.code = code
+        self.message_zh = message_zh or zh
+        self.message_en = message_en or en
+        self.status = status if status is not None else (
+            CATALOGUE[code].status if code in CATALOGUE else 0)
+        self.params = params
+        super().__init__(f"{code}: {self.message_en}")
+
+    def message(self, lang: str) -> str:
+        return self.message_zh if lang == "zh" else self.message_en
+
+
+class WorkbookError(AddinError):
+    """The workbook file or its structure cannot be used (bad file, missing sheet...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CellMark:
+    """A highlighted cell with a note: ``row`` and ``col`` are 1-based sheet coordinates."""
+
+    row: int
+    col: int
+    kind: MarkKind
+    note: str
+
+    @property
+    def color(self) -> str:
+        return MARK_COLORS[self.kind]
+
+
+def needs_text_guard(value: Any) -> bool:
+    """True for a string Excel would run as a formula (or mangle) if written plainly."""
+    return isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES)
+
+
+def column_letter(col: int) -> str:
+    """1 -> A, 27 -> AA."""
+    out = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def encode_marks(marks: list[CellMark]) -> str:
+    """The ``_meta`` record of marked cells: ``A3,B7``."""
+    return ",".join(f"{column_letter(m.col)}{m.row}" for m in marks)
+
+
+def decode_marks(text: str) -> list[tuple[int, int]]:
+    """(row, col) pairs of an :func:`encode_marks` record (bad parts are skipped)."""
+    out: list[tuple[int, int]] = []
+    for ref in (text or "").split(","):
+        letters = "".join(ch for ch in ref if ch.isalpha()).upper()
+        digits = ref[len(letters):]
+        if not letters or not digits.isdigit():
+            continue
+        col = 0
+        for ch in letters:
+            col = col * 26 + ord(ch) - 64
+        out.append((int(digits), col))
+    return out
+
+
+class WorkbookPort(Protocol):
+    """What commands need from a workbook; every method is one bulk operation."""
+
+    def sheet_names(self) -> list[str]:
+        """All sheet names, hidden ones included, in workbook order."""
+        ...
+
+    def read_table(self, sheet: str) -> tuple[list[str], pd.DataFrame]:
+        """Row-1 keys (``""`` where blank) and rows 2..last used row in one read.
+
+        The frame is indexed by sheet row number and has positional columns ``0..n-1``
+        (sheet column minus one); cells hold raw values (str, int, float, bool, datetime,
+        ``None``; Excel errors as text such as ``#N/A``).
+        """
+        ...
+
+    def write_table(self, sheet: str, keys: list[str], frame: pd.DataFrame,
+                    first_row: int) -> None:
+        """Write ``keys`` to row 1 and ``frame`` (positional) from ``first_row`` in one call.
+
+        Rows below the written block, up to the old last row, are cleared; text that
+        Excel would treat as a formula is stored as text.
+        """
+        ...
+
+    def mark_cells(self, sheet: str, marks: list[CellMark]) -> None:
+        """Clear the previous marks of ``sheet``, then colour and annotate ``marks``."""
+        ...
+
+    def read_meta(self) -> dict[str, str]:
+        """The ``_meta`` key/value pairs."""
+        ...
+
+    def write_meta(self, values: dict[str, str | None]) -> None:
+        """Set (or, with ``None``, remove) ``_meta`` keys, keeping the others."""
+        ...
+
+    def write_list(self, name: str, values: list[str]) -> None:
+        """Rewrite the ``_lists`` column ``name`` and its defined name (dropdown source)."""
+        ...
+
+    def progress(self, text: str, fraction: float | None = None) -> None:
+        """Show what is happening (status bar or CLI progress)."""
+        ...
+
+    def save(self) -> None:
+        """Persist every write (the file, or the open workbook)."""
+        ...
+
+
+def meta_from_frame(frame: pd.DataFrame) -> dict[str, str]:
+    """``_meta`` rows (column 0 key, column 1 value) as a dict."""
+    out: dict[str, str] = {}
+    values = frame[1].tolist() if frame.shape[1] > 1 else [None] * len(frame)
+    for k, v in zip(frame[0].tolist() if frame.shape[1] else [], values, strict=False):
+        if k is not None and str(k).strip():
+            out[str(k).strip()] = "" if v is None or v != v else str(v)
+    return out
+
+
+def meta_frame(meta: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(list(meta.items()), columns=[0, 1], dtype=object)
+
+
+def list_ref(sheet: str, col: int, count: int) -> str:
+    """The range a ``_lists`` defined name refers to: rows 2..1+count (at least row 2)."""
+    letter = column_letter(col)
+    return f"'{sheet}'!${letter}$2:${letter}${1 + max(count, 1)}"

@@ -1,0 +1,298 @@
+"""The workbook port over a file (openpyxl): used by the ``crm-sheet`` CLI and by tests.
+
+Files are checked by :mod:`addin.safety` before openpyxl sees them; macros and the ribbon
+survive (``keep_vba``); writes stay in memory until :meth:`OpenpyxlPort.save`, which
+replaces the file atomically, so a failed command leaves the file untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from addin.port import (
+    MARKS_META_PREFIX,
+    NOTE_AUTHOR,
+    CellMark,
+    WorkbookError,
+    column_letter,
+    decode_marks,
+    encode_marks,
+    list_ref,
+    meta_frame,
+    meta_from_frame,
+    needs_text_guard,
+)
+from addin.safety import DEFAULT_LIMITS, Limits, check_workbook_file
+from schema.layout import LISTS_SHEET, META_SHEET
+
+ProgressFn = Callable[[str, float | None], None]
+_NO_FILL = PatternFill(fill_type=None)
+# OOXML escapes characters XML cannot carry as _xHHHH_ (Excel does; openpyxl does not)
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def ooxml_escape(text: str) -> str:
+    """``text`` as Excel stores it: control characters (CR too) and a literal ``_xHHHH_``
+    escaped, so the value survives the file exactly."""
+    return _NEEDS_ESCAPE.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
+
+
+def ooxml_unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
+
+
+def plain(value: Any) -> Any:
+    """A pandas/numpy cell value as a plain Python value openpyxl can store."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        return plain(value.item())  # numpy scalar
+    return value
+
+
+class OpenpyxlPort:
+    """A :class:`~addin.port.WorkbookPort` over one ``.xlsx``/``.xlsm`` file."""
+
+    def __init__(self, wb: Workbook, path: Path, *, source: bytes | None = None,
+                 on_progress: ProgressFn | None = None) -> None:
+        self.wb = wb
+        self.path = path
+        self._source = source  # bytes of the file, to read cached formula results on demand
+        self._values_wb: Workbook | None = None
+        self._meta: dict[str, str] | None = None
+        self.on_progress = on_progress
+
+    # construction ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str, *, limits: Limits = DEFAULT_LIMITS,
+             on_progress: ProgressFn | None = None) -> OpenpyxlPort:
+        """Check, then open ``path`` (macros kept for .xlsm)."""
+        path = Path(path)
+        check_workbook_file(path, limits)
+        data = path.read_bytes()
+        return cls(cls._load(data, path), path, source=data, on_progress=on_progress)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: Path | str, *,
+                   on_progress: ProgressFn | None = None) -> OpenpyxlPort:
+        """A workbook made from ``data`` (a template) that :meth:`save` writes to ``path``."""
+        path = Path(path)
+        return cls(cls._load(data, path), path, source=data, on_progress=on_progress)
+
+    @staticmethod
+    def _load(data: bytes, path: Path, data_only: bool = False) -> Workbook:
+        keep_vba = path.suffix.lower() in (".xlsm", ".xltm", ".xlam")
+        try:
+            return openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba,
+                                          data_only=data_only, keep_links=False)
+        except Exception as exc:
+            raise WorkbookError("WORKBOOK_INVALID", path=path.name,
+                                detail=f"{type(exc).__name__}: {exc}"[:200]) from exc
+
+    # helpers --------------------------------------------------------------------------------
+    def _sheet(self, name: str) -> Worksheet:
+        if name not in self.wb.sheetnames:
+            raise WorkbookError("WORKBOOK_NOT_CRM", sheet=name)
+        ws = self.wb[name]
+        assert isinstance(ws, Worksheet)
+        return ws
+
+    def _cached_value(self, sheet: str, row: int, col: int) -> Any:
+        """The value Excel last calculated for a formula cell (None if never calculated)."""
+        if self._values_wb is None:
+            if self._source is None:
+                return None
+            self._values_wb = self._load(self._source, self.path, data_only=True)
+        if sheet not in self._values_wb.sheetnames:
+            return None
+        return self._values_wb[sheet].cell(row=row, column=col).value
+
+    @staticmethod
+    def _last_row(ws: Worksheet) -> int:
+        """The last row holding a value (the declared dimension is not trusted)."""
+        rows = [r for (r, _c), cell in ws._cells.items() if cell.value is not None]
+        return max(rows, default=0)
+
+    # WorkbookPort ---------------------------------------------------------------------------
+    def sheet_names(self) -> list[str]:
+        return list(self.wb.sheetnames)
+
+    def read_table(self, sheet: str) -> tuple[list[str], pd.DataFrame]:
+        ws = self._sheet(sheet)
+        last = max(self._last_row(ws), 2)
+        for rng in ws.merged_cells.ranges:  # a merged block reaches below its only value
+            if ws.cell(row=rng.min_row, column=rng.min_col).value is not None:
+                last = max(last, min(rng.max_row, DEFAULT_LIMITS.max_rows))
+        width = max((c for (_r, c), cell in ws._cells.items() if cell.value is not None),
+                    default=1)
+        rows: list[list[Any]] = []
+        for r_idx, row in enumerate(ws.iter_rows(min_row=1, max_row=last, max_col=width),
+                                    start=1):
+            values: list[Any] = []
+            for cell in row:
+                if isinstance(cell, MergedCell):
+                    values.append(None)
+                elif cell.data_type == "f":
+                    values.append(self._cached_value(sheet, r_idx, cell.column or 0))
+                elif isinstance(cell.value, time):
+                    values.append(cell.value.isoformat())
+                elif isinstance(cell.value, str):
+                    values.append(ooxml_unescape(cell.value))
+                else:
+                    values.append(cell.value)
+            rows.append(values)
+        for rng in ws.merged_cells.ranges:  # a merged block shows its first value everywhere
+            top = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= last else None
+            for r in range(max(rng.min_row, 2), min(rng.max_row, last) + 1):
+                for c in range(rng.min_col, min(rng.max_col, width) + 1):
+                    rows[r - 1][c - 1] = top
+        keys = ["" if v is None else str(v).strip() for v in rows[0]]
+        frame = pd.DataFrame(rows[1:], index=range(2, last + 1), columns=range(width),
+                             dtype=object)
+        return keys, frame
+
+    def write_table(self, sheet: str, keys: list[str], frame: pd.DataFrame,
+                    first_row: int) -> None:
+        ws = self._sheet(sheet)
+        old_last = self._last_row(ws)
+        width = max(len(keys), frame.shape[1])
+        for c, key in enumerate(keys, start=1):
+            if key or ws.cell(row=1, column=c).value is not None:
+                ws.cell(row=1, column=c).value = key or None
+        formats = {c: ws.column_dimensions[column_letter(c)].number_format
+                   for c in range(1, width + 1)}
+        for r, row in enumerate(frame.itertuples(index=False, name=None), start=first_row):
+            for c, raw in enumerate(row, start=1):
+                self._put(ws, r, c, plain(raw), formats[c])
+        end = first_row + len(frame)
+        if old_last >= end:
+            for (r, c) in [k for k in ws._cells if k[0] >= end and k[0] <= old_last]:
+                cell = ws._cells[(r, c)]
+                if not isinstance(cell, MergedCell):
+                    cell.value = None
+
+    @staticmethod
+    def _put(ws: Worksheet, r: int, c: int, value: Any, fmt: str) -> None:
+        existing = ws._cells.get((r, c))
+        if isinstance(existing, MergedCell):
+            return  # only the first cell of a merged block holds a value
+        if value is None and existing is None:
+            return
+        cell: Cell = ws.cell(row=r, column=c)
+        cell.value = ooxml_escape(value) if isinstance(value, str) else value
+        if needs_text_guard(value):
+            cell.data_type = "s"  # openpyxl would otherwise write it as a formula
+            cell.quotePrefix = True
+        elif cell.quotePrefix and isinstance(value, str):
+            cell.quotePrefix = False
+        if (isinstance(value, int | float | date) and not isinstance(value, bool)
+                and fmt and fmt != "General" and cell.number_format == "General"):
+            cell.number_format = fmt
+        if isinstance(value, datetime) and cell.number_format == "yyyy-mm-dd h:mm:ss":
+            cell.number_format = "yyyy-mm-dd hh:mm"
+
+    def mark_cells(self, sheet: str, marks: list[CellMark]) -> None:
+        ws = self._sheet(sheet)
+        meta = self.read_meta()
+        for row, col in decode_marks(meta.get(MARKS_META_PREFIX + sheet, "")):
+            cell = ws._cells.get((row, col))
+            if cell is None or isinstance(cell, MergedCell):
+                continue
+            cell.fill = _NO_FILL
+            if cell.comment is not None and cell.comment.author == NOTE_AUTHOR:
+                cell.comment = None
+        merged: dict[tuple[int, int], CellMark] = {}
+        for m in marks:
+            prev = merged.get((m.row, m.col))
+            merged[(m.row, m.col)] = m if prev is None else CellMark(
+                m.row, m.col, prev.kind, f"{prev.note}\n{m.note}")
+        for m in merged.values():
+            if isinstance(ws._cells.get((m.row, m.col)), MergedCell):
+                continue
+            cell = ws.cell(row=m.row, column=m.col)
+            cell.fill = PatternFill(fill_type="solid", start_color=m.color, end_color=m.color)
+            note = Comment(m.note[:2000], NOTE_AUTHOR)
+            note.width, note.height = 300, min(60 + 20 * m.note.count("\n") + len(m.note) // 2,
+                                               400)
+            cell.comment = note
+        self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(list(merged.values())) or None})
+
+    def read_meta(self) -> dict[str, str]:
+        if self._meta is None:
+            self._meta = meta_from_frame(self.read_table(META_SHEET)[1])
+        return dict(self._meta)
+
+    def write_meta(self, values: dict[str, str | None]) -> None:
+        meta = self.read_meta()
+        for k, v in values.items():
+            if v is None:
+                meta.pop(k, None)
+            else:
+                meta[k] = str(v)
+        self._meta = meta
+        self.write_table(META_SHEET, ["key", "value"], meta_frame(meta), 2)
+
+    def write_list(self, name: str, values: list[str]) -> None:
+        ws = self._sheet(LISTS_SHEET)
+        names = [c.value for c in ws[1]]
+        col = names.index(name) + 1 if name in names else len(
+            [n for n in names if n is not None]) + 1
+        last = max((r for (r, c), cell in ws._cells.items()
+                    if c == col and cell.value is not None), default=1)
+        ws.cell(row=1, column=col).value = name
+        for r in range(2, max(last, len(values) + 1) + 1):
+            value = values[r - 2] if r - 2 < len(values) else None
+            if value is None and (r, col) not in ws._cells:
+                continue
+            self._put(ws, r, col, value, "General")
+        ref = list_ref(LISTS_SHEET, col, len(values))
+        self.wb.defined_names[name] = DefinedName(name=name, attr_text=ref)
+
+    def progress(self, text: str, fraction: float | None = None) -> None:
+        if self.on_progress is not None:
+            self.on_progress(text, fraction)
+
+    def save(self) -> None:
+        """Write to a temporary file beside the target, then replace it in one step."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".crm-", suffix=self.path.suffix,
+                                   dir=self.path.parent)
+        os.close(fd)
+        try:
+            self.wb.save(tmp)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise WorkbookError("WORKBOOK_LOCKED", path=self.path.name, detail=str(exc)) from exc
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self._source = None
+        self._values_wb = None

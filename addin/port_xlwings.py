@@ -1,0 +1,164 @@
+"""The workbook port over the live workbook in Excel (xlwings), mirroring ``port_openpyxl``.
+
+Kept thin: each table is one ``range.value`` read or write (xlwings chunks very large
+ranges itself); only cell marks touch single cells, and there are as many as there are
+problems, never one per row. Text Excel would turn into a formula or a number is written
+with a leading apostrophe, which Excel stores as a text prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any
+
+import pandas as pd
+import xlwings as xw
+
+from addin.port import (
+    MARKS_META_PREFIX,
+    CellMark,
+    WorkbookError,
+    decode_marks,
+    encode_marks,
+    list_ref,
+    meta_frame,
+    meta_from_frame,
+    needs_text_guard,
+)
+from addin.port_openpyxl import plain
+from schema.layout import LISTS_SHEET, META_SHEET
+
+_LOOKS_NUMERIC = re.compile(r"^\s*[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?%?\s*$|"
+                            r"^\s*\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?\s*$|^\s*\d+:\d+")
+
+
+def _cell_out(value: Any) -> Any:
+    """A value as Excel must receive it so that it comes back unchanged."""
+    value = plain(value)
+    if isinstance(value, str) and (needs_text_guard(value) or _LOOKS_NUMERIC.match(value)):
+        return "'" + value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def _cell_in(value: Any) -> Any:
+    if isinstance(value, time):
+        return value.isoformat()
+    return value
+
+
+class XlwingsPort:
+    """A :class:`~addin.port.WorkbookPort` over an open ``xw.Book``."""
+
+    def __init__(self, book: xw.Book) -> None:
+        self.book = book
+        self._meta: dict[str, str] | None = None
+
+    @classmethod
+    def caller(cls) -> XlwingsPort:
+        """The workbook whose ribbon button was clicked."""
+        return cls(xw.Book.caller())
+
+    def _sheet(self, name: str) -> xw.Sheet:
+        if name not in self.sheet_names():
+            raise WorkbookError("WORKBOOK_NOT_CRM", sheet=name)
+        return self.book.sheets[name]
+
+    @staticmethod
+    def _extent(sheet: xw.Sheet) -> tuple[int, int]:
+        last = sheet.used_range.last_cell
+        return int(last.row), int(last.column)
+
+    def sheet_names(self) -> list[str]:
+        return [s.name for s in self.book.sheets]
+
+    def read_table(self, sheet: str) -> tuple[list[str], pd.DataFrame]:
+        sht = self._sheet(sheet)
+        last_row, last_col = self._extent(sht)
+        last_row = max(last_row, 2)
+        values = sht.range((1, 1), (last_row, last_col)).options(ndim=2, err_to_str=True).value
+        grid = [[_cell_in(v) for v in row] for row in (values or [])]
+        while len(grid) > 2 and all(v is None or v == "" for v in grid[-1]):
+            grid.pop()  # the used range often reaches past the data
+        keys = ["" if v is None else str(v).strip() for v in grid[0]]
+        frame = pd.DataFrame(grid[1:], index=range(2, len(grid) + 1),
+                             columns=range(last_col), dtype=object)
+        return keys, frame
+
+    def write_table(self, sheet: str, keys: list[str], frame: pd.DataFrame,
+                    first_row: int) -> None:
+        sht = self._sheet(sheet)
+        old_last, old_width = self._extent(sht)
+        width = max(len(keys), frame.shape[1])
+        if keys:
+            sht.range((1, 1)).value = [list(keys)]
+        rows = [[_cell_out(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+        if rows:
+            sht.range((first_row, 1)).options(ndim=2).value = rows
+        end = first_row + len(rows)
+        if old_last >= end:
+            sht.range((end, 1), (old_last, max(width, old_width))).clear_contents()
+
+    def mark_cells(self, sheet: str, marks: list[CellMark]) -> None:
+        sht = self._sheet(sheet)
+        for row, col in decode_marks(self.read_meta().get(MARKS_META_PREFIX + sheet, "")):
+            cell = sht.range((row, col))
+            cell.color = None
+            note = cell.note
+            if note is not None:
+                note.delete()
+        merged: dict[tuple[int, int], CellMark] = {}
+        for m in marks:
+            prev = merged.get((m.row, m.col))
+            merged[(m.row, m.col)] = m if prev is None else CellMark(
+                m.row, m.col, prev.kind, f"{prev.note}\n{m.note}")
+        for m in merged.values():
+            cell = sht.range((m.row, m.col))
+            cell.color = f"#{m.color}"
+            note = cell.note
+            if note is not None:
+                note.text = m.note[:2000]
+            else:
+                cell.add_note(m.note[:2000])
+        self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(list(merged.values())) or None})
+
+    def read_meta(self) -> dict[str, str]:
+        if self._meta is None:
+            self._meta = meta_from_frame(self.read_table(META_SHEET)[1])
+        return dict(self._meta)
+
+    def write_meta(self, values: dict[str, str | None]) -> None:
+        meta = self.read_meta()
+        for k, v in values.items():
+            if v is None:
+                meta.pop(k, None)
+            else:
+                meta[k] = str(v)
+        self._meta = meta
+        self.write_table(META_SHEET, ["key", "value"], meta_frame(meta), 2)
+
+    def write_list(self, name: str, values: list[str]) -> None:
+        sht = self._sheet(LISTS_SHEET)
+        last_row, last_col = self._extent(sht)
+        names = sht.range((1, 1), (1, last_col)).options(ndim=2).value[0]
+        col = names.index(name) + 1 if name in names else len(
+            [n for n in names if n is not None]) + 1
+        sht.range((1, col)).value = name
+        if last_row >= 2:
+            sht.range((2, col), (max(last_row, 2), col)).clear_contents()
+        if values:
+            sht.range((2, col)).options(ndim=2).value = [[_cell_out(v)] for v in values]
+        self.book.names.add(name, "=" + list_ref(LISTS_SHEET, col, len(values)))
+
+    def progress(self, text: str, fraction: float | None = None) -> None:
+        shown = f"CRM: {text}" + (f" ({fraction:.0%})" if fraction is not None else "")
+        self.book.app.status_bar = shown
+
+    def done(self) -> None:
+        """Give the status bar back to Excel."""
+        self.book.app.status_bar = False
+
+    def save(self) -> None:
+        self.book.save()

@@ -1,0 +1,159 @@
+"""Ribbon entry points: ``CRMRibbon.bas`` runs ``on_ribbon('crm_<x>')`` through xlwings.
+
+Each handler wraps the calling workbook in :class:`~addin.port_xlwings.XlwingsPort`, runs
+the shared command and shows the outcome in a message box; typed errors become a message,
+never a Python traceback. ``ui`` and the port factory can be swapped (tests, other hosts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from addin import commands
+from addin.client import RetryInfo
+from addin.port import AddinError, WorkbookPort
+from addin.ribbon.buttons import BUTTONS_BY_ID
+
+
+class Ui(Protocol):
+    def alert(self, text: str, error: bool = False) -> None: ...
+
+    def ask(self, prompt: str, default: str = "") -> str | None: ...
+
+
+class ExcelUi:
+    """Message boxes and input boxes of the running Excel."""
+
+    def __init__(self, port: Any) -> None:
+        self.app = port.book.app
+
+    def alert(self, text: str, error: bool = False) -> None:
+        self.app.alert(text[:1000], title="CRM", mode="critical" if error else "info")
+
+    def ask(self, prompt: str, default: str = "") -> str | None:
+        answer = self.app.api.InputBox(prompt, "CRM", default)  # Windows Excel
+        return None if answer is False or answer is None else str(answer)
+
+
+def _excel_port() -> WorkbookPort:
+    from addin.port_xlwings import XlwingsPort
+
+    return XlwingsPort.caller()
+
+
+PORT_FACTORY: Callable[[], WorkbookPort] = _excel_port
+UI_FACTORY: Callable[[WorkbookPort], Ui] = ExcelUi
+
+
+def _lang(port: WorkbookPort) -> str:
+    try:
+        lang = port.read_meta().get("lang")
+    except AddinError:
+        return "zh"
+    return lang if lang in ("zh", "en") else "zh"
+
+
+def _run(action: Callable[[WorkbookPort, Ui, str], commands.CommandResult | None],
+         port: WorkbookPort | None = None) -> commands.CommandResult | None:
+    port = port or PORT_FACTORY()
+    ui = UI_FACTORY(port)
+    lang = _lang(port)
+    try:
+        result = action(port, ui, lang)
+    except AddinError as exc:
+        ui.alert(f"{exc.message(lang)}\n\n[{exc.code}]", error=True)
+        return None
+    finally:
+        done = getattr(port, "done", None)
+        if callable(done):
+            done()
+    if result is not None:
+        ui.alert("\n".join(result.lines()[:25]), error=not result.ok)
+    return result
+
+
+def _retry_to(port: WorkbookPort, lang: str) -> Callable[[RetryInfo], None]:
+    return lambda info: port.progress(info.message(lang))
+
+
+def _sign_in(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult | None:
+    zh = lang == "zh"
+    server = ui.ask("服务器地址：" if zh else "Server address:",
+                    port.read_meta().get("server_url") or "https://")
+    if not server:
+        return None
+    token = ui.ask("访问令牌（向管理员索取）：" if zh else "Access token (from your admin):")
+    if not token:
+        return None
+    return commands.sign_in(port, server, token, on_retry=_retry_to(port, lang))
+
+
+def _pull(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+    with commands.connect(port, on_retry=_retry_to(port, lang)) as client:
+        return commands.pull(port, client)
+
+
+def _push(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+    with commands.connect(port, on_retry=_retry_to(port, lang)) as client:
+        return commands.push(port, client)
+
+
+def _validate(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+    return commands.validate(port)
+
+
+def _refresh(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+    return commands.refresh_reports(port)
+
+
+def _upgrade(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+    """Write the newest template beside the workbook, open it and move the data in."""
+    from addin.port_xlwings import XlwingsPort
+
+    if not isinstance(port, XlwingsPort):
+        raise AddinError("TEMPLATE_NOT_FOUND", detail="upgrade needs the workbook open in Excel")
+    source = Path(port.book.fullname)
+    data = commands.template_bytes(lang)
+    target = source.with_name(f"{source.stem}-upgraded.xlsm")
+    target.write_bytes(data)
+    new = XlwingsPort(port.book.app.books.open(str(target)))
+    result = commands.upgrade(port, new)
+    new.book.activate()
+    return result
+
+
+def _help(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+    return commands.show_help(port)
+
+
+def _handler(action: Callable[[WorkbookPort, Ui, str], commands.CommandResult | None]
+             ) -> Callable[..., commands.CommandResult | None]:
+    def run(port: WorkbookPort | None = None) -> commands.CommandResult | None:
+        return _run(action, port)
+
+    run.__doc__ = action.__doc__
+    return run
+
+
+HANDLERS: dict[str, Callable[..., commands.CommandResult | None]] = {
+    "sign_in": _handler(_sign_in),
+    "pull": _handler(_pull),
+    "push": _handler(_push),
+    "validate": _handler(_validate),
+    "refresh_reports": _handler(_refresh),
+    "upgrade": _handler(_upgrade),
+    "show_help": _handler(_help),
+}
+
+
+def on_ribbon(control_id: str, port: WorkbookPort | None = None
+              ) -> commands.CommandResult | None:
+    """Run the handler of ribbon control ``control_id`` (``crm_pull`` -> ``pull``)."""
+    button = BUTTONS_BY_ID.get(control_id)
+    name = button.handler if button is not None else control_id.removeprefix("crm_")
+    handler = HANDLERS.get(name)
+    if handler is None:
+        raise KeyError(f"no handler for ribbon control {control_id!r}")
+    return handler(port)
