@@ -168,11 +168,25 @@ def pull(book: Book, token: Token = None, lang: Lang = None,
 
 
 @app.command()
-def refresh(book: Book, token: Token = None, lang: Lang = None) -> None:
-    """Refresh the report sheets."""
-    with _handled(book, lang):
-        port = OpenpyxlPort.open(book)
-        result = commands.refresh_reports(port)
+def refresh(book: Book, token: Token = None, lang: Lang = None,
+            as_of: Annotated[str | None, typer.Option(help="As-of date, e.g. 2026-03-31")] = None,
+            period_from: Annotated[str | None, typer.Option(help="Period start")] = None,
+            period_to: Annotated[str | None, typer.Option(help="Period end")] = None,
+            team: Annotated[str | None, typer.Option(help="Only this team")] = None,
+            owner: Annotated[str | None, typer.Option(help="Only this owner")] = None,
+            region: Annotated[str | None, typer.Option(help="Only this region code")] = None,
+            window_days: Annotated[int | None, typer.Option(help="RFM window (days)")] = None,
+            ) -> None:
+    """Refresh the funnel, RFM and KPI report sheets (filters given here are remembered in
+    the workbook for the next refresh; scheduled refreshes can run this on a server)."""
+    given = {"as_of": as_of, "period_from": period_from, "period_to": period_to,
+             "team": team, "owner": owner, "region": region,
+             "window_days": None if window_days is None else str(window_days)}
+    params: dict[str, str | None] = {k: v for k, v in given.items() if v is not None}
+    with _handled(book, lang), _progress() as show:
+        port = _open(book, show)
+        with commands.connect(port, token=token, on_retry=_retry) as client:
+            result = commands.refresh_reports(port, client, params or None)
     _report(_with_lang(result, lang))
 
 

@@ -47,10 +47,6 @@ from schema.wire import EntityPull, PushRequest, RowChange, RowResult
 MAX_MESSAGES = 200
 
 
-class NotAvailable(AddinError):
-    """The action exists on the ribbon but not yet in this version."""
-
-
 @dataclass
 class CommandResult:
     command: str
@@ -268,9 +264,41 @@ def sign_in(port: WorkbookPort, server_url: str | None, token: str, **options: A
     return result
 
 
-def refresh_reports(port: WorkbookPort, client: BridgeClient | None = None) -> CommandResult:
-    """Reports come from ``GET /reports/...`` in a later version."""
-    raise NotAvailable("REPORTS_NOT_AVAILABLE")
+REPORT_PARAMS = ("as_of", "period_from", "period_to", "owner", "team", "region", "window_days",
+                 "score_method")
+REPORTS = ("funnel", "rfm", "kpis")
+
+
+def refresh_reports(port: WorkbookPort, client: BridgeClient,
+                    params: dict[str, str | None] | None = None) -> CommandResult:
+    """Fetch the funnel, RFM and KPI reports for the chosen period and filters (kept in
+    ``_meta`` as ``report_<name>``) and rebuild the report sheets in place."""
+    meta = port.read_meta()
+    lang = meta.get("lang") or "zh"
+    if params:
+        unknown = set(params) - set(REPORT_PARAMS)
+        if unknown:
+            raise AddinError("REPORT_PARAM_INVALID", detail=", ".join(sorted(unknown)))
+        port.write_meta({f"report_{k}": v for k, v in params.items()})
+        meta.update({f"report_{k}": v or "" for k, v in params.items()})
+    query = {k: meta[f"report_{k}"] for k in REPORT_PARAMS if meta.get(f"report_{k}")}
+    reports: dict[str, dict[str, Any]] = {}
+    for i, name in enumerate(REPORTS):
+        port.progress(f"获取报表 {name} / Fetching the {name} report", 0.1 + 0.25 * i)
+        wanted = {k: v for k, v in query.items()
+                  if name == "rfm" or k not in ("window_days", "score_method")}
+        if name == "rfm":
+            wanted.pop("period_from", None)
+            wanted.pop("period_to", None)
+        reports[name] = client.get_json(f"/reports/{name}", wanted)
+    port.progress("写入报表 / Writing the report sheets", 0.9)
+    port.write_reports(reports, lang)
+    port.write_meta({"last_refresh": datetime.now().isoformat(timespec="seconds")})
+    port.save()
+    result = CommandResult("refresh", lang, counts={
+        f"{name}_tables": len(rep.get("tables", {})) for name, rep in reports.items()})
+    result.say("报表已刷新：销售漏斗、RFM、经营指标", "Reports refreshed: funnel, RFM, KPIs")
+    return result
 
 
 def upgrade(old: WorkbookPort, new: WorkbookPort,

@@ -134,6 +134,10 @@ class WorkbookPort(Protocol):
         """Rewrite the ``_lists`` column ``name`` and its defined name (dropdown source)."""
         ...
 
+    def write_reports(self, reports: dict[str, dict[str, Any]], lang: str) -> None:
+        """(Re)build the report sheets (funnel, rfm, kpis) with their charts, in place."""
+        ...
+
     def progress(self, text: str, fraction: float | None = None) -> None:
         """Show what is happening (status bar or CLI progress)."""
         ...

@@ -40,6 +40,7 @@ from addin.port import (
     meta_from_frame,
     needs_text_guard,
 )
+from addin.report_sheets import build_report_sheets
 from addin.safety import DEFAULT_LIMITS, Limits, check_workbook_file
 from schema.layout import LISTS_SHEET, META_SHEET
 
@@ -272,6 +273,10 @@ class OpenpyxlPort:
             self._put(ws, r, col, value, "General")
         ref = list_ref(LISTS_SHEET, col, len(values))
         self.wb.defined_names[name] = DefinedName(name=name, attr_text=ref)
+
+    def write_reports(self, reports: dict[str, dict[str, Any]], lang: str) -> None:
+        build_report_sheets(self.wb, reports.get("funnel"), reports.get("rfm"),
+                            reports.get("kpis"), lang)
 
     def progress(self, text: str, fraction: float | None = None) -> None:
         if self.on_progress is not None:

@@ -27,6 +27,7 @@ from addin.port import (
     needs_text_guard,
 )
 from addin.port_openpyxl import plain
+from addin.report_sheets import SHEET_NAMES, report_grid
 from schema.layout import LISTS_SHEET, META_SHEET
 
 _LOOKS_NUMERIC = re.compile(r"^\s*[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?%?\s*$|"
@@ -151,6 +152,26 @@ class XlwingsPort:
         if values:
             sht.range((2, col)).options(ndim=2).value = [[_cell_out(v)] for v in values]
         self.book.names.add(name, "=" + list_ref(LISTS_SHEET, col, len(values)))
+
+    def write_reports(self, reports: dict[str, dict[str, Any]], lang: str) -> None:
+        """Rebuild each report sheet: its tables in one range write, a column chart of the
+        first table beside them."""
+        for kind, rep in reports.items():
+            name = SHEET_NAMES[kind][lang]
+            for other in SHEET_NAMES[kind].values():
+                if other in [s.name for s in self.book.sheets]:
+                    self.book.sheets[other].delete()
+            sht = self.book.sheets.add(name, after=self.book.sheets[-1])
+            grid = report_grid(rep, lang)
+            if not grid:
+                continue
+            sht.range("A1").value = grid
+            first = next(iter(rep.get("tables", {}).values()), None)
+            if first and first["rows"]:
+                n = min(len(first["rows"]), 50)
+                chart = sht.charts.add(left=sht.range("J2").left, top=sht.range("J2").top)
+                chart.chart_type = "column_clustered"
+                chart.set_source_data(sht.range((2, 1), (2 + n, 2)))
 
     def progress(self, text: str, fraction: float | None = None) -> None:
         shown = f"CRM: {text}" + (f" ({fraction:.0%})" if fraction is not None else "")

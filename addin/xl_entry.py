@@ -105,7 +105,8 @@ def _validate(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
 
 
 def _refresh(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
-    return commands.refresh_reports(port)
+    with commands.connect(port, on_retry=_retry_to(port, lang)) as client:
+        return commands.refresh_reports(port, client)
 
 
 def _upgrade(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:

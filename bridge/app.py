@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
-from bridge.routes import admin, meta, sync
+from bridge.routes import admin, meta, reports, sync
 from bridge.settings import Settings
 from schema.dictionary import Dictionary, build_dictionary
 from schema.wire import ErrorItem
@@ -36,17 +36,27 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await _send_error(send, ApiError("BODY_TOO_LARGE", max=self.limit))
             return
-        seen = 0
+        seen, refused = 0, False
 
+        # Raising from receive() would be swallowed by FastAPI's body parsing (a generic
+        # 400), so answer the 413 here, tell the app the client left, and drop its reply.
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             msg = await receive()
             seen += len(msg.get("body", b""))
             if seen > self.limit:
-                raise ApiError("BODY_TOO_LARGE", max=self.limit)
+                refused = True
+                await _send_error(send, ApiError("BODY_TOO_LARGE", max=self.limit))
+                return {"type": "http.disconnect"}
             return msg
 
-        await self.app(scope, counted, send)
+        async def guarded(msg: Message) -> None:
+            if not refused:
+                await send(msg)
+
+        await self.app(scope, counted, guarded)
 
 
 async def _send_error(send: Send, err: ApiError) -> None:
@@ -117,7 +127,7 @@ def create_app(settings: Settings | None = None, dictionary: Dictionary | None =
         err = ApiError("INTERNAL", ref=ref)
         return JSONResponse(err.body(), status_code=500)
 
-    for module in (meta, sync, admin):
+    for module in (meta, sync, admin, reports):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

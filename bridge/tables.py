@@ -86,6 +86,22 @@ def system_tables(md: MetaData) -> None:
         Column("entered_at", DateTime(timezone=True), nullable=False),
         Column("change_seq", BigInteger, nullable=False),
     )
+    # admin tag rules (bridge.reports.rules): JSON condition over RFM metrics -> target value
+    Table(
+        "sys_tag_rule", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("name", String(100), nullable=False, unique=True),
+        Column("label_zh", String(100), nullable=False),
+        Column("label_en", String(100), nullable=False),
+        Column("condition", Text, nullable=False),
+        Column("target", String(64), nullable=False),
+        Column("value", String(100), nullable=False),
+        Column("priority", Integer, nullable=False, default=0),
+        Column("active", Boolean, nullable=False, default=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("updated_by", String(64), nullable=False),
+    )
 
 
 def full_metadata(dictionary: Dictionary) -> MetaData:

@@ -156,8 +156,6 @@ CATALOGUE: dict[str, ErrorSpec] = {
            "Cannot reach the server {url} (tried {attempts} times): {detail}"),
         _e("BRIDGE_BAD_RESPONSE", 502, "服务器返回了无法识别的响应（HTTP {status}）：{detail}",
            "The server sent a response that could not be understood (HTTP {status}): {detail}"),
-        _e("REPORTS_NOT_AVAILABLE", 501, "报表刷新功能尚未提供，请等待后续版本",
-           "Refreshing reports is not available yet; it comes in a later version"),
         _e("TEMPLATE_NOT_FOUND", 404, "找不到最新的工作簿模板：{detail}", "The latest workbook template was not found: {detail}"),
         # reports
         _e("REPORT_PARAM_INVALID", 422, "报表参数错误：{detail}", "Report parameter is not valid: {detail}"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -55,7 +56,7 @@ def test_cli_new_validate_and_exit_codes(tmp_path: Path) -> None:
     res = runner.invoke(app, ["push", str(path)])
     assert res.exit_code == 3 and "NOT_SIGNED_IN" in res.output
     res = runner.invoke(app, ["refresh", str(path)])
-    assert res.exit_code == 2 and "REPORTS_NOT_AVAILABLE" in res.output
+    assert res.exit_code == 3 and "NOT_SIGNED_IN" in res.output
     res = runner.invoke(app, ["upgrade", str(path)])
     assert res.exit_code == 0 and "1 rows moved" in res.output, res.output
     assert path.with_name("book.xlsm.bak").is_file()
@@ -69,8 +70,8 @@ def test_every_ribbon_button_has_a_handler(ui: FakeUi, book: Path) -> None:
     port: WorkbookPort = OpenpyxlPort.open(book)
     res = xl_entry.on_ribbon("crm_validate", port)
     assert res is not None and res.ok and ui.alerts[-1][0].startswith("校验完成")
-    assert xl_entry.on_ribbon("crm_refresh_reports", port) is None
-    assert "REPORTS_NOT_AVAILABLE" in ui.alerts[-1][0] and ui.alerts[-1][1]
+    assert xl_entry.on_ribbon("crm_refresh_reports", port) is None  # not signed in
+    assert "请先点击“登录”" in ui.alerts[-1][0]
     assert xl_entry.on_ribbon("crm_pull", port) is None  # not signed in: a message, no crash
     assert "请先点击“登录”" in ui.alerts[-1][0]
     help_ = xl_entry.on_ribbon("crm_help", port)
@@ -98,4 +99,14 @@ def test_cli_and_ribbon_against_a_live_bridge(live_bridge: LiveBridge, tmp_path:
     assert [r["name"] for r in rows(other, "customer")] == ["甲公司"]
     res = runner.invoke(app, ["pull", str(path), "--full", "--lang", "en"])
     assert res.exit_code == 0 and "Pulled: 0 added" in res.output, res.output
+    # reports: headless refresh with filters, then the ribbon button on the other workbook
+    res = runner.invoke(app, ["refresh", str(path), "--as-of", "2026-11-25", "--region", "east"])
+    assert res.exit_code == 0 and "报表已刷新" in res.output, res.output
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    assert {"销售漏斗", "RFM", "经营指标"} <= set(wb.sheetnames)
+    assert wb["销售漏斗"]._charts, "the funnel sheet has a chart"
+    meta = dict(wb["_meta"].iter_rows(min_row=2, values_only=True))
+    assert meta["report_as_of"] == "2026-11-25" and meta["report_region"] == "east"
+    res3 = xl_entry.on_ribbon("crm_refresh_reports", OpenpyxlPort.open(other))
+    assert res3 is not None and res3.ok
     assert commands.show_help().lang == "zh"

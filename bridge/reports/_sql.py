@@ -1,0 +1,131 @@
+"""Dialect helpers (date arithmetic, local months) and the JSON table shape of reports."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    literal_column,
+    true,
+)
+
+from bridge.auth import User
+from bridge.db import Database
+from bridge.permissions import scope_filter
+from bridge.reports.params import ReportParams
+from schema.dictionary import Dictionary
+from schema.sql import table_name
+from schema.values import DEFAULT_TZ
+
+_OFFSET_S = int(DEFAULT_TZ.utcoffset(None).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """Expressions whose spelling differs between SQLite and PostgreSQL."""
+
+    dialect: str
+
+    @property
+    def pg(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def days_before(self, as_of: date, col: Any) -> ColumnElement[Any]:
+        """Whole days from the date in ``col`` to ``as_of`` (as_of - col)."""
+        if self.pg:
+            return literal(as_of, Date) - col
+        return cast(func.julianday(literal(as_of.isoformat())) - func.julianday(col), Integer)
+
+    def epoch_days(self, ts: Any) -> ColumnElement[Any]:
+        """A timestamp as fractional days since a fixed origin (differences are days)."""
+        if self.pg:
+            return cast(func.extract("epoch", ts), Float) / 86400.0
+        return cast(func.julianday(ts), Float)
+
+    def epoch_days_of(self, instant: Any) -> float:
+        """Python twin of :meth:`epoch_days` for a bound instant (aware datetime)."""
+        if self.pg:
+            return instant.timestamp() / 86400.0
+        return instant.timestamp() / 86400.0 + 2440587.5  # Julian day of the Unix epoch
+
+    def local_month(self, ts: Any) -> ColumnElement[Any]:
+        """'YYYY-MM' of a UTC timestamp in the CRM time zone (UTC+08:00)."""
+        if self.pg:
+            return func.to_char(func.timezone("UTC", ts)
+                                + literal_column(f"interval '{_OFFSET_S} seconds'"), "YYYY-MM")
+        return func.strftime("%Y-%m", ts, f"+{_OFFSET_S} seconds")
+
+    def date_month(self, d: Any) -> ColumnElement[Any]:
+        """'YYYY-MM' of a DATE column."""
+        if self.pg:
+            return func.to_char(d, "YYYY-MM")
+        return func.strftime("%Y-%m", d)
+
+
+def tab(db: Database, dictionary: Dictionary, entity: str) -> tuple[Table, Any]:
+    ent = dictionary.entity(entity)
+    return db.table(table_name(ent.code)), ent
+
+
+def visible(user: User, db: Database, dictionary: Dictionary, entity: str,
+            alias: str | None = None) -> tuple[Any, ColumnElement[bool]]:
+    """``entity``'s table (optionally aliased) and the condition: live and in scope."""
+    table_, ent = tab(db, dictionary, entity)
+    t: Any = table_.alias(alias) if alias else table_
+    return t, and_(t.c.deleted.is_(False), scope_filter(user, ent, t))
+
+
+def dims(t: Any, p: ReportParams) -> ColumnElement[bool]:
+    """The owner/team/region filters of ``p`` on table ``t``."""
+    conds: list[ColumnElement[bool]] = []
+    if p.owner:
+        conds.append(t.c.owner == p.owner)
+    if p.team:
+        conds.append(t.c.team == p.team)
+    if p.region:
+        conds.append(t.c.region == p.region)
+    return and_(true(), *conds)
+
+
+def num(v: Any, nd: int = 2) -> Any:
+    """A database number as a JSON number (None stays None)."""
+    if v is None:
+        return None
+    f = float(v)
+    return int(f) if nd == 0 else round(f, nd)
+
+
+def ratio(a: float | int | None, b: float | int | None, nd: int = 4) -> float | None:
+    return None if not b else round(float(a or 0) / float(b), nd)
+
+
+def table(key: str, zh: str, en: str, columns: list[tuple[str, str, str]],
+          rows: list[list[Any]], **extra: Any) -> dict[str, Any]:
+    """A report table: ``columns`` as (key, zh, en) and ``rows`` as lists in that order."""
+    return {"key": key, "title_zh": zh, "title_en": en,
+            "columns": [{"key": k, "zh": z, "en": e} for k, z, e in columns],
+            "rows": rows, **extra}
+
+
+def materialize(conn: Any, prefix: str, stmt: Any, columns: list[Column[Any]]) -> Table:
+    """Compute ``stmt`` once into a temporary table (dropped when the read transaction
+    rolls back), so several small aggregates can read it without recomputing it."""
+    t = Table(f"{prefix}_{uuid.uuid4().hex[:10]}", MetaData(), *columns, prefixes=["TEMPORARY"])
+    t.create(conn)
+    conn.execute(insert(t).from_select([c.name for c in columns], stmt))
+    return t

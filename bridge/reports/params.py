@@ -1,0 +1,110 @@
+"""Typed report parameters: as-of date, period, owner/team/region filters, RFM options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from bridge.errors import ApiError
+from schema.enums import REGION
+from schema.values import DEFAULT_TZ
+
+ScoreMethod = Literal["rank", "ntile"]
+SCORE_METHODS: tuple[str, ...] = ("rank", "ntile")
+MAX_WINDOW_DAYS = 3660
+
+
+def today_local() -> date:
+    """Today in the CRM's time zone (China Standard Time, UTC+08:00)."""
+    return datetime.now(DEFAULT_TZ).date()
+
+
+def day_start_utc(d: date) -> datetime:
+    """The instant local day ``d`` begins (00:00 +08:00), as an aware UTC datetime."""
+    return datetime.combine(d, time(0), DEFAULT_TZ).astimezone(UTC)
+
+
+def month_start(d: date, back: int = 0) -> date:
+    m = d.year * 12 + d.month - 1 - back
+    return date(m // 12, m % 12 + 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportParams:
+    """What one report is computed over. Dates are local (UTC+08:00) calendar days."""
+
+    as_of: date
+    period_from: date | None = None
+    period_to: date | None = None
+    owner: str | None = None
+    team: str | None = None
+    region: str | None = None  # a REGION code
+    window_days: int = 365  # RFM window: the ``window_days`` days ending at ``as_of``
+    score_method: ScoreMethod = "rank"
+    limit: int = 1000  # longest list returned (customers, overdue follow-ups)
+
+    @property
+    def as_of_end(self) -> datetime:
+        """The end of the as-of day (next local midnight): events before it are included."""
+        return day_start_utc(self.as_of + timedelta(days=1))
+
+    @property
+    def window_start(self) -> date:
+        return self.as_of - timedelta(days=self.window_days - 1)
+
+    def kpi_period(self) -> tuple[date, date]:
+        """The KPI period: as given, else the 12 calendar months ending with as-of's month
+        (up to the as-of day)."""
+        return (self.period_from or month_start(self.as_of, 11), self.period_to or self.as_of)
+
+    def echo(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(),
+                "period_from": self.period_from.isoformat() if self.period_from else None,
+                "period_to": self.period_to.isoformat() if self.period_to else None,
+                "owner": self.owner, "team": self.team, "region": self.region,
+                "window_days": self.window_days, "score_method": self.score_method,
+                "time_zone": "UTC+08:00"}
+
+
+def _date(name: str, raw: str | date | None) -> date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ApiError("REPORT_PARAM_INVALID", field=name,
+                       detail=f"{name}={raw!r}: expected a date such as 2026-03-31") from None
+
+
+def make_params(as_of: str | date | None = None, period_from: str | date | None = None,
+                period_to: str | date | None = None, owner: str | None = None,
+                team: str | None = None, region: str | None = None, window_days: int = 365,
+                score_method: str = "rank", limit: int = 1000) -> ReportParams:
+    """Validated parameters (raises ``REPORT_PARAM_INVALID`` naming the parameter)."""
+    a = _date("as_of", as_of) or today_local()
+    pf, pt = _date("period_from", period_from), _date("period_to", period_to)
+    if pf and pt and pf > pt:
+        raise ApiError("REPORT_PARAM_INVALID", field="period_from",
+                       detail=f"period_from {pf} is after period_to {pt}")
+    reg = None
+    if region:
+        reg = REGION.lookup().get(region.strip().casefold())
+        if reg is None:
+            raise ApiError("REPORT_PARAM_INVALID", field="region",
+                           detail=f"region={region!r}: allowed {', '.join(REGION.codes())}")
+    if not 1 <= int(window_days) <= MAX_WINDOW_DAYS:
+        raise ApiError("REPORT_PARAM_INVALID", field="window_days",
+                       detail=f"window_days={window_days}: expected 1..{MAX_WINDOW_DAYS}")
+    if score_method not in SCORE_METHODS:
+        raise ApiError("REPORT_PARAM_INVALID", field="score_method",
+                       detail=f"score_method={score_method!r}: allowed rank, ntile")
+    if not 1 <= int(limit) <= 100_000:
+        raise ApiError("REPORT_PARAM_INVALID", field="limit",
+                       detail=f"limit={limit}: expected 1..100000")
+    return ReportParams(as_of=a, period_from=pf, period_to=pt, owner=owner or None,
+                        team=team or None, region=reg, window_days=int(window_days),
+                        score_method=score_method,  # type: ignore[arg-type]
+                        limit=int(limit))

@@ -1,0 +1,294 @@
+"""RFM: recency, frequency and monetary per customer over a window, quintile scores, the
+eight classic segments and admin rule labels, computed in SQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    Integer,
+    Numeric,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.types import NullType
+
+from bridge.auth import User
+from bridge.db import Database
+from bridge.reports import rules as R
+from bridge.reports._sql import Sql, dims, materialize, num, ratio, table, visible
+from bridge.reports.params import ReportParams
+from schema.dictionary import Dictionary
+
+ORDER_STATUSES = ("signed", "fulfilled")
+# code, zh, en, (R above mean, F above mean, M above mean)
+SEGMENTS: list[tuple[str, str, str, tuple[bool, bool, bool] | None]] = [
+    ("important_value", "重要价值客户", "Important value", (True, True, True)),
+    ("important_develop", "重要发展客户", "Important to develop", (True, False, True)),
+    ("important_keep", "重要保持客户", "Important to keep", (False, True, True)),
+    ("important_retain", "重要挽留客户", "Important to win back", (False, False, True)),
+    ("general_value", "一般价值客户", "General value", (True, True, False)),
+    ("general_develop", "一般发展客户", "General to develop", (True, False, False)),
+    ("general_keep", "一般保持客户", "General to keep", (False, True, False)),
+    ("general_retain", "一般挽留客户", "General to win back", (False, False, False)),
+    ("no_purchase", "无购买", "No purchase", None),
+]
+SEGMENT_LABEL = {c: (z, e) for c, z, e, _ in SEGMENTS}
+
+DEFINITIONS_ZH = [
+    "窗口：截至报表日（含）的 N 天（北京时间日历日），即 [报表日−N+1, 报表日]。",
+    "订单：状态为“已签约”或“已履约”、签约日期在窗口内、未删除的合同订单（每张订单计一次）；"
+    "草拟和已取消的不算。",
+    "R（最近购买天数）= 报表日 − 窗口内最后一张订单的签约日期（天）；天数越少越好。",
+    "F（频次）= 窗口内不同订单的张数。",
+    "M（金额）= 窗口内订单金额合计 − 窗口内退款（回款类型=退款，按到账日期）− 窗口内红字发票"
+    "（按开票日期）；退款和红字发票只减少金额，不算订单，净额可能为负。",
+    "评分（1-5，默认 rank 法）：在有购买的客户中按“好坏”升序排名（R 按天数降序，F、M 按数值升序），"
+    "分数 = 1 + ⌊5×(名次−1)/人数⌋，名次取 RANK()：数值相同的客户名次相同、分数相同（取较低分）。"
+    "ntile 法：NTILE(5)，数值相同时按客户编号升序拆分。",
+    "八类客户：把每位有购买客户的 R、F、M 与有购买客户的平均值比较；R“高”指天数严格小于平均值，"
+    "F、M“高”指严格大于平均值（等于平均值算“低”）。"
+    "R高F高M高=重要价值，R高F低M高=重要发展，R低F高M高=重要保持，R低F低M高=重要挽留，"
+    "R高F高M低=一般价值，R高F低M低=一般发展，R低F高M低=一般保持，R低F低M低=一般挽留。",
+    "窗口内没有订单的客户列为“无购买”，不评分，不参与平均值和排名。",
+    "规则分群：管理员在“标签规则”中定义的条件（指标 比较符 数值，多个条件须同时满足），"
+    "按优先级从高到低匹配，第一条命中的规则给出标签。",
+]
+DEFINITIONS_EN = [
+    "Window: the N local (Beijing-time) days ending on the as-of date, [as-of − N + 1, as-of].",
+    "Order: a contract (crm_order) with status Signed or Fulfilled, signed within the window, "
+    "not deleted; each order counts once. Drafts and cancelled orders do not count.",
+    "R (recency) = as-of date − signing date of the customer's last order in the window, in "
+    "days; fewer days is better.",
+    "F (frequency) = number of distinct orders in the window.",
+    "M (monetary) = order amounts in the window − refunds (payments of kind Refund, by paid "
+    "date) − credit notes (invoices of kind Credit note, by issue date) in the window. Refunds "
+    "and credit notes reduce M but are not orders; M can be negative.",
+    "Scores (1-5, default method rank): among customers who bought, rank by goodness ascending "
+    "(R by days descending, F and M by value ascending); score = 1 + floor(5 × (rank − 1) / "
+    "buyers) with RANK(), so equal values share a rank and a score (the lower one). Method "
+    "ntile: NTILE(5), equal values split by customer id ascending.",
+    "Eight segments: each buyer's R, F, M is compared with the mean over buyers. R is high "
+    "when its days are strictly below the mean; F and M are high when strictly above the mean "
+    "(equal to the mean counts as low). RFM high/high/high = important value, H/L/H = "
+    "important to develop, L/H/H = important to keep, L/L/H = important to win back, H/H/L = "
+    "general value, H/L/L = general to develop, L/H/L = general to keep, L/L/L = general to "
+    "win back.",
+    "Customers without an order in the window are listed as No purchase, with no scores, and "
+    "take no part in the means and ranks.",
+    "Rule segments: the admin's tag rules (metric operator number; all clauses must hold), "
+    "tried by priority (highest first); the first matching rule gives the label.",
+]
+
+
+def rfm_relation(db: Database, dictionary: Dictionary, user: User, p: ReportParams,
+                 extra: tuple[str, ...] = ()) -> Any:
+    """Per visible customer: recency_days, frequency, monetary, r/f/m_score, segment (plus
+    ``cur_<field>`` for each customer field in ``extra``), as a subquery."""
+    sql = Sql(db.dialect)
+    c, c_ok = visible(user, db, dictionary, "customer", "c")
+    o, o_ok = visible(user, db, dictionary, "order", "o")
+    pay, pay_ok = visible(user, db, dictionary, "payment", "pay")
+    inv, inv_ok = visible(user, db, dictionary, "invoice", "inv")
+    o2 = db.table("crm_order").alias("o2")
+    lo, hi = p.window_start, p.as_of
+
+    orders = (select(o.c.customer.label("cid"), func.count(o.c.id).label("freq"),
+                     func.max(o.c.signed_on).label("last_on"),
+                     func.sum(o.c.amount).label("gross"))
+              .where(o_ok, o.c.status.in_(ORDER_STATUSES), o.c.signed_on >= lo,
+                     o.c.signed_on <= hi)
+              .group_by(o.c.customer).subquery("ord"))
+    refunds = (select(o2.c.customer.label("cid"), func.sum(pay.c.amount).label("amt"))
+               .select_from(pay.join(o2, o2.c.id == pay.c.order))
+               .where(pay_ok, o2.c.deleted.is_(False), pay.c.kind == "refund",
+                      pay.c.paid_on >= lo, pay.c.paid_on <= hi)
+               .group_by(o2.c.customer).subquery("ref"))
+    o3 = db.table("crm_order").alias("o3")
+    credits = (select(o3.c.customer.label("cid"), func.sum(inv.c.amount).label("amt"))
+               .select_from(inv.join(o3, o3.c.id == inv.c.order))
+               .where(inv_ok, o3.c.deleted.is_(False), inv.c.kind == "credit_note",
+                      inv.c.issued_on >= lo, inv.c.issued_on <= hi)
+               .group_by(o3.c.customer).subquery("cn"))
+    freq = func.coalesce(orders.c.freq, 0)
+    base = (select(c.c.id, c.c.name, c.c.owner, c.c.team, c.c.region, c.c.version,
+                   *[c.c[f].label(f"cur_{f}") for f in extra],
+                   cast(freq, Integer).label("frequency"),
+                   case((orders.c.last_on.is_(None), None),
+                        else_=sql.days_before(hi, orders.c.last_on)).label("recency_days"),
+                   (func.coalesce(orders.c.gross, 0) - func.coalesce(refunds.c.amt, 0)
+                    - func.coalesce(credits.c.amt, 0)).label("monetary"),
+                   case((freq > 0, 1), else_=0).label("buyer"))
+            .select_from(c.outerjoin(orders, orders.c.cid == c.c.id)
+                         .outerjoin(refunds, refunds.c.cid == c.c.id)
+                         .outerjoin(credits, credits.c.cid == c.c.id))
+            .where(c_ok, dims(c, p))
+            .subquery("base"))
+
+    def score(*order_by: Any) -> Any:
+        part = base.c.buyer
+        s: Any
+        if p.score_method == "ntile":
+            s = func.ntile(5).over(partition_by=part, order_by=(*order_by, base.c.id))
+        else:
+            rank = func.rank().over(partition_by=part, order_by=order_by)
+            n = func.count().over(partition_by=part)
+            s = 1 + (5 * (rank - 1)) // n
+        return case((base.c.buyer == 1, s), else_=None)
+
+    def mean(col: Any) -> Any:
+        return func.avg(cast(case((base.c.buyer == 1, col), else_=None), Float)).over()
+
+    scored = select(
+        *base.c,
+        score(base.c.recency_days.desc()).label("r_score"),
+        score(base.c.frequency.asc()).label("f_score"),
+        score(base.c.monetary.asc()).label("m_score"),
+        mean(base.c.recency_days).label("mean_r"), mean(base.c.frequency).label("mean_f"),
+        mean(base.c.monetary).label("mean_m"),
+    ).subquery("scored")
+    s = scored.c
+    rh, fh, mh = s.recency_days < s.mean_r, s.frequency > s.mean_f, s.monetary > s.mean_m
+    whens: list[Any] = [(s.buyer == 0, literal("no_purchase"))]
+    for code, _, _, hml in SEGMENTS:
+        if hml is not None:
+            whens.append((and_(*[x if high else ~x for x, high in zip((rh, fh, mh), hml,
+                                                                       strict=True)]),
+                          literal(code)))
+    return select(*s, case(*whens, else_=literal("general_retain")).label("segment")
+                  ).subquery("rfm")
+
+
+def _materialized(conn: Connection, rel: Any) -> Any:
+    """The RFM relation computed once into a temporary table (all summaries read it)."""
+    cols = []
+    for c in rel.c:
+        typ = c.type
+        if c.name in ("recency_days", "frequency", "buyer", "r_score", "f_score", "m_score",
+                        "version"):
+            typ = Integer()
+        elif c.name == "monetary":
+            typ = Numeric(18, 2, asdecimal=False)
+        elif c.name.startswith("mean_"):
+            typ = Float()
+        elif isinstance(typ, NullType):
+            typ = String(100)
+        cols.append(Column(c.name, typ))
+    return materialize(conn, "tmp_rfm", select(*rel.c), cols)
+
+
+def rfm(db: Database, dictionary: Dictionary, user: User, p: ReportParams) -> dict[str, Any]:
+    with db.read() as conn:
+        return _rfm(conn, db, dictionary, user, p)
+
+
+def _rfm(conn: Connection, db: Database, dictionary: Dictionary, user: User,
+         p: ReportParams) -> dict[str, Any]:
+    rules = R.by_target(R.list_rules(db, conn, active_only=True))
+    field_targets = [t for t in rules if t != R.SEGMENT_TARGET]
+    rel = _materialized(conn, rfm_relation(db, dictionary, user, p, extra=tuple(
+        dict.fromkeys(("value_tier", *field_targets)))))
+    seg_rule = R.rule_case(rules.get(R.SEGMENT_TARGET, []), rel.c)
+    seg_col = (seg_rule if seg_rule is not None else literal(None)).label("rule_segment")
+    tier_rule = R.rule_case(rules.get("value_tier", []), rel.c)
+    tier_col = (tier_rule if tier_rule is not None else rel.c.cur_value_tier).label("tier_new")
+
+    # segment summary (9 rows at most)
+    seg = {r.segment: r for r in conn.execute(
+        select(rel.c.segment, func.count().label("n"),
+               func.coalesce(func.sum(rel.c.monetary), 0).label("m_sum"),
+               func.avg(cast(rel.c.recency_days, Float)).label("r_avg"),
+               func.avg(cast(rel.c.frequency, Float)).label("f_avg"),
+               func.avg(cast(rel.c.monetary, Float)).label("m_avg"))
+        .group_by(rel.c.segment))}
+    tot = conn.execute(select(
+        func.count().label("n"), func.coalesce(func.sum(rel.c.buyer), 0).label("buyers"),
+        func.coalesce(func.sum(rel.c.monetary), 0).label("m_sum"),
+        func.max(rel.c.mean_r).label("mean_r"), func.max(rel.c.mean_f).label("mean_f"),
+        func.max(rel.c.mean_m).label("mean_m"))).one()
+    # score distribution: 15 counts in one pass
+    dist = conn.execute(select(*[
+        func.coalesce(func.sum(case((rel.c[f"{k}_score"] == v, 1), else_=0)), 0)
+        for k in ("r", "f", "m") for v in range(1, 6)])).one()
+    rule_rows = []
+    if seg_rule is not None:
+        sub = select(seg_col, rel.c.monetary).subquery("rs")
+        labels = {r["value"]: r for r in rules[R.SEGMENT_TARGET]}
+        for r in conn.execute(select(sub.c.rule_segment, func.count().label("n"),
+                                     func.coalesce(func.sum(sub.c.monetary), 0).label("m"))
+                              .group_by(sub.c.rule_segment)
+                              .order_by(func.count().desc(), sub.c.rule_segment)):
+            lab = labels.get(r.rule_segment)
+            rule_rows.append([r.rule_segment, lab["label_zh"] if lab else "（未匹配）",
+                              lab["label_en"] if lab else "(no rule matched)", int(r.n),
+                              num(r.m)])
+    cust = conn.execute(
+        select(rel.c.id, rel.c.name, rel.c.owner, rel.c.region, rel.c.recency_days,
+               rel.c.frequency, rel.c.monetary, rel.c.r_score, rel.c.f_score, rel.c.m_score,
+               rel.c.segment, seg_col, rel.c.cur_value_tier, tier_col)
+        .order_by(rel.c.buyer.desc(), rel.c.monetary.desc(), rel.c.id).limit(p.limit)).all()
+
+    buyers = int(tot.buyers)
+    seg_rows = []
+    for code, zh, en, _ in SEGMENTS:
+        sr = seg.get(code)
+        n = int(sr.n) if sr else 0
+        seg_rows.append([code, zh, en, n, ratio(n, int(tot.n)), num(sr.m_sum) if sr else 0.0,
+                         num(sr.r_avg) if sr else None, num(sr.f_avg) if sr else None,
+                         num(sr.m_avg) if sr else None])
+    dist_rows = [[v, int(dist[v - 1]), int(dist[4 + v]), int(dist[9 + v])] for v in range(1, 6)]
+    cust_rows = [[r.id, r.name, r.owner, r.region, r.recency_days, int(r.frequency),
+                  num(r.monetary), r.r_score, r.f_score, r.m_score, r.segment,
+                  SEGMENT_LABEL[r.segment][0], SEGMENT_LABEL[r.segment][1], r.rule_segment,
+                  r.cur_value_tier, r.tier_new] for r in cust]
+    tables = {
+        "segments": table("segments", "RFM 八类客户", "RFM segments", [
+            ("segment", "分群代码", "Segment code"), ("segment_zh", "客户分群", "Segment"),
+            ("segment_en", "客户分群(英)", "Segment (en)"), ("customers", "客户数", "Customers"),
+            ("share", "占比", "Share"), ("monetary", "净金额合计", "Net amount"),
+            ("avg_recency", "平均R(天)", "Avg R (days)"), ("avg_frequency", "平均F", "Avg F"),
+            ("avg_monetary", "平均M", "Avg M")], seg_rows),
+        "scores": table("scores", "R/F/M 分数分布", "Score distribution", [
+            ("score", "分数", "Score"), ("r", "R 客户数", "R customers"),
+            ("f", "F 客户数", "F customers"), ("m", "M 客户数", "M customers")], dist_rows),
+        "customers": table("customers", "客户明细", "Customers", [
+            ("id", "客户编号", "Customer id"), ("name", "客户", "Customer"),
+            ("owner", "负责人", "Owner"), ("region", "区域", "Region"),
+            ("recency_days", "R(天)", "R (days)"), ("frequency", "F(单)", "F (orders)"),
+            ("monetary", "M(元)", "M (CNY)"), ("r_score", "R分", "R score"),
+            ("f_score", "F分", "F score"), ("m_score", "M分", "M score"),
+            ("segment", "分群代码", "Segment code"), ("segment_zh", "客户分群", "Segment"),
+            ("segment_en", "客户分群(英)", "Segment (en)"),
+            ("rule_segment", "规则分群", "Rule segment"),
+            ("value_tier", "价值分层(当前)", "Value tier (now)"),
+            ("value_tier_rules", "价值分层(按规则)", "Value tier (rules)")], cust_rows,
+            total=int(tot.n), truncated=int(tot.n) > len(cust_rows)),
+    }
+    if rule_rows:
+        tables["rule_segments"] = table("rule_segments", "规则分群", "Rule segments", [
+            ("value", "标签", "Label"), ("label_zh", "名称", "Name"), ("label_en", "名称(英)",
+                                                                      "Name (en)"),
+            ("customers", "客户数", "Customers"), ("monetary", "净金额合计", "Net amount")],
+            rule_rows)
+    return {
+        "report": "rfm", "as_of": p.as_of.isoformat(),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "filters": p.echo(), "user": user.username,
+        "window": {"from": p.window_start.isoformat(), "to": p.as_of.isoformat(),
+                   "days": p.window_days},
+        "summary": {"customers": int(tot.n), "buyers": buyers,
+                    "no_purchase": int(tot.n) - buyers, "monetary": num(tot.m_sum),
+                    "mean_recency_days": num(tot.mean_r, 4), "mean_frequency": num(tot.mean_f, 4),
+                    "mean_monetary": num(tot.mean_m, 4)},
+        "definitions": {"zh": DEFINITIONS_ZH, "en": DEFINITIONS_EN},
+        "tables": tables,
+    }

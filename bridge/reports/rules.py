@@ -1,0 +1,279 @@
+"""Tag rules: admin-defined conditions over RFM metrics that set a customer tag.
+
+A rule is ``{"name", "label_zh", "label_en", "condition": [{"metric", "op", "value"}, ...],
+"target", "value", "priority", "active"}``. All clauses of a condition must hold (AND).
+For each target, active rules are tried by priority (highest first, then lowest id) and the
+first match gives the value. Target ``segment`` only labels customers in the RFM report; any
+other target is a customer enum field (``value_tier`` ...) that :func:`apply_rules` writes
+back through the push engine, so each change is audited and reaches the sheets on the next
+pull. Evaluation is one SQL ``CASE`` over the RFM relation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    delete,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from bridge.auth import User
+from bridge.db import Database
+from bridge.errors import ApiError, item
+from bridge.reports.params import ReportParams
+from schema.dictionary import Dictionary
+from schema.types import FieldType
+from schema.wire import ErrorItem, PushRequest, RowChange
+
+METRICS: dict[str, tuple[str, str]] = {
+    "recency_days": ("最近购买距今天数", "Days since last order"),
+    "frequency": ("窗口内订单数", "Orders in window"),
+    "monetary": ("窗口内净金额", "Net amount in window"),
+    "r_score": ("R 分(1-5)", "R score (1-5)"),
+    "f_score": ("F 分(1-5)", "F score (1-5)"),
+    "m_score": ("M 分(1-5)", "M score (1-5)"),
+}
+OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq, "!=": operator.ne,
+}
+SEGMENT_TARGET = "segment"
+MAX_CLAUSES = 20
+SYSTEM_USER = User("system", "System (tag rules)", "admin", None, None)
+
+
+def targets(dictionary: Dictionary) -> dict[str, list[str] | None]:
+    """Allowed targets: ``segment`` (free label) and the customer's enum fields except region
+    (value must be one of the enum's codes)."""
+    out: dict[str, list[str] | None] = {SEGMENT_TARGET: None}
+    for f in dictionary.entity("customer").fields:
+        if f.type is FieldType.ENUM and f.enum is not None and f.code != "region":
+            out[f.code] = f.enum.codes()
+    return out
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return float(v) if math.isfinite(float(v)) else None
+    if isinstance(v, str):
+        try:
+            f = float(v.strip().replace(",", ""))
+        except ValueError:
+            return None
+        return f if math.isfinite(f) else None
+    return None
+
+
+def validate(dictionary: Dictionary, body: dict[str, Any]) -> dict[str, Any]:
+    """The normalised rule, or ``REPORT_RULE_INVALID`` listing every problem (zh and en)."""
+    errs: list[ErrorItem] = []
+    cond = body.get("condition")
+    if isinstance(cond, str):
+        try:
+            cond = json.loads(cond)
+        except ValueError as exc:
+            errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
+                             detail=f"not JSON ({exc})"))
+            cond = None
+    clauses: list[dict[str, Any]] = []
+    if not errs:
+        if not isinstance(cond, list) or not cond:
+            errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
+                             detail="expected a non-empty list of clauses "
+                                    '[{"metric": ..., "op": ..., "value": ...}]'))
+        elif len(cond) > MAX_CLAUSES:
+            errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
+                             detail=f"at most {MAX_CLAUSES} clauses"))
+        else:
+            for i, cl in enumerate(cond, start=1):
+                where = f"condition[{i}]"
+                if not isinstance(cl, dict) or set(cl) != {"metric", "op", "value"}:
+                    errs.append(item("REPORT_RULE_BAD_CONDITION", field=where,
+                                     detail=f"clause {i} must have exactly metric, op, value"))
+                    continue
+                m, op, v = cl["metric"], cl["op"], _number(cl["value"])
+                if m not in METRICS:
+                    errs.append(item("REPORT_RULE_UNKNOWN_METRIC", field=f"{where}.metric",
+                                     clause=i, value=m, allowed=", ".join(METRICS)))
+                if op not in OPS:
+                    errs.append(item("REPORT_RULE_BAD_OPERATOR", field=f"{where}.op",
+                                     clause=i, value=op, allowed=" ".join(OPS)))
+                if v is None:
+                    errs.append(item("REPORT_RULE_BAD_NUMBER", field=f"{where}.value",
+                                     clause=i, value=cl["value"]))
+                else:
+                    clauses.append({"metric": m, "op": op,
+                                    "value": int(v) if v.is_integer() else v})
+    allowed = targets(dictionary)
+    target, value = body.get("target"), body.get("value")
+    if target not in allowed:
+        errs.append(item("REPORT_RULE_BAD_TARGET", field="target", value=target,
+                         allowed=", ".join(allowed)))
+    elif allowed[target] is not None:
+        f = dictionary.entity("customer").field(target)
+        assert f.enum is not None
+        code = f.enum.lookup().get(str(value or "").strip().casefold())
+        if code is None:
+            errs.append(item("REPORT_RULE_BAD_VALUE", field="value", target=target,
+                             value=value, allowed=", ".join(f.enum.codes())))
+        value = code
+    elif not isinstance(value, str) or not value.strip() or len(value) > 100:
+        errs.append(item("REPORT_RULE_BAD_VALUE", field="value", target=target, value=value,
+                         allowed="1-100 characters"))
+    name = str(body.get("name") or "").strip()
+    if errs:
+        first = errs[0]
+        raise ApiError("REPORT_RULE_INVALID", field=first.field, errors=errs, name=name,
+                       count=len(errs))
+    return {"name": name, "label_zh": (body.get("label_zh") or name).strip(),
+            "label_en": (body.get("label_en") or name).strip(), "condition": clauses,
+            "target": target, "value": str(value).strip(),
+            "priority": int(body.get("priority") or 0), "active": bool(body.get("active", True))}
+
+
+# -- storage -------------------------------------------------------------------------------
+
+def _out(r: Any) -> dict[str, Any]:
+    return {"id": r.id, "name": r.name, "label_zh": r.label_zh, "label_en": r.label_en,
+            "condition": json.loads(r.condition), "target": r.target, "value": r.value,
+            "priority": r.priority, "active": bool(r.active), "updated_by": r.updated_by,
+            "updated_at": r.updated_at.isoformat() if r.updated_at else None}
+
+
+def list_rules(db: Database, conn: Connection, active_only: bool = False) -> list[dict[str, Any]]:
+    t = db.table("sys_tag_rule")
+    q = select(t).order_by(t.c.target, t.c.priority.desc(), t.c.id)
+    if active_only:
+        q = q.where(t.c.active.is_(True))
+    return [_out(r) for r in conn.execute(q)]
+
+
+def _check_name(db: Database, conn: Connection, name: str, rule_id: int | None) -> None:
+    t = db.table("sys_tag_rule")
+    q = select(t.c.id).where(t.c.name == name)
+    if rule_id is not None:
+        q = q.where(t.c.id != rule_id)
+    if conn.execute(q).first():
+        raise ApiError("REPORT_RULE_DUPLICATE", field="name", name=name)
+
+
+def create_rule(db: Database, dictionary: Dictionary, user: User,
+                body: dict[str, Any]) -> dict[str, Any]:
+    rule = validate(dictionary, body)
+    t = db.table("sys_tag_rule")
+    with db.write() as conn:
+        _check_name(db, conn, rule["name"], None)
+        at = datetime.now(UTC)
+        res = conn.execute(insert(t).values(
+            **{**rule, "condition": json.dumps(rule["condition"], ensure_ascii=False)},
+            created_at=at, updated_at=at, updated_by=user.username))
+        rid = res.inserted_primary_key[0]  # type: ignore[index]
+        return _out(conn.execute(select(t).where(t.c.id == rid)).one())
+
+
+def update_rule(db: Database, dictionary: Dictionary, user: User, rule_id: int,
+                body: dict[str, Any]) -> dict[str, Any]:
+    rule = validate(dictionary, body)
+    t = db.table("sys_tag_rule")
+    with db.write() as conn:
+        if not conn.execute(select(t.c.id).where(t.c.id == rule_id)).first():
+            raise ApiError("REPORT_RULE_NOT_FOUND", rule_id=rule_id)
+        _check_name(db, conn, rule["name"], rule_id)
+        conn.execute(update(t).where(t.c.id == rule_id).values(
+            **{**rule, "condition": json.dumps(rule["condition"], ensure_ascii=False)},
+            updated_at=datetime.now(UTC), updated_by=user.username))
+        return _out(conn.execute(select(t).where(t.c.id == rule_id)).one())
+
+
+def delete_rule(db: Database, rule_id: int) -> None:
+    t = db.table("sys_tag_rule")
+    with db.write() as conn:
+        if not conn.execute(delete(t).where(t.c.id == rule_id)).rowcount:
+            raise ApiError("REPORT_RULE_NOT_FOUND", rule_id=rule_id)
+
+
+# -- evaluation ----------------------------------------------------------------------------
+
+def rule_case(rules: list[dict[str, Any]], cols: Any) -> ColumnElement[Any] | None:
+    """SQL ``CASE``: the value of the first matching rule (``rules`` in priority order)."""
+    whens = []
+    for r in rules:
+        conds = [OPS[c["op"]](cols[c["metric"]], literal(c["value"])) for c in r["condition"]]
+        whens.append((and_(*conds), literal(r["value"])))
+    return case(*whens, else_=None) if whens else None
+
+
+def by_target(rules: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(rules, key=lambda r: (-int(r["priority"]), int(r["id"]))):
+        if r["active"]:
+            out.setdefault(r["target"], []).append(r)
+    return out
+
+
+def apply_rules(db: Database, dictionary: Dictionary, user: User, p: ReportParams,
+                batch: int = 1000) -> dict[str, Any]:
+    """Evaluate the active field-target rules on every customer ``user`` may see and write
+    the changed values through the push engine (audited, with base values)."""
+    from bridge.reports.rfm import rfm_relation
+    from bridge.sync.push import push
+
+    with db.read() as conn:
+        rules = by_target(list_rules(db, conn, active_only=True))
+        fields = {t: rs for t, rs in rules.items() if t != SEGMENT_TARGET}
+        changes: dict[str, dict[str, tuple[Any, Any]]] = {}
+        versions: dict[str, int] = {}
+        for target, rs in fields.items():
+            rel = rfm_relation(db, dictionary, user, p, extra=(target,))
+            computed = rule_case(rs, rel.c)
+            assert computed is not None
+            cur = rel.c[f"cur_{target}"]
+            q = (select(rel.c.id, rel.c.version, cur, computed.label("new"))
+                 .where(computed.is_not(None), or_(cur.is_(None), cur != computed)))
+            for rid, version, old, new in conn.execute(q):
+                changes.setdefault(rid, {})[target] = (old, new)
+                versions[rid] = int(version)
+    tally: Counter[str] = Counter()
+    per_value: dict[str, Counter[str]] = {t: Counter() for t in fields}
+    rows = [RowChange(op="update", entity="customer", id=rid, base_version=versions[rid],
+                      values={t: v[1] for t, v in ch.items()},
+                      base={t: v[0] for t, v in ch.items()}) for rid, ch in changes.items()]
+    for ch in changes.values():
+        for t, (_, new) in ch.items():
+            per_value[t][str(new)] += 1
+    run = uuid.uuid4().hex[:12]
+    for i in range(0, len(rows), batch):
+        resp = push(db, dictionary, user, PushRequest(
+            idempotency_key=f"tag-rules-{run}-{i // batch}", template_version=dictionary.version,
+            rows=rows[i:i + batch]), max_rows=batch)
+        tally.update(resp.counts)
+    return {"as_of": p.as_of.isoformat(), "rules": sum(len(v) for v in fields.values()),
+            "customers_changed": len(rows), "push": dict(tally),
+            "by_target": {t: dict(c) for t, c in per_value.items()}}
+
+
+def apply_rules_job(db: Database, dictionary: Dictionary, as_of: Any = None,
+                    window_days: int = 365) -> dict[str, Any]:
+    """For a scheduler: apply the rules as the system user over all customers."""
+    from bridge.reports.params import make_params
+
+    return apply_rules(db, dictionary, SYSTEM_USER, make_params(as_of=as_of,
+                                                                window_days=window_days))

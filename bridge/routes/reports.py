@@ -1,0 +1,107 @@
+"""Reports: funnel, RFM and KPIs (scoped to the caller) and the admin's tag rules."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.reports import rules as R
+from bridge.reports.funnel import funnel as do_funnel
+from bridge.reports.kpis import kpis as do_kpis
+from bridge.reports.params import make_params
+from bridge.reports.rfm import rfm as do_rfm
+from bridge.routes.deps import DB, AdminUser, CurrentUser, Dict
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+AsOf = Annotated[str | None, Query(max_length=10, description="as-of date, e.g. 2026-03-31")]
+Day = Annotated[str | None, Query(max_length=10)]
+Name = Annotated[str | None, Query(max_length=64)]
+Window = Annotated[int, Query(ge=1, le=3660, description="RFM window in days")]
+Method = Annotated[str, Query(pattern="^(rank|ntile)$")]
+Limit = Annotated[int, Query(ge=1, le=100_000)]
+RuleId = Annotated[int, Path(ge=1, le=2**62)]  # beyond: no such rule (and no DB overflow)
+
+
+@router.get("/funnel")
+def funnel(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None,
+           period_from: Day = None, period_to: Day = None, owner: Name = None,
+           team: Name = None, region: Name = None) -> dict[str, Any]:
+    """Stage counts and amounts, stages reached, conversion, win rate, days in stage, lost
+    reasons and breakdowns, over the opportunities the caller may see."""
+    p = make_params(as_of, period_from, period_to, owner, team, region)
+    return do_funnel(db, dictionary, user, p)
+
+
+@router.get("/rfm")
+def rfm(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None, owner: Name = None,
+        team: Name = None, region: Name = None, window_days: Window = 365,
+        score_method: Method = "rank", limit: Limit = 1000) -> dict[str, Any]:
+    """Recency, frequency, monetary, scores, segments and rule labels per customer."""
+    p = make_params(as_of, None, None, owner, team, region, window_days, score_method, limit)
+    return do_rfm(db, dictionary, user, p)
+
+
+@router.get("/kpis")
+def kpis(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None,
+         period_from: Day = None, period_to: Day = None, owner: Name = None, team: Name = None,
+         region: Name = None, limit: Limit = 1000) -> dict[str, Any]:
+    """New customers, orders and average order value, repurchase, churn, leaderboard,
+    customers by region and overdue follow-ups."""
+    p = make_params(as_of, period_from, period_to, owner, team, region, limit=limit)
+    return do_kpis(db, dictionary, user, p)
+
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    label_zh: str | None = Field(default=None, max_length=100)
+    label_en: str | None = Field(default=None, max_length=100)
+    condition: Any = Field(description='e.g. [{"metric": "monetary", "op": ">", "value": 50000}]')
+    target: str = Field(min_length=1, max_length=64)
+    value: Any = None
+    priority: int = Field(default=0, ge=-1_000_000, le=1_000_000)
+    active: bool = True
+
+
+class ApplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: str | None = Field(default=None, max_length=10)
+    window_days: int = Field(default=365, ge=1, le=3660)
+    score_method: str = Field(default="rank", pattern="^(rank|ntile)$")
+
+
+@router.get("/rules")
+def list_rules(_: CurrentUser, db: DB) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        return R.list_rules(db, conn)
+
+
+@router.post("/rules", status_code=201)
+def create_rule(body: RuleIn, user: AdminUser, db: DB, dictionary: Dict) -> dict[str, Any]:
+    return R.create_rule(db, dictionary, user, body.model_dump())
+
+
+@router.put("/rules/{rule_id}")
+def update_rule(rule_id: RuleId, body: RuleIn, user: AdminUser, db: DB,
+                dictionary: Dict) -> dict[str, Any]:
+    return R.update_rule(db, dictionary, user, rule_id, body.model_dump())
+
+
+@router.delete("/rules/{rule_id}")
+def delete_rule(rule_id: RuleId, _: AdminUser, db: DB) -> dict[str, int]:
+    R.delete_rule(db, rule_id)
+    return {"deleted": rule_id}
+
+
+@router.post("/rules/apply")
+def apply_rules(request: Request, user: AdminUser, db: DB, dictionary: Dict,
+                body: ApplyIn | None = None) -> dict[str, Any]:
+    """Write the rules' values (value_tier ...) to customers through the push engine."""
+    b = body or ApplyIn()
+    p = make_params(b.as_of, window_days=b.window_days, score_method=b.score_method)
+    batch = min(1000, request.app.state.settings.max_batch_rows)
+    return R.apply_rules(db, dictionary, user, p, batch=batch)

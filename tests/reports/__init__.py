@@ -1,0 +1,1 @@
+"""Report tests: hand-worked figures on SQLite and PostgreSQL."""
