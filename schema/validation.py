@@ -101,11 +101,14 @@ _PANDERA_CODES = {"not_nullable": "REQUIRED", "field_uniqueness": "DUPLICATE_VAL
 
 
 def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
-                   *, require_all: bool = True) -> ValidationResult:
+                   *, require_all: bool = True,
+                   trusted: pd.DataFrame | None = None) -> ValidationResult:
     """Parse and check every cell of ``raw`` (columns are field codes, index labels rows).
 
     ``require_all``: missing required columns are errors on every row (inserts, full
     sheets); with ``False`` only the columns present are checked.
+    ``trusted``: a boolean frame like ``raw``; True cells already hold canonical values
+    (a stored row's unchanged fields) and skip parsing, not the checks.
     Unknown columns are ignored here; the caller decides whether they are an error.
     """
     entity = dictionary.entity(entity_code)
@@ -116,7 +119,11 @@ def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
         f = entity.field(code)
         out: list[Any] = []
         seen: dict[tuple[type, Any], Any] = {}  # columns repeat values: parse each once
-        for row, rawv in zip(raw.index, raw[code].tolist(), strict=True):
+        skip = trusted[code].tolist() if trusted is not None and code in trusted else None
+        for i, (row, rawv) in enumerate(zip(raw.index, raw[code].tolist(), strict=True)):
+            if skip is not None and skip[i]:
+                out.append(rawv)
+                continue
             key = (type(rawv), rawv)
             try:
                 parsed = seen[key]

@@ -240,7 +240,10 @@ def _validate(ctx: _Ctx, entity: Entity, rows: list[_Row]) -> None:
     codes = entity.field_codes()
     raw = pd.DataFrame([[r.new.get(c) for c in codes] for r in rows], columns=codes,
                        index=range(len(rows)), dtype=object)
-    result = validate_frame(ctx.dictionary, entity.code, raw)
+    # an update's untouched fields hold stored, canonical values: check them, don't re-parse
+    trusted = pd.DataFrame([[r.current is not None and c not in r.rc.values for c in codes]
+                            for r in rows], columns=codes, index=raw.index)
+    result = validate_frame(ctx.dictionary, entity.code, raw, trusted=trusted)
     by_row: dict[int, list[ErrorItem]] = defaultdict(list)
     for e in result.errors:
         r = rows[int(e.row)]

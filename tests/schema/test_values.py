@@ -121,3 +121,17 @@ def test_mobile_fast_path_agrees_with_phonenumbers(number: str) -> None:
     else:
         with pytest.raises(ValueProblem):
             parse_value(number, f)
+
+
+def test_trusted_cells_skip_parsing_but_not_checks() -> None:
+    import pandas as pd
+
+    from schema.validation import validate_frame
+
+    raw = pd.DataFrame({"name": ["甲", None], "phone": ["not parsed", "010-12345678"]},
+                       index=[3, 4], dtype=object)
+    trusted = pd.DataFrame({"name": [True, True], "phone": [True, False]}, index=[3, 4])
+    res = validate_frame(D, "customer", raw, trusted=trusted)
+    assert res.frame.loc[3, "phone"] == "not parsed"  # trusted: left as stored
+    assert res.frame.loc[4, "phone"] == "010 1234 5678"
+    assert [(e.row, e.field, e.code) for e in res.errors] == [(4, "name", "REQUIRED")]
