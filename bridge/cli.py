@@ -24,6 +24,9 @@ user_app = typer.Typer(help="Users and tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+rules_app = typer.Typer(help="Tag rules (value tiers, segments) from the reports.",
+                        no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 out = Console()
 err = Console(stderr=True)
 
@@ -127,6 +130,24 @@ def audit_verify(db_url: DbUrl = None) -> None:
     err.print(f"[red]audit chain broken[/] at entry {r.first_bad_id}: {r.reason} "
               f"({r.entries} entries verified before it)")
     raise typer.Exit(1)
+
+
+@rules_app.command("apply")
+def rules_apply(db_url: DbUrl = None,
+                as_of: Annotated[str | None, typer.Option(help="As-of date (default today)")]
+                = None,
+                window_days: int = 365) -> None:
+    """Apply the active tag rules to every customer (for cron / a scheduler); the changes are
+    ordinary audited pushes that reach the sheets on the next pull."""
+    from bridge.reports.rules import apply_rules_job
+
+    _, db = _db(db_url)
+    try:
+        result = apply_rules_job(db, build_dictionary(), as_of=as_of, window_days=window_days)
+    except ApiError as exc:
+        err.print(f"[red]{exc.item.message_en}[/] / {exc.item.message_zh}")
+        raise typer.Exit(1) from None
+    out.print_json(json.dumps(result, ensure_ascii=False, default=str))
 
 
 @app.command()

@@ -32,6 +32,8 @@ def test_user_lifecycle_demo_and_audit_tamper_detection(tmp_path: Path) -> None:
                             str(tokens)])
     assert d.exit_code == 0, d.output
     assert {"admin", "zhang.wei", "hu.fang"} <= set(json.loads(tokens.read_text()))
+    applied = runner.invoke(app, ["rules", "apply", "--db", demo_db])  # no rules yet: no-op
+    assert applied.exit_code == 0, applied.output
     ok = runner.invoke(app, ["audit", "verify", "--db", demo_db])
     assert ok.exit_code == 0 and "intact" in ok.stdout
 
