@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 import pandas as pd
 
 from schema.errors import CATALOGUE, render
+from schema.layout import META_SHEET
 
 MarkKind = Literal["error", "conflict", "warning"]
 MARK_COLORS: dict[str, str] = {"error": "FFC7CE", "conflict": "FFEB9C", "warning": "FCE4D6"}
@@ -145,6 +146,35 @@ class WorkbookPort(Protocol):
     def save(self) -> None:
         """Persist every write (the file, or the open workbook)."""
         ...
+
+
+class MetaCache:
+    """``read_meta``/``write_meta`` for a port, over its own ``read_table``/``write_table``:
+    ``_meta`` is read once and rewritten whole (it is a few dozen rows)."""
+
+    _meta: dict[str, str] | None = None
+
+    def read_table(self, sheet: str) -> tuple[list[str], pd.DataFrame]:
+        raise NotImplementedError
+
+    def write_table(self, sheet: str, keys: list[str], frame: pd.DataFrame,
+                    first_row: int) -> None:
+        raise NotImplementedError
+
+    def read_meta(self) -> dict[str, str]:
+        if self._meta is None:
+            self._meta = meta_from_frame(self.read_table(META_SHEET)[1])
+        return dict(self._meta)
+
+    def write_meta(self, values: dict[str, str | None]) -> None:
+        meta = self.read_meta()
+        for k, v in values.items():
+            if v is None:
+                meta.pop(k, None)
+            else:
+                meta[k] = str(v)
+        self._meta = meta
+        self.write_table(META_SHEET, ["key", "value"], meta_frame(meta), 2)
 
 
 def meta_from_frame(frame: pd.DataFrame) -> dict[str, str]:

@@ -31,18 +31,17 @@ from addin.port import (
     MARKS_META_PREFIX,
     NOTE_AUTHOR,
     CellMark,
+    MetaCache,
     WorkbookError,
     column_letter,
     decode_marks,
     encode_marks,
     list_ref,
-    meta_frame,
-    meta_from_frame,
     needs_text_guard,
 )
 from addin.report_sheets import build_report_sheets
 from addin.safety import DEFAULT_LIMITS, Limits, check_workbook_file
-from schema.layout import LISTS_SHEET, META_SHEET
+from schema.layout import LISTS_SHEET
 
 ProgressFn = Callable[[str, float | None], None]
 _NO_FILL = PatternFill(fill_type=None)
@@ -76,7 +75,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-class OpenpyxlPort:
+class OpenpyxlPort(MetaCache):
     """A :class:`~addin.port.WorkbookPort` over one ``.xlsx``/``.xlsm`` file."""
 
     def __init__(self, wb: Workbook, path: Path, *, source: bytes | None = None,
@@ -242,21 +241,6 @@ class OpenpyxlPort:
                                                400)
             cell.comment = note
         self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(list(merged.values())) or None})
-
-    def read_meta(self) -> dict[str, str]:
-        if self._meta is None:
-            self._meta = meta_from_frame(self.read_table(META_SHEET)[1])
-        return dict(self._meta)
-
-    def write_meta(self, values: dict[str, str | None]) -> None:
-        meta = self.read_meta()
-        for k, v in values.items():
-            if v is None:
-                meta.pop(k, None)
-            else:
-                meta[k] = str(v)
-        self._meta = meta
-        self.write_table(META_SHEET, ["key", "value"], meta_frame(meta), 2)
 
     def write_list(self, name: str, values: list[str]) -> None:
         ws = self._sheet(LISTS_SHEET)

@@ -18,17 +18,16 @@ import xlwings as xw
 from addin.port import (
     MARKS_META_PREFIX,
     CellMark,
+    MetaCache,
     WorkbookError,
     decode_marks,
     encode_marks,
     list_ref,
-    meta_frame,
-    meta_from_frame,
     needs_text_guard,
 )
 from addin.port_openpyxl import plain
 from addin.report_sheets import SHEET_NAMES, report_grid
-from schema.layout import LISTS_SHEET, META_SHEET
+from schema.layout import LISTS_SHEET
 
 _LOOKS_NUMERIC = re.compile(r"^\s*[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?%?\s*$|"
                             r"^\s*\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?\s*$|^\s*\d+:\d+")
@@ -50,7 +49,7 @@ def _cell_in(value: Any) -> Any:
     return value
 
 
-class XlwingsPort:
+class XlwingsPort(MetaCache):
     """A :class:`~addin.port.WorkbookPort` over an open ``xw.Book``."""
 
     def __init__(self, book: xw.Book) -> None:
@@ -124,21 +123,6 @@ class XlwingsPort:
             else:
                 cell.add_note(m.note[:2000])
         self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(list(merged.values())) or None})
-
-    def read_meta(self) -> dict[str, str]:
-        if self._meta is None:
-            self._meta = meta_from_frame(self.read_table(META_SHEET)[1])
-        return dict(self._meta)
-
-    def write_meta(self, values: dict[str, str | None]) -> None:
-        meta = self.read_meta()
-        for k, v in values.items():
-            if v is None:
-                meta.pop(k, None)
-            else:
-                meta[k] = str(v)
-        self._meta = meta
-        self.write_table(META_SHEET, ["key", "value"], meta_frame(meta), 2)
 
     def write_list(self, name: str, values: list[str]) -> None:
         sht = self._sheet(LISTS_SHEET)
