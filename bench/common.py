@@ -6,10 +6,8 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,12 +18,12 @@ from typing import Any
 
 import httpx
 import orjson
-import uvicorn
 from stdnum.cn import uscc as stdnum_uscc
 
 from bridge.app import create_app
 from bridge.auth import add_user, issue_token
 from bridge.db import Database, connect
+from bridge.server import serve_in_thread
 from bridge.settings import Settings
 from schema.dictionary import DICTIONARY_VERSION, build_dictionary
 from schema.enums import (
@@ -86,12 +84,6 @@ class Bench:
                 yield conn
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def bridge(backend: str) -> Iterator[Bench]:
     """A fresh database on ``backend`` and a uvicorn bridge serving it; removed afterwards."""
@@ -112,21 +104,10 @@ def bridge(backend: str) -> Iterator[Bench]:
     with db.write() as conn:
         add_user(db, conn, "admin", "admin", None, None, "Administrator")
         token = issue_token(db, conn, "admin", days=1)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("bridge did not start")
-        time.sleep(0.02)
     try:
-        yield Bench(backend, f"http://127.0.0.1:{port}", token, settings, db, path)
+        with serve_in_thread(app) as url:
+            yield Bench(backend, url, token, settings, db, path)
     finally:
-        server.should_exit = True
-        thread.join(10)
         db.engine.dispose()
         if schema:
             import psycopg

@@ -4,21 +4,19 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from bridge.app import create_app
 from bridge.auth import add_user, issue_token
 from bridge.db import Database, connect, create_schema
+from bridge.server import serve_in_thread
 from bridge.settings import Settings
 from schema.dictionary import build_dictionary
 
@@ -79,12 +77,6 @@ def db(settings: Settings) -> Iterator[Database]:
     d.engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class LiveBridge:
     url: str
@@ -106,32 +98,25 @@ class LiveBridge:
             return str(r.json()["token"])
 
 
-def start_bridge(settings: Settings) -> tuple[LiveBridge, uvicorn.Server, threading.Thread]:
+@contextmanager
+def start_bridge(settings: Settings) -> Iterator[LiveBridge]:
+    """A bridge with an admin user, served on a free loopback port until the block ends."""
     dictionary = build_dictionary()
     database = connect(settings, dictionary)
     app = create_app(settings, dictionary, database)
     with database.write() as conn:
         add_user(database, conn, "admin", "admin", None, None, "Administrator")
         token = issue_token(database, conn, "admin", days=1)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("bridge did not start")
-        time.sleep(0.02)
-    return LiveBridge(f"http://127.0.0.1:{port}", token, settings, database), server, thread
+    try:
+        with serve_in_thread(app) as url:
+            yield LiveBridge(url, token, settings, database)
+    finally:
+        database.engine.dispose()
 
 
 def _live(settings: Settings) -> Iterator[LiveBridge]:
-    bridge, server, thread = start_bridge(settings)
-    yield bridge
-    server.should_exit = True
-    thread.join(10)
-    bridge.db.engine.dispose()
+    with start_bridge(settings) as bridge:
+        yield bridge
 
 
 @pytest.fixture

@@ -20,18 +20,13 @@ import httpx
 
 from bridge.auth import add_user, issue_token
 from bridge.db import Database, connect, create_schema
+from bridge.server import free_port
 from bridge.settings import Settings
 from schema.dictionary import build_dictionary
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepare_database(settings: Settings, admin: str = "admin") -> str:

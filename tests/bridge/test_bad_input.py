@@ -62,11 +62,8 @@ def small_bridge(tmp_path: Path) -> Iterator[LiveBridge]:
     """A bridge with tight limits (rows per push and body bytes)."""
     settings = make_settings("sqlite", tmp_path, max_batch_rows=LIMIT_ROWS,
                              max_body_bytes=LIMIT_BYTES)
-    lb, server, thread = start_bridge(settings)
-    yield lb
-    server.should_exit = True
-    thread.join(10)
-    lb.db.engine.dispose()
+    with start_bridge(settings) as lb:
+        yield lb
 
 
 def test_malformed_json(live_bridge: LiveBridge) -> None:
