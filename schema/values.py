@@ -20,9 +20,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-import phonenumbers
 from stdnum.cn import uscc as stdnum_uscc
 
+from schema.phones import canonical_phone
 from schema.types import Field, FieldType
 
 DEFAULT_TZ = timezone(timedelta(hours=8))  # China Standard Time; naive datetimes mean this
@@ -221,41 +221,13 @@ def _email(raw: Any, f: Field) -> str:
     return f"{local}@{domain.lower()}"
 
 
-_CN = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-_CN_MOBILE = re.compile(_CN.mobile.national_number_pattern) if _CN and _CN.mobile and \
-    _CN.mobile.national_number_pattern else None
-_MOBILE_SHAPE = re.compile(r"^(?:\+?86)?(1\d{10})$")
-_EXT_RE = re.compile(r"\s*(?:转|分机|ext\.?|x|#|-)\s*(\d{1,6})$", re.IGNORECASE)
-_SERVICE_RE = re.compile(r"^(?:95\d{3}(?:\d{3})?|1\d{4}|96\d{3,4})$")
-
-
 def _phone(raw: Any, f: Field) -> str:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    s = _nfkc(raw)
-    digits = re.sub(r"[\s\-()]", "", s)
-    if _SERVICE_RE.match(digits):  # 95588, 95105188, 10086, 12345: short service numbers
-        return digits
-    mobile = _MOBILE_SHAPE.match(digits)
-    if mobile and _CN_MOBILE is not None and _CN_MOBILE.fullmatch(mobile[1]):
-        # fast path, same rule as phonenumbers: a Chinese mobile number in national format
-        m = mobile[1]
-        return f"{m[:3]} {m[3:7]} {m[7:]}"
-    ext = ""
-    m = _EXT_RE.search(s)
-    if m and (m[0].strip()[0] in "转分extX#" or len(re.sub(r"\D", "", s[: m.start()])) >= 10):
-        ext, s = m[1], s[: m.start()]
-    try:
-        num = phonenumbers.parse(s, "CN")
-    except phonenumbers.NumberParseException:
-        raise ValueProblem("INVALID_PHONE", raw) from None
-    if not phonenumbers.is_valid_number(num):
+    text = canonical_phone(_nfkc(raw))
+    if text is None:
         raise ValueProblem("INVALID_PHONE", raw)
-    if num.country_code == 86:
-        text = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
-    else:
-        text = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return f"{text} 转{ext}" if ext else text
+    return text
 
 
 def _url(raw: Any, f: Field) -> str:

@@ -135,3 +135,25 @@ def test_trusted_cells_skip_parsing_but_not_checks() -> None:
     assert res.frame.loc[3, "phone"] == "not parsed"  # trusted: left as stored
     assert res.frame.loc[4, "phone"] == "010 1234 5678"
     assert [(e.row, e.field, e.code) for e in res.errors] == [(4, "name", "REQUIRED")]
+
+
+@given(st.from_regex(r"0[1-9][0-9]{8,10}", fullmatch=True),
+       st.sampled_from(["", "-", " "]), st.sampled_from(["", "转12", " ext 8001"]))
+def test_landline_fast_path_agrees_with_phonenumbers(number: str, sep: str, ext: str) -> None:
+    import phonenumbers
+
+    from schema.phones import _fast_landline
+
+    parsed = phonenumbers.parse(number, "CN")
+    valid = phonenumbers.is_valid_number(parsed)
+    want = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    fast = _fast_landline(number[1:])
+    assert fast is None or (valid and fast == want)
+    f = D.entity("contact").field("phone")
+    text = number[:3] + sep + number[3:] + ext
+    if valid:
+        suffix = f" 转{ext.strip().split()[-1].lstrip('转')}" if ext else ""
+        assert parse_value(text, f) == want + suffix
+    else:
+        with pytest.raises(ValueProblem):
+            parse_value(text, f)
