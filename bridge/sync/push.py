@@ -292,20 +292,23 @@ def _resolve_references(ctx: _Ctx, entity: Entity, rows: list[_Row]) -> None:
 
 
 def _check_unique(ctx: _Ctx, entity: Entity, rows: list[_Row]) -> None:
+    """Unique fields: a new or changed value may not be held by another live record."""
     t = ctx.db.table(table_name(entity.code))
     for f in entity.fields:
         if not f.unique:
             continue
-        values = sorted({r.new[f.code] for r in rows if r.live and r.new.get(f.code) is not None})
+        rows_f = [r for r in rows if r.live and r.new.get(f.code) is not None and (
+            r.current is None or r.current.get(f.code) != r.new[f.code])]
+        values = sorted({r.new[f.code] for r in rows_f})
         taken: dict[Any, set[str]] = defaultdict(set)
         for i in range(0, len(values), 500):
             q = select(t.c.id, t.c[f.code]).where(t.c[f.code].in_(values[i:i + 500]),
                                                   t.c.deleted.is_(False))
             for rid, v in ctx.conn.execute(q):
                 taken[v].add(rid)
-        for r in rows:
-            v = r.new.get(f.code)
-            if r.live and v is not None and taken.get(v, set()) - {r.rc.id}:
+        for r in rows_f:
+            v = r.new[f.code]
+            if r.live and taken.get(v, set()) - {r.rc.id}:
                 r.reject([_err(r, "DUPLICATE_VALUE", f, value=v)])
 
 
