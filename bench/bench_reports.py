@@ -9,6 +9,9 @@ figures in process (the load is part of its time).
     python bench/bench_reports.py --backend postgres --customers 100000 --orders 1000000 \\
         --opps 1000000
     python bench/bench_reports.py --backend sqlite --scale 0.1
+
+``--keep NAME`` keeps the loaded data (PostgreSQL schema or SQLite file NAME) and reuses
+it on the next run with the same NAME; ``--only rfm|funnel`` times one report.
 """
 
 from __future__ import annotations
@@ -212,13 +215,25 @@ def pandas_funnel(db: Database) -> pd.DataFrame:
     return o
 
 
-def timeit(fn: Any, repeat: int) -> float:
-    ts = []
+def timeit(fns: list[Any], repeat: int) -> list[float]:
+    """Median seconds of each of ``fns``, run interleaved (a, b, a, b, ...) so that load
+    from other jobs on the machine falls on all of them alike."""
+    ts: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            ts[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in ts]
+
+
+def _loaded(db: Database, no: int) -> bool:
+    """Whether a kept database already holds the data set (same order count)."""
+    from sqlalchemy import func, select
+
+    with db.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(db.table("crm_order"))
+                            ).scalar_one() == no
 
 
 def main() -> None:
@@ -229,39 +244,53 @@ def main() -> None:
     ap.add_argument("--opps", type=int, default=1_000_000)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--keep", metavar="NAME", default=None,
+                    help="keep the data in this PostgreSQL schema / SQLite file and reuse it "
+                         "on the next run with the same NAME (skips generate and load)")
+    ap.add_argument("--only", choices=["rfm", "funnel"], default=None)
     a = ap.parse_args()
     nc, no, nopp = (int(x * a.scale) for x in (a.customers, a.orders, a.opps))
     d = build_dictionary()
-    tmp = tempfile.mkdtemp(prefix="bench-reports-")
     if a.backend == "postgres":
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        schema: str | None = a.keep or f"bench_{uuid.uuid4().hex[:8]}"
         settings = Settings(database_url=PG_URL, database_schema=schema)
     else:
         schema = None
-        settings = Settings(database_url=f"sqlite:///{tmp}/bench.db")
+        path = a.keep or os.path.join(tempfile.mkdtemp(prefix="bench-reports-"), "bench.db")
+        settings = Settings(database_url=f"sqlite:///{path}")
     db = connect(settings, d)
-    create_schema(db, schema)
+    create_schema(db, schema)  # on a kept database: applies newer migrations (indexes)
     try:
-        t0 = time.perf_counter()
-        data = generate(nc, no, nopp)
-        gen = time.perf_counter() - t0
-        print(f"backend={a.backend} customers={nc} orders={no} opportunities={nopp} "
-              f"history={len(data['history'])} generate={gen:.1f}s", flush=True)
-        print(f"load={load(db, data):.1f}s", flush=True)
-        del data
+        if a.keep and _loaded(db, no):
+            print(f"backend={a.backend} reusing {a.keep}", flush=True)
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+        else:
+            t0 = time.perf_counter()
+            data = generate(nc, no, nopp)
+            gen = time.perf_counter() - t0
+            print(f"backend={a.backend} customers={nc} orders={no} opportunities={nopp} "
+                  f"history={len(data['history'])} generate={gen:.1f}s", flush=True)
+            print(f"load={load(db, data):.1f}s", flush=True)
+            del data
         p = make_params(AS_OF, window_days=365)
-        t_rfm = timeit(lambda: rfm(db, d, ADMIN, p), a.repeat)
-        t_prfm = timeit(lambda: pandas_rfm(db), a.repeat)
-        t_fun = timeit(lambda: funnel(db, d, ADMIN, p), a.repeat)
-        t_pfun = timeit(lambda: pandas_funnel(db), a.repeat)
         print(f"machine: {platform.machine()} {os.cpu_count()} cores, "
-              f"python {platform.python_version()}")
-        print(f"RFM    sql={t_rfm:.2f}s pandas={t_prfm:.2f}s ratio pandas/sql={t_prfm / t_rfm:.1f}")
-        print(f"funnel sql={t_fun:.2f}s pandas={t_pfun:.2f}s ratio pandas/sql="
-              f"{t_pfun / t_fun:.1f}")
+              f"python {platform.python_version()}, load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+        if a.only in (None, "rfm"):
+            t_rfm, t_prfm = timeit([lambda: rfm(db, d, ADMIN, p), lambda: pandas_rfm(db)],
+                                   a.repeat)
+            print(f"RFM    sql={t_rfm:.2f}s pandas={t_prfm:.2f}s "
+                  f"ratio pandas/sql={t_prfm / t_rfm:.1f}", flush=True)
+        if a.only in (None, "funnel"):
+            t_fun, t_pfun = timeit([lambda: funnel(db, d, ADMIN, p),
+                                    lambda: pandas_funnel(db)], a.repeat)
+            print(f"funnel sql={t_fun:.2f}s pandas={t_pfun:.2f}s "
+                  f"ratio pandas/sql={t_pfun / t_fun:.1f}", flush=True)
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         db.engine.dispose()
-        if schema:
+        if schema and not a.keep:
             import psycopg
 
             with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test",

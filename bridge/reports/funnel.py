@@ -9,12 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     Connection,
     Float,
     Integer,
-    Numeric,
-    String,
     case,
     cast,
     func,
@@ -24,7 +21,7 @@ from sqlalchemy import (
 
 from bridge.auth import User
 from bridge.db import Database
-from bridge.reports._sql import Sql, dims, materialize, num, ratio, table, visible
+from bridge.reports._sql import Sql, dims, narrowed, num, ratio, table, tune, visible
 from bridge.reports.params import ReportParams, day_start_utc
 from schema.dictionary import Dictionary
 
@@ -66,6 +63,7 @@ DEFINITIONS_EN = [
 
 def funnel(db: Database, dictionary: Dictionary, user: User, p: ReportParams) -> dict[str, Any]:
     with db.read() as conn:
+        tune(conn)
         return _funnel(conn, db, dictionary, user, p)
 
 
@@ -88,61 +86,73 @@ def _funnel(conn: Connection, db: Database, dictionary: Dictionary, user: User,
         cond.append(o.c.created_at < day_start_utc(p.period_to + timedelta(days=1)))
     cohort = select(o.c.id, o.c.stage, o.c.amount, o.c.owner, o.c.team, o.c.region,
                     o.c.lost_reason, sql.local_month(o.c.created_at).label("month")
-                    ).where(*cond).cte("cohort")
+                    ).where(*cond).subquery("cohort")
 
+    # One window pass over the history (a single ordering per opportunity): the next
+    # entry's time gives the stay, and the entry without a successor is the last one.
     idx = case({c: i for i, c in enumerate(progress)}, value=hist.c.stage, else_=None)
     t = sql.epoch_days(hist.c.entered_at)
+    h_cond = [hist.c.entered_at < end]
+    if narrowed(user, ent, p):  # else the join below drops the few rows outside the cohort
+        h_cond.append(hist.c.opportunity_id.in_(select(o.c.id).where(*cond)))
     h = (select(hist.c.opportunity_id.label("oid"), hist.c.stage.label("stage"),
                 idx.label("idx"), t.label("t"),
-                func.lead(t).over(partition_by=hist.c.opportunity_id,
-                                  order_by=(hist.c.entered_at, hist.c.id)).label("t_next"),
-                func.row_number().over(partition_by=hist.c.opportunity_id,
-                                       order_by=(hist.c.entered_at.desc(), hist.c.id.desc())
-                                       ).label("rn"))
-         .where(hist.c.entered_at < end,
-                hist.c.opportunity_id.in_(select(cohort.c.id)))
-         .cte("h"))
-    # one pass over the history: highest progression stage and the stage at as-of
-    per_opp = (select(h.c.oid, func.max(h.c.idx).label("max_idx"),
-                      func.max(case((h.c.rn == 1, h.c.stage), else_=None)).label("last"))
-               .group_by(h.c.oid).subquery("per_opp"))
-    cur_idx = case({c: i for i, c in enumerate(progress)}, value=cohort.c.stage, else_=None)
-    facts_q = (select(cohort.c.id, cohort.c.amount, cohort.c.owner, cohort.c.team,
-                      cohort.c.region, cohort.c.month, cohort.c.lost_reason,
-                      func.coalesce(per_opp.c.last, cohort.c.stage).label("stage"),
-                      case((per_opp.c.oid.is_(None), cur_idx), else_=per_opp.c.max_idx)
-                      .label("max_idx"))
-               .select_from(cohort.outerjoin(per_opp, per_opp.c.oid == cohort.c.id)))
-    facts = materialize(conn, "tmp_funnel", facts_q, [
-        Column("id", String(36)), Column("amount", Numeric(18, 2)), Column("owner", String(64)),
-        Column("team", String(64)), Column("region", String(64)), Column("month", String(7)),
-        Column("lost_reason", String(64)), Column("stage", String(64)),
-        Column("max_idx", Integer)])
-
-    # 1. snapshot cube: (stage, owner, team, region, month) -> count, amount (small)
-    cube = conn.execute(
-        select(facts.c.stage, facts.c.owner, facts.c.team, facts.c.region, facts.c.month,
-               func.count().label("n"), func.coalesce(func.sum(facts.c.amount), 0).label("amt"))
-        .group_by(facts.c.stage, facts.c.owner, facts.c.team, facts.c.region, facts.c.month)
-    ).all()
-    # 2. reached counts, one column per progression stage
-    reached_row = conn.execute(select(*[
-        func.coalesce(func.sum(case((facts.c.max_idx >= i, 1), else_=0)), 0).label(f"r{i}")
-        for i in range(len(progress))])).one()
-    reached = {c: int(reached_row[i]) for i, c in enumerate(progress)}
-    # 3. days in stage (non-terminal stages)
+                func.lead(t).over(partition_by=sql.binary(hist.c.opportunity_id),
+                                  order_by=(hist.c.entered_at, hist.c.id)).label("t_next"))
+         .where(*h_cond).subquery("h"))
+    # ... then one aggregation per opportunity: highest progression stage, the stage at
+    # as-of, and its stays (count, days) per non-terminal stage as FILTER columns
     dur = func.coalesce(h.c.t_next, literal(sql.epoch_days_of(end), Float)) - h.c.t
-    days = {r.stage: (int(r.visits), num(r.avg_days), num(r.total_days)) for r in conn.execute(
-        select(h.c.stage, func.count().label("visits"),
-               func.avg(cast(dur, Float)).label("avg_days"),
-               func.sum(cast(dur, Float)).label("total_days"))
-        .where(h.c.stage.notin_(TERMINAL)).group_by(h.c.stage))}
-    # 4. lost reasons
-    lost = conn.execute(
-        select(facts.c.lost_reason, func.count().label("n"),
-               func.coalesce(func.sum(facts.c.amount), 0).label("amt"))
-        .where(facts.c.stage == "lost").group_by(facts.c.lost_reason)
-        .order_by(func.count().desc(), facts.c.lost_reason)).all()
+    staying = [c for c in codes if c not in TERMINAL]
+    oid = sql.binary(h.c.oid)
+    per_opp = (select(oid.label("oid"), func.max(h.c.idx).label("max_idx"),
+                      func.max(case((h.c.t_next.is_(None), h.c.stage), else_=None)).label("last"),
+                      *[cast(func.count().filter(h.c.stage == c), Integer).label(f"v{k}")
+                        for k, c in enumerate(staying)],
+                      *[func.sum(dur).filter(h.c.stage == c).label(f"d{k}")
+                        for k, c in enumerate(staying)])
+               .group_by(oid).subquery("per_opp"))
+    cur_idx = case({c: i for i, c in enumerate(progress)}, value=cohort.c.stage, else_=None)
+    facts = (select(cohort.c.amount, cohort.c.owner, cohort.c.team, cohort.c.region,
+                    cohort.c.month,
+                    func.coalesce(per_opp.c.last, cohort.c.stage).label("stage"),
+                    cohort.c.lost_reason,
+                    case((per_opp.c.last.is_(None), cur_idx), else_=per_opp.c.max_idx)
+                    .label("max_idx"),
+                    *[per_opp.c[f"v{k}"] for k in range(len(staying))],
+                    *[per_opp.c[f"d{k}"] for k in range(len(staying))])
+             .select_from(cohort.outerjoin(per_opp, per_opp.c.oid == cohort.c.id))
+             .subquery("facts"))
+    f = facts.c
+    keys = [sql.binary(f.stage).label("stage"), sql.binary(f.owner).label("owner"),
+            sql.binary(f.team).label("team"), sql.binary(f.region).label("region"),
+            sql.binary(f.month).label("month"),
+            sql.binary(case((f.stage == "lost", f.lost_reason), else_=None)).label("lost_key")]
+    # A single statement: the small snapshot cube (stage, owner, team, region, month, lost
+    # reason of lost ones) with reached counts and stays summed per cell.
+    cube = conn.execute(
+        select(*keys,
+               func.count().label("n"), func.coalesce(func.sum(f.amount), 0).label("amt"),
+               *[func.count().filter(f.max_idx >= i).label(f"r{i}")
+                 for i in range(len(progress))],
+               *[func.sum(f[f"v{k}"]).label(f"v{k}") for k in range(len(staying))],
+               *[func.sum(f[f"d{k}"]).label(f"d{k}") for k in range(len(staying))])
+        .group_by(*keys)
+    ).all()
+    reached = {c: sum(int(r[f"r{i}"]) for r in (x._mapping for x in cube))
+               for i, c in enumerate(progress)}
+    days: dict[str, tuple[int, Any, Any]] = {}
+    for k, c in enumerate(staying):
+        visits = sum(int(r[f"v{k}"] or 0) for r in (x._mapping for x in cube))
+        total_days = sum(float(r[f"d{k}"] or 0.0) for r in (x._mapping for x in cube))
+        days[c] = (visits, num(total_days / visits) if visits else None, num(total_days))
+    lost_acc: dict[Any, list[float]] = defaultdict(lambda: [0, 0.0])
+    for r in cube:
+        if r.stage == "lost":
+            lost_acc[r.lost_key][0] += int(r.n)
+            lost_acc[r.lost_key][1] += float(r.amt)
+    lost = sorted(((k, int(v[0]), v[1]) for k, v in lost_acc.items()),
+                  key=lambda x: (-x[1], x[0] is None, str(x[0])))
 
     by_stage: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     for r in cube:
@@ -168,11 +178,10 @@ def _funnel(conn: Connection, db: Database, dictionary: Dictionary, user: User,
     reasons = dictionary.entity("opportunity").field("lost_reason").enum
     assert reasons is not None
     lost_rows = []
-    for r in lost:
-        code = r.lost_reason
+    for code, n_lost, amt_lost in lost:
         lab = reasons.value(code) if code in reasons.codes() else None
         lost_rows.append([code, lab.zh if lab else "（未填）", lab.en if lab else "(blank)",
-                          int(r.n), num(r.amt), ratio(r.n, lost_n)])
+                          n_lost, num(amt_lost), ratio(n_lost, lost_n)])
 
     breakdowns = {dim: _breakdown(list(cube), dim) for dim in ("owner", "team", "region", "month")}
     region_enum = dictionary.enums.get("region")

@@ -18,14 +18,17 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
+    true,
+    union_all,
 )
 from sqlalchemy.types import NullType
 
 from bridge.auth import User
 from bridge.db import Database
 from bridge.reports import rules as R
-from bridge.reports._sql import Sql, dims, materialize, num, ratio, table, visible
+from bridge.reports._sql import Sql, dims, materialize, num, ratio, table, tune, visible
 from bridge.reports.params import ReportParams
 from schema.dictionary import Dictionary
 
@@ -96,66 +99,79 @@ def rfm_relation(db: Database, dictionary: Dictionary, user: User, p: ReportPara
     ``cur_<field>`` for each customer field in ``extra``), as a subquery."""
     sql = Sql(db.dialect)
     c, c_ok = visible(user, db, dictionary, "customer", "c")
+    cb, cb_ok = visible(user, db, dictionary, "customer", "cb")
     o, o_ok = visible(user, db, dictionary, "order", "o")
     pay, pay_ok = visible(user, db, dictionary, "payment", "pay")
     inv, inv_ok = visible(user, db, dictionary, "invoice", "inv")
-    o2 = db.table("crm_order").alias("o2")
     lo, hi = p.window_start, p.as_of
 
-    orders = (select(o.c.customer.label("cid"), func.count(o.c.id).label("freq"),
-                     func.max(o.c.signed_on).label("last_on"),
-                     func.sum(o.c.amount).label("gross"))
-              .where(o_ok, o.c.status.in_(ORDER_STATUSES), o.c.signed_on >= lo,
-                     o.c.signed_on <= hi)
-              .group_by(o.c.customer).subquery("ord"))
-    refunds = (select(o2.c.customer.label("cid"), func.sum(pay.c.amount).label("amt"))
-               .select_from(pay.join(o2, o2.c.id == pay.c.order))
-               .where(pay_ok, o2.c.deleted.is_(False), pay.c.kind == "refund",
-                      pay.c.paid_on >= lo, pay.c.paid_on <= hi)
-               .group_by(o2.c.customer).subquery("ref"))
-    o3 = db.table("crm_order").alias("o3")
-    credits = (select(o3.c.customer.label("cid"), func.sum(inv.c.amount).label("amt"))
-               .select_from(inv.join(o3, o3.c.id == inv.c.order))
-               .where(inv_ok, o3.c.deleted.is_(False), inv.c.kind == "credit_note",
-                      inv.c.issued_on >= lo, inv.c.issued_on <= hi)
-               .group_by(o3.c.customer).subquery("cn"))
-    freq = func.coalesce(orders.c.freq, 0)
-    base = (select(c.c.id, c.c.name, c.c.owner, c.c.team, c.c.region, c.c.version,
-                   *[c.c[f].label(f"cur_{f}") for f in extra],
-                   cast(freq, Integer).label("frequency"),
-                   case((orders.c.last_on.is_(None), None),
-                        else_=sql.days_before(hi, orders.c.last_on)).label("recency_days"),
-                   (func.coalesce(orders.c.gross, 0) - func.coalesce(refunds.c.amt, 0)
-                    - func.coalesce(credits.c.amt, 0)).label("monetary"),
-                   case((freq > 0, 1), else_=0).label("buyer"))
-            .select_from(c.outerjoin(orders, orders.c.cid == c.c.id)
-                         .outerjoin(refunds, refunds.c.cid == c.c.id)
-                         .outerjoin(credits, credits.c.cid == c.c.id))
-            .where(c_ok, dims(c, p))
-            .subquery("base"))
+    # Refunds and credit notes in the window, summed per order (a few rows per thousand
+    # orders), so that the orders are read once below.
+    adj_rows = union_all(
+        select(pay.c.order.label("oid"), pay.c.amount.label("amt"))
+        .where(pay_ok, pay.c.kind == "refund", pay.c.paid_on >= lo, pay.c.paid_on <= hi),
+        select(inv.c.order.label("oid"), inv.c.amount.label("amt"))
+        .where(inv_ok, inv.c.kind == "credit_note", inv.c.issued_on >= lo,
+               inv.c.issued_on <= hi)).subquery("adj_rows")
+    adj = (select(adj_rows.c.oid, func.sum(adj_rows.c.amt).label("amt"))
+           .group_by(adj_rows.c.oid).subquery("adj"))
+    # One pass over the orders: per customer, the window's orders (F, last date, gross) and
+    # the refunds/credits of any live order of theirs (in the order scope or not, as before).
+    counted = and_(o_ok, o.c.status.in_(ORDER_STATUSES), o.c.signed_on >= lo,
+                   o.c.signed_on <= hi)
+    cust_id = sql.unindexed(o.c.customer)
+    per_cust = (select(cust_id.label("cid"),
+                       func.sum(case((counted, 1), else_=0)).label("freq"),
+                       func.max(case((counted, o.c.signed_on), else_=None)).label("last_on"),
+                       (func.coalesce(func.sum(case((counted, o.c.amount), else_=None)), 0)
+                        - func.coalesce(func.sum(adj.c.amt), 0)).label("monetary"))
+                .select_from(o.outerjoin(adj, adj.c.oid == o.c.id))
+                .where(o.c.deleted.is_(False), or_(counted, adj.c.oid.isnot(None)))
+                .group_by(cust_id).cte("per_cust"))
+    # Metrics, scores and means over the visible customers with any order activity only
+    # (narrow rows, usually far fewer than the customers), then joined once to every
+    # visible customer.
+    freq = cast(per_cust.c.freq, Integer)
+    metrics = (select(per_cust.c.cid, freq.label("frequency"),
+                      case((freq > 0, sql.days_before(hi, per_cust.c.last_on)), else_=None)
+                      .label("recency_days"), per_cust.c.monetary,
+                      case((freq > 0, 1), else_=0).label("buyer"))
+               .select_from(per_cust.join(cb, cb.c.id == per_cust.c.cid))
+               .where(cb_ok, dims(cb, p)).cte("metrics"))
+    m = metrics.c
 
     def score(*order_by: Any) -> Any:
-        part = base.c.buyer
         s: Any
         if p.score_method == "ntile":
-            s = func.ntile(5).over(partition_by=part, order_by=(*order_by, base.c.id))
+            s = func.ntile(5).over(partition_by=m.buyer, order_by=(*order_by, m.cid))
         else:
-            rank = func.rank().over(partition_by=part, order_by=order_by)
-            n = func.count().over(partition_by=part)
-            s = 1 + (5 * (rank - 1)) // n
-        return case((base.c.buyer == 1, s), else_=None)
+            rank = func.rank().over(partition_by=m.buyer, order_by=order_by)
+            s = 1 + (5 * (rank - 1)) // func.count().over(partition_by=m.buyer)
+        return case((m.buyer == 1, s), else_=None)
 
-    def mean(col: Any) -> Any:
-        return func.avg(cast(case((base.c.buyer == 1, col), else_=None), Float)).over()
-
-    scored = select(
-        *base.c,
-        score(base.c.recency_days.desc()).label("r_score"),
-        score(base.c.frequency.asc()).label("f_score"),
-        score(base.c.monetary.asc()).label("m_score"),
-        mean(base.c.recency_days).label("mean_r"), mean(base.c.frequency).label("mean_f"),
-        mean(base.c.monetary).label("mean_m"),
-    ).subquery("scored")
+    scored_m = select(*m, score(m.recency_days.desc()).label("r_score"),
+                      score(m.frequency.asc()).label("f_score"),
+                      score(m.monetary.asc()).label("m_score")).cte("scored_m")
+    means = (select(func.avg(cast(m.recency_days, Float)).label("mean_r"),
+                    func.avg(cast(m.frequency, Float)).label("mean_f"),
+                    func.avg(cast(m.monetary, Float)).label("mean_m"))
+             .where(m.buyer == 1).subquery("means"))
+    sm = scored_m.c
+    cust = [c.c.id, c.c.name, c.c.owner, c.c.team, c.c.region, c.c.version,
+            *[c.c[f].label(f"cur_{f}") for f in extra]]
+    # customers with activity (found by primary key), then all other visible customers (no
+    # join: SQLite would scan the scored rows once per customer)
+    active = (select(*cust, sm.frequency, sm.recency_days, sm.monetary, sm.buyer,
+                     sm.r_score, sm.f_score, sm.m_score)
+              .select_from(scored_m.join(c, c.c.id == sm.cid)).where(c_ok, dims(c, p)))
+    none_i = literal(None, Integer)
+    idle = (select(*cust, literal(0, Integer).label("frequency"), none_i.label("recency_days"),
+                   literal(0, Integer).label("monetary"), literal(0, Integer).label("buyer"),
+                   none_i.label("r_score"), none_i.label("f_score"), none_i.label("m_score"))
+            .where(c_ok, dims(c, p), c.c.id.notin_(select(m.cid).where(m.cid.isnot(None)))))
+    every = union_all(active, idle).subquery("every")
+    scored = (select(*every.c, means.c.mean_r, means.c.mean_f, means.c.mean_m)
+              .select_from(every.outerjoin(means, true())).subquery("scored"))
     s = scored.c
     rh, fh, mh = s.recency_days < s.mean_r, s.frequency > s.mean_f, s.monetary > s.mean_m
     whens: list[Any] = [(s.buyer == 0, literal("no_purchase"))]
@@ -188,6 +204,7 @@ def _materialized(conn: Connection, rel: Any) -> Any:
 
 def rfm(db: Database, dictionary: Dictionary, user: User, p: ReportParams) -> dict[str, Any]:
     with db.read() as conn:
+        tune(conn)
         return _rfm(conn, db, dictionary, user, p)
 
 
