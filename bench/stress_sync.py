@@ -29,11 +29,12 @@ import uvicorn
 from bridge.app import create_app
 from bridge.auth import add_user, issue_token
 from bridge.db import connect
+from bridge.server import free_port
 from bridge.settings import Settings
 from schema.dictionary import build_dictionary
 from tests.bridge.test_contention import CLIENTS, run_contention
 from tests.bridge.test_faults import run_cut_connections, run_kills
-from tests.conftest import PG_URL, _drop_pg_schema, free_port, pg_unreachable_reason
+from tests.conftest import PG_URL, _drop_pg_schema, pg_unreachable_reason
 
 
 @contextmanager
