@@ -10,9 +10,10 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import delete, insert
 from stdnum.cn import uscc
 
 from bridge.auth import User, add_user, issue_token
@@ -177,6 +178,30 @@ def _order_rows(rng: random.Random, name: str, today: date) -> tuple[RowChange, 
     return order, later
 
 
+def _backdate_stage_history(db: Database, rng: random.Random, opps: list[RowChange],
+                            stages: list[str], today: date) -> None:
+    """Give each demo deal a plausible past: it walked the stages in order up to its current
+    one over the months before today (a push records only today's stage)."""
+    history = db.table("sys_stage_history")
+    path_of = {"lost": None, "won": stages.index("won")}
+    rows: list[dict[str, Any]] = []
+    for opp in opps:
+        stage = str(opp.values["stage"])
+        last = path_of.get(stage, stages.index(stage))
+        steps = stages[: (last if last is not None else rng.randint(1, 4)) + 1]
+        if stage == "lost":
+            steps = [*steps[:-1], "lost"] if len(steps) > 1 else ["initial_contact", "lost"]
+        when = datetime.combine(today - timedelta(days=rng.randint(30, 700)), time(10),
+                                tzinfo=UTC)
+        for s in steps:
+            rows.append({"opportunity_id": opp.id, "stage": s, "entered_at": when,
+                         "change_seq": 0})
+            when += timedelta(days=rng.randint(3, 40), hours=rng.randint(0, 8))
+    with db.write() as conn:
+        conn.execute(delete(history).where(history.c.opportunity_id.in_([o.id for o in opps])))
+        conn.execute(insert(history), rows)
+
+
 def seed(db: Database, dictionary: Dictionary, customers: int = 300, seed_value: int = 7,
          today: date | None = None) -> DemoResult:
     """Create the demo users and data; returns each user's token (shown once)."""
@@ -209,4 +234,6 @@ def seed(db: Database, dictionary: Dictionary, customers: int = 300, seed_value:
             _push(db, dictionary, seller, rows)
             for r in rows:
                 counts[r.entity] = counts.get(r.entity, 0) + 1
+        _backdate_stage_history(db, rng, [r for r in children if r.entity == "opportunity"],
+                                stages, today)
     return DemoResult(tokens, counts)
