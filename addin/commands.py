@@ -41,7 +41,14 @@ from addin.sheets import (
     write_conflicts,
 )
 from schema.dictionary import Dictionary
-from schema.layout import CONFLICTS_SHEET, HEADER_ROW
+from schema.layout import (
+    CONFLICTS_SHEET,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    REPORT_SETTING_KEYS,
+    REPORT_SETTINGS,
+    REPORT_SETTINGS_SHEET,
+)
 from schema.wire import EntityPull, PushRequest, RowChange, RowResult
 
 MAX_MESSAGES = 200
@@ -264,24 +271,51 @@ def sign_in(port: WorkbookPort, server_url: str | None, token: str, **options: A
     return result
 
 
-REPORT_PARAMS = ("as_of", "period_from", "period_to", "owner", "team", "region", "window_days",
-                 "score_method")
+REPORT_PARAMS = tuple(s.key for s in REPORT_SETTINGS)
 REPORTS = ("funnel", "rfm", "kpis")
+
+
+def read_report_settings(port: WorkbookPort, sheet: str) -> dict[str, str]:
+    """The report parameters typed on the settings sheet (blank ones left out)."""
+    keys, frame = port.read_table(sheet)
+    if "key" not in keys or "value" not in keys:
+        return {}
+    k, v = keys.index("key"), keys.index("value")
+    out: dict[str, str] = {}
+    for row in frame.loc[frame.index >= FIRST_DATA_ROW].itertuples(index=False):
+        key, value = row[k], row[v]
+        if isinstance(key, str) and key in REPORT_PARAMS and value is not None \
+                and str(value).strip():
+            out[key] = (value.date().isoformat() if isinstance(value, datetime)
+                        else str(value).strip())
+    return out
+
+
+def write_report_settings(port: WorkbookPort, sheet: str, values: dict[str, str],
+                          lang: str) -> None:
+    """Rewrite the settings rows so the sheet shows the parameters in use."""
+    rows = [[s.key, s.zh if lang == "zh" else s.en, values.get(s.key),
+             s.hint_zh if lang == "zh" else s.hint_en] for s in REPORT_SETTINGS]
+    port.write_table(sheet, list(REPORT_SETTING_KEYS), pd.DataFrame(rows, dtype=object),
+                     FIRST_DATA_ROW)
 
 
 def refresh_reports(port: WorkbookPort, client: BridgeClient,
                     params: dict[str, str | None] | None = None) -> CommandResult:
-    """Fetch the funnel, RFM and KPI reports for the chosen period and filters (kept in
-    ``_meta`` as ``report_<name>``) and rebuild the report sheets in place."""
+    """Fetch the funnel, RFM and KPI reports for the period and filters on the report
+    settings sheet (``params``, from the CLI, override them and are written back) and
+    rebuild the report sheets in place."""
     meta = port.read_meta()
     lang = meta.get("lang") or "zh"
+    unknown = set(params or {}) - set(REPORT_PARAMS)
+    if unknown:
+        raise AddinError("REPORT_PARAM_INVALID", detail=", ".join(sorted(unknown)))
+    sheet = special_sheet(meta, port.sheet_names(), REPORT_SETTINGS_SHEET)
+    query = read_report_settings(port, sheet) if sheet else {}
     if params:
-        unknown = set(params) - set(REPORT_PARAMS)
-        if unknown:
-            raise AddinError("REPORT_PARAM_INVALID", detail=", ".join(sorted(unknown)))
-        port.write_meta({f"report_{k}": v for k, v in params.items()})
-        meta.update({f"report_{k}": v or "" for k, v in params.items()})
-    query = {k: meta[f"report_{k}"] for k in REPORT_PARAMS if meta.get(f"report_{k}")}
+        query.update({k: v for k, v in params.items() if v})
+        if sheet:
+            write_report_settings(port, sheet, query, lang)
     reports: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(REPORTS):
         port.progress(f"获取报表 {name} / Fetching the {name} report", 0.1 + 0.25 * i)

@@ -122,3 +122,38 @@ def sheet_layout(entity: Entity, lang: str, fields: list[Field] | None = None) -
 def workbook_layout(dictionary: Dictionary, lang: str) -> list[SheetLayout]:
     """One sheet per entity, in dictionary order."""
     return [sheet_layout(e, lang) for e in dictionary]
+
+
+# The report settings sheet: one row per report parameter; Refresh reports reads the values.
+REPORT_SETTINGS_SHEET = "report_settings"
+REPORT_SETTING_KEYS = ("key", "label", "value", "hint")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSetting:
+    key: str  # the report API's query parameter
+    zh: str
+    en: str
+    hint_zh: str
+    hint_en: str
+    list_name: str | None = None
+
+
+REPORT_SETTINGS: tuple[ReportSetting, ...] = (
+    ReportSetting("as_of", "报表日", "As-of date", "如 2026-03-31；留空为今天",
+                  "e.g. 2026-03-31; blank means today"),
+    ReportSetting("period_from", "期间开始", "Period from", "漏斗与指标的起始日；留空为默认期间",
+                  "First day for funnel and KPIs; blank: default"),
+    ReportSetting("period_to", "期间结束", "Period to", "留空为报表日",
+                  "Blank means the as-of date"),
+    ReportSetting("team", "团队", "Team", "只看该团队；留空为您可见的全部",
+                  "Only this team; blank: all you may see"),
+    ReportSetting("owner", "负责人", "Owner", "登录用户名；留空为全部", "A user name; blank: all"),
+    ReportSetting("region", "区域", "Region", "从列表选择；留空为全部",
+                  "Pick from the list; blank: all", enum_list_name("region")),
+    ReportSetting("window_days", "RFM 窗口天数", "RFM window (days)", "留空为 365",
+                  "Blank means 365"),
+    ReportSetting("score_method", "RFM 评分方法", "RFM score method",
+                  "rank：并列同分（默认）；ntile：五等分", "rank: ties share a score (default); "
+                  "ntile: five equal groups"),
+)

@@ -38,6 +38,9 @@ from schema.layout import (
     KEY_ROW,
     LISTS_SHEET,
     META_SHEET,
+    REPORT_SETTING_KEYS,
+    REPORT_SETTINGS,
+    REPORT_SETTINGS_SHEET,
     STATUS,
     SYSTEM_KEYS,
     SheetColumn,
@@ -64,10 +67,12 @@ SHEET_NAMES = {
     INSTRUCTIONS_SHEET: ("说明", "Instructions"),
     VOCABULARY_SHEET: ("标签与分层", "Tags & tiers"),
     CONFLICTS_SHEET: ("冲突", "Conflicts"),
+    REPORT_SETTINGS_SHEET: ("报表参数", "Report settings"),
 }
 FIXED_CODE_NAMES = {
     INSTRUCTIONS_SHEET: "shInstructions", VOCABULARY_SHEET: "shVocabulary",
-    CONFLICTS_SHEET: "shConflicts", META_SHEET: "shMeta", LISTS_SHEET: "shLists",
+    CONFLICTS_SHEET: "shConflicts", REPORT_SETTINGS_SHEET: "shReportSettings",
+    META_SHEET: "shMeta", LISTS_SHEET: "shLists",
     BASE_SHEET: "shBase",
 }
 VOCABULARY_ENTITY = "customer"  # the sheet lists the vocabularies of this entity's fields
@@ -314,6 +319,26 @@ def _conflicts_sheet(ws: Worksheet, fmts: _Formats, lang: str) -> None:
     ws.freeze_panes(HEADER_ROW, 0)
 
 
+def _report_settings_sheet(ws: Worksheet, fmts: _Formats, lang: str) -> None:
+    """One row per report parameter (key hidden); Refresh reports reads the value column."""
+    labels = [_lang(lang, *pair) for pair in (("参数", "Key"), ("参数", "Setting"),
+                                              ("值", "Value"), ("说明", "Hint"))]
+    _header_rows(ws, REPORT_SETTING_KEYS, labels, fmts)
+    for c, width in enumerate((14, 18, 22, 48)):
+        ws.set_column(c, c, width, None, {"hidden": True} if c == 0 else None)
+    value_col = REPORT_SETTING_KEYS.index("value")
+    for r, s in enumerate(REPORT_SETTINGS, start=HEADER_ROW):
+        ws.write_string(r, 0, s.key)
+        ws.write_string(r, 1, _lang(lang, s.zh, s.en))
+        ws.write_string(r, 3, _lang(lang, s.hint_zh, s.hint_en))
+        if s.list_name:
+            ws.data_validation(r, value_col, r, value_col, {
+                "validate": "list", "source": f"={s.list_name}", "error_type": "stop",
+                "error_title": _lang(lang, "无效值", "Invalid value"),
+                "error_message": _LIST_ERROR[lang]})
+    ws.freeze_panes(HEADER_ROW, 0)
+
+
 def _key_value_sheet(ws: Worksheet, rows: Iterable[tuple[str, str]], fmts: _Formats) -> None:
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 40)
@@ -342,7 +367,8 @@ def build_workbook(lang: str = "zh", dictionary: Dictionary | None = None) -> by
     order: list[tuple[str, str]] = [(INSTRUCTIONS_SHEET, names[INSTRUCTIONS_SHEET])]
     order += [(s.entity, s.name) for s in layouts]
     order += [(VOCABULARY_SHEET, names[VOCABULARY_SHEET]),
-              (CONFLICTS_SHEET, names[CONFLICTS_SHEET])]
+              (CONFLICTS_SHEET, names[CONFLICTS_SHEET]),
+              (REPORT_SETTINGS_SHEET, names[REPORT_SETTINGS_SHEET])]
     order += [(META_SHEET, META_SHEET), (LISTS_SHEET, LISTS_SHEET), (BASE_SHEET, BASE_SHEET)]
     code_names = [FIXED_CODE_NAMES.get(code) or sheet_code_name(code) for code, _ in order]
     if len(set(code_names)) != len(code_names) or len({n for _, n in order}) != len(order):
@@ -366,6 +392,7 @@ def build_workbook(lang: str = "zh", dictionary: Dictionary | None = None) -> by
         _entity_sheet(sheets[layout.entity], layout, fmts, lang)
     _vocabulary_sheet(sheets[VOCABULARY_SHEET], dictionary, fmts, lang)
     _conflicts_sheet(sheets[CONFLICTS_SHEET], fmts, lang)
+    _report_settings_sheet(sheets[REPORT_SETTINGS_SHEET], fmts, lang)
     meta = [("template_version", dictionary.version), ("lang", lang), ("server_url", ""),
             ("cursor", ""), ("xlwings_version", xlwings_version())]
     meta += [(META_SHEET_PREFIX + name, code) for code, name in order

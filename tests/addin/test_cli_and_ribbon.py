@@ -105,8 +105,15 @@ def test_cli_and_ribbon_against_a_live_bridge(live_bridge: LiveBridge, tmp_path:
     wb = openpyxl.load_workbook(path, keep_vba=True)
     assert {"销售漏斗", "RFM", "经营指标"} <= set(wb.sheetnames)
     assert wb["销售漏斗"]._charts, "the funnel sheet has a chart"
-    meta = dict(wb["_meta"].iter_rows(min_row=2, values_only=True))
-    assert meta["report_as_of"] == "2026-11-25" and meta["report_region"] == "east"
+    settings = {r[0]: r[2] for r in wb["报表参数"].iter_rows(min_row=3, values_only=True)}
+    assert settings["as_of"] == "2026-11-25" and settings["region"] == "east"
+    # a manager types a filter on the settings sheet; the next refresh uses it
+    wb["报表参数"].cell(row=3 + list(settings).index("team"), column=3, value="t9")
+    wb.save(path)
+    res = runner.invoke(app, ["refresh", str(path)])
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    assert "t9" in str([c.value for row in wb["销售漏斗"].iter_rows(max_row=5) for c in row])
     res3 = xl_entry.on_ribbon("crm_refresh_reports", OpenpyxlPort.open(other))
     assert res3 is not None and res3.ok
     assert commands.show_help().lang == "zh"
