@@ -316,6 +316,10 @@ def refresh_reports(port: WorkbookPort, client: BridgeClient,
         query.update({k: v for k, v in params.items() if v})
         if sheet:
             write_report_settings(port, sheet, query, lang)
+    applied: dict[str, Any] | None = None
+    if client.me().user.role == "admin":  # an admin's refresh also writes the tag rules
+        port.progress("应用标签规则 / Applying the tag rules", 0.05)
+        applied = client.request("POST", "/reports/rules/apply", content=b"{}").json()
     reports: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(REPORTS):
         port.progress(f"获取报表 {name} / Fetching the {name} report", 0.1 + 0.25 * i)
@@ -332,6 +336,11 @@ def refresh_reports(port: WorkbookPort, client: BridgeClient,
     result = CommandResult("refresh", lang, counts={
         f"{name}_tables": len(rep.get("tables", {})) for name, rep in reports.items()})
     result.say("报表已刷新：销售漏斗、RFM、经营指标", "Reports refreshed: funnel, RFM, KPIs")
+    if applied is not None:
+        n = int(applied.get("customers_changed", 0))
+        result.counts["tagged_customers"] = n
+        result.say(f"标签规则已应用：{n} 个客户的标签有变化，下次拉取时更新到客户表",
+                   f"Tag rules applied: {n} customers changed; the next pull brings them in")
     return result
 
 

@@ -115,5 +115,14 @@ def test_cli_and_ribbon_against_a_live_bridge(live_bridge: LiveBridge, tmp_path:
     wb = openpyxl.load_workbook(path, keep_vba=True)
     assert "t9" in str([c.value for row in wb["销售漏斗"].iter_rows(max_row=5) for c in row])
     res3 = xl_entry.on_ribbon("crm_refresh_reports", OpenpyxlPort.open(other))
-    assert res3 is not None and res3.ok
+    assert res3 is not None and res3.ok and "tagged_customers" not in res3.counts
+    # an admin's refresh also applies the tag rules (here: every buyer-less customer -> C)
+    with live_bridge.client() as admin:
+        r = admin.post("/reports/rules", json={
+            "name": "no-orders", "label_zh": "未成交", "label_en": "No orders",
+            "condition": [{"metric": "frequency", "op": "==", "value": 0}],
+            "target": "value_tier", "value": "c", "priority": 1})
+        assert r.status_code in (200, 201), r.text
+    res = runner.invoke(app, ["refresh", str(path), "--token", live_bridge.admin_token])
+    assert res.exit_code == 0 and "标签规则已应用：1 个客户" in res.output, res.output
     assert commands.show_help().lang == "zh"
