@@ -12,6 +12,7 @@ import io
 import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, time
@@ -73,6 +74,16 @@ def plain(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         return plain(value.item())  # numpy scalar
     return value
+
+
+def _file_mode(path: Path) -> int:
+    """The permission bits ``path`` has, or what a new file gets under the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 class OpenpyxlPort(MetaCache):
@@ -274,6 +285,7 @@ class OpenpyxlPort(MetaCache):
         os.close(fd)
         try:
             self.wb.save(tmp)
+            os.chmod(tmp, _file_mode(self.path))  # mkstemp makes 0600: keep the file's own
             os.replace(tmp, self.path)
         except OSError as exc:
             with contextlib.suppress(OSError):

@@ -198,3 +198,19 @@ def test_write_table_clears_rows_below(tmp_path: Path) -> None:
     port.save()
     frame = OpenpyxlPort.open(path).read_table(CUSTOMER)[1]
     assert frame.index.tolist() == [2, 3] and frame.loc[3, 0] == "x"
+
+
+def test_save_keeps_the_files_permissions(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import stat
+
+    from addin.port_openpyxl import OpenpyxlPort
+
+    path = tmp_path / "book.xlsm"
+    shutil.copy(Path(__file__).resolve().parents[2] / "templates" / "crm_workbook.xlsm", path)
+    os.chmod(path, 0o640)
+    port = OpenpyxlPort.open(path)
+    port.write_meta({"cursor": "7"})
+    port.save()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
