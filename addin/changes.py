@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -76,10 +75,6 @@ def same(a: Any, b: Any) -> bool:
 
 def clean_id(value: Any) -> str | None:
     return None if is_blank(value) else str(value).strip()
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 @dataclass

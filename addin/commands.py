@@ -8,6 +8,7 @@ writes; any exception before the writes leaves the workbook as it was. Each retu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from addin.book import (
     rows_of,
     write_reference_lists,
 )
-from addin.changes import RowPlan, SheetAnalysis, merge_pull, new_id
+from addin.changes import RowPlan, SheetAnalysis, merge_pull
 from addin.client import BridgeClient, BridgeError, RetryFn, normalize_server
 from addin.credentials import load_token, save_token
 from addin.port import AddinError, WorkbookPort
@@ -112,6 +113,27 @@ def _count_ops(analyses: dict[str, SheetAnalysis]) -> dict[str, int]:
             "delete": ops.count("delete") + ops.count("drop")}
 
 
+def stable_insert_id(user: str, meta: dict[str, str], entity: str, plan: RowPlan) -> str:
+    """A new row's record id, the same for the same row until the workbook's sync state
+    moves on: if every attempt of a push failed after the server committed, pushing the
+    unchanged workbook again sends the same ids and the same key, and the bridge answers
+    with its stored result instead of creating the rows twice."""
+    seed = json.dumps([user, meta.get("server_url"), meta.get("cursor"), meta.get("last_push"),
+                       entity, str(plan.label), plan.values], sort_keys=True, default=str,
+                       ensure_ascii=False)
+    return str(uuid.uuid5(_ID_NAMESPACE, seed))
+
+
+def batch_key(template: str, rows: list[RowChange]) -> str:
+    """Idempotency key of a batch: its content, so a resend of the same batch replays."""
+    body = json.dumps([template, [r.model_dump() for r in rows]], sort_keys=True,
+                      default=str, ensure_ascii=False)
+    return "push-" + hashlib.sha256(body.encode()).hexdigest()
+
+
+_ID_NAMESPACE = uuid.UUID("5b0c9a52-3d0e-4c57-9a55-7e1d2c3b4a59")
+
+
 def push(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None = None,
          *, batch_rows: int = 5000) -> CommandResult:
     """Validate, then send new, changed and deleted rows; write the verdicts back."""
@@ -145,7 +167,7 @@ def push(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
             if plan.op is None:
                 continue
             if plan.op == "insert":
-                plan.id = new_id()
+                plan.id = stable_insert_id(me.user.username, book.meta, code, plan)
             plans[(code, str(plan.id))] = (an, plan)
             rows.append(RowChange(op=plan.op, entity=code, id=str(plan.id),
                                   base_version=plan.base_version if plan.op != "insert" else None,
@@ -158,8 +180,9 @@ def push(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
     template = book.meta.get("template_version") or "0"
     port.progress(f"推送 {len(rows)} 行 / Pushing {len(rows)} rows", 0.3)
     for start in range(0, len(rows), max(batch_rows, 1)):
-        req = PushRequest(idempotency_key=f"push-{uuid.uuid4().hex}", template_version=template,
-                          rows=rows[start:start + batch_rows])
+        batch = rows[start:start + batch_rows]
+        req = PushRequest(idempotency_key=batch_key(template, batch), template_version=template,
+                          rows=batch)
         try:
             results += client.push(req).results
         except BridgeError as exc:

@@ -206,6 +206,40 @@ def test_a_push_whose_answer_is_lost_is_applied_once(live_bridge: LiveBridge,
     assert set(pulled["customer"]["data"]["id"]) == set(ids.values())
 
 
+class LoseEveryPushAnswer(httpx.HTTPTransport):
+    """The server commits every push, the client never hears back."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.url.path.endswith("/push"):
+            response.read()
+            response.close()
+            raise httpx.RemoteProtocolError("connection lost", request=request)
+        return response
+
+
+def test_a_push_that_failed_after_the_server_committed_is_not_applied_twice(
+        live_bridge: LiveBridge, tmp_path: Path) -> None:
+    lb = live_bridge
+    token = lb.make_user("alice", "sales", "t1", "east")
+    a = signed_in(tmp_path, "a", lb, token)
+    fill(a, "customer", [{"name": "甲公司", "region": "华东"}, {"name": "乙公司"}])
+    fill(a, "contact", [{"customer": "甲公司", "name": "王经理"}])
+    before = a.read_bytes()
+    port = OpenpyxlPort.open(a)
+    with commands.connect(port, token=token, transport=LoseEveryPushAnswer(),
+                          backoff=0.01) as client, pytest.raises(BridgeError):
+        commands.push(port, client)
+    assert a.read_bytes() == before  # nothing written: the rows are still new
+    res = push(a)  # the user tries again later: same ids, same key, the stored answer
+    assert res.ok and res.counts["inserted"] == 3, res.lines()
+    with lb.client(token) as c:
+        pulled = c.get("/pull").json()["entities"]
+    assert sorted(pulled["customer"]["data"]["name"]) == ["乙公司", "甲公司"]
+    assert len(pulled["contact"]["data"]["id"]) == 1
+    assert {r["_id"] for r in rows(a, "customer")} == set(pulled["customer"]["data"]["id"])
+
+
 def test_an_outdated_template_is_refused_and_the_workbook_untouched(live_bridge: LiveBridge,
                                                                     tmp_path: Path) -> None:
     lb = live_bridge
