@@ -403,6 +403,11 @@ def upgrade(old: WorkbookPort, new: WorkbookPort,
     if csheet is not None:
         write_conflicts(new, csheet, book.conflicts, book.dictionary, book.lang)
     write_reference_lists(book, new)
+    old_settings = special_sheet(book.meta, old.sheet_names(), REPORT_SETTINGS_SHEET)
+    new_settings = special_sheet(new_meta, names, REPORT_SETTINGS_SHEET)
+    if old_settings and new_settings:
+        write_report_settings(new, new_settings, read_report_settings(old, old_settings),
+                              book.lang)
     keep = {k: v for k, v in book.meta.items() if not k.startswith(
         ("sheet:", "marks:")) and k not in ("template_version", "xlwings_version", "lang")}
     keep["upgraded_from"] = book.meta.get("template_version") or ""

@@ -125,4 +125,9 @@ def test_cli_and_ribbon_against_a_live_bridge(live_bridge: LiveBridge, tmp_path:
         assert r.status_code in (200, 201), r.text
     res = runner.invoke(app, ["refresh", str(path), "--token", live_bridge.admin_token])
     assert res.exit_code == 0 and "标签规则已应用：1 个客户" in res.output, res.output
+    # the report settings travel with an upgrade
+    assert runner.invoke(app, ["upgrade", str(path)]).exit_code == 0
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    settings = {r[0]: r[2] for r in wb["报表参数"].iter_rows(min_row=3, values_only=True)}
+    assert settings["region"] == "east" and settings["team"] == "t9"
     assert commands.show_help().lang == "zh"
