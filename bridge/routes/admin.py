@@ -11,6 +11,7 @@ from bridge import audit
 from bridge.auth import add_user, issue_token, list_users, revoke_user_tokens
 from bridge.routes.deps import DB, AdminUser, Dict
 from bridge.sync.undo import restore_field, undo_push
+from schema.permissions import ROLES
 from schema.wire import PushResponse, UserOut
 
 router = APIRouter(tags=["admin"])
@@ -19,7 +20,8 @@ router = APIRouter(tags=["admin"])
 class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$")
-    role: str = Field(pattern=r"^(sales|manager|admin|finance|support)$")
+    role: str = Field(pattern="^(" + "|".join(ROLES) + ")$",
+                      description="one of the roles in schema.permissions")
     team: str | None = Field(default=None, max_length=64)
     region: str | None = Field(default=None, max_length=64)
     display_name: str | None = Field(default=None, max_length=200)
