@@ -148,6 +148,17 @@ class WorkbookPort(Protocol):
         ...
 
 
+def merge_marks(marks: list[CellMark]) -> list[CellMark]:
+    """One mark per cell: several problems on a cell share the first one's colour and list
+    every note."""
+    merged: dict[tuple[int, int], CellMark] = {}
+    for m in marks:
+        prev = merged.get((m.row, m.col))
+        merged[(m.row, m.col)] = m if prev is None else CellMark(
+            m.row, m.col, prev.kind, f"{prev.note}\n{m.note}")
+    return list(merged.values())
+
+
 class MetaCache:
     """``read_meta``/``write_meta`` for a port, over its own ``read_table``/``write_table``:
     ``_meta`` is read once and rewritten whole (it is a few dozen rows)."""

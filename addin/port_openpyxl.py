@@ -38,6 +38,7 @@ from addin.port import (
     decode_marks,
     encode_marks,
     list_ref,
+    merge_marks,
     needs_text_guard,
 )
 from addin.report_sheets import build_report_sheets
@@ -237,12 +238,8 @@ class OpenpyxlPort(MetaCache):
             cell.fill = _NO_FILL
             if cell.comment is not None and cell.comment.author == NOTE_AUTHOR:
                 cell.comment = None
-        merged: dict[tuple[int, int], CellMark] = {}
-        for m in marks:
-            prev = merged.get((m.row, m.col))
-            merged[(m.row, m.col)] = m if prev is None else CellMark(
-                m.row, m.col, prev.kind, f"{prev.note}\n{m.note}")
-        for m in merged.values():
+        merged = merge_marks(marks)
+        for m in merged:
             if isinstance(ws._cells.get((m.row, m.col)), MergedCell):
                 continue
             cell = ws.cell(row=m.row, column=m.col)
@@ -251,7 +248,7 @@ class OpenpyxlPort(MetaCache):
             note.width, note.height = 300, min(60 + 20 * m.note.count("\n") + len(m.note) // 2,
                                                400)
             cell.comment = note
-        self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(list(merged.values())) or None})
+        self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(merged) or None})
 
     def write_list(self, name: str, values: list[str]) -> None:
         ws = self._sheet(LISTS_SHEET)

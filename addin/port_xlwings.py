@@ -23,6 +23,7 @@ from addin.port import (
     decode_marks,
     encode_marks,
     list_ref,
+    merge_marks,
     needs_text_guard,
 )
 from addin.port_openpyxl import plain
@@ -109,12 +110,8 @@ class XlwingsPort(MetaCache):
             note = cell.note
             if note is not None:
                 note.delete()
-        merged: dict[tuple[int, int], CellMark] = {}
-        for m in marks:
-            prev = merged.get((m.row, m.col))
-            merged[(m.row, m.col)] = m if prev is None else CellMark(
-                m.row, m.col, prev.kind, f"{prev.note}\n{m.note}")
-        for m in merged.values():
+        merged = merge_marks(marks)
+        for m in merged:
             cell = sht.range((m.row, m.col))
             cell.color = f"#{m.color}"
             note = cell.note
@@ -122,7 +119,7 @@ class XlwingsPort(MetaCache):
                 note.text = m.note[:2000]
             else:
                 cell.add_note(m.note[:2000])
-        self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(list(merged.values())) or None})
+        self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(merged) or None})
 
     def write_list(self, name: str, values: list[str]) -> None:
         sht = self._sheet(LISTS_SHEET)

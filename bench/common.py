@@ -20,10 +20,8 @@ import httpx
 import orjson
 from stdnum.cn import uscc as stdnum_uscc
 
-from bridge.app import create_app
-from bridge.auth import add_user, issue_token
-from bridge.db import Database, connect
-from bridge.server import serve_in_thread
+from bridge.db import Database
+from bridge.server import app_with_admin, serve_in_thread
 from bridge.settings import Settings
 from schema.dictionary import DICTIONARY_VERSION, build_dictionary
 from schema.enums import (
@@ -98,12 +96,7 @@ def bridge(backend: str) -> Iterator[Bench]:
         settings = Settings(database_url=f"sqlite:///{path}")
     settings.max_batch_rows = 1_000_000
     settings.max_body_bytes = 1 << 30
-    dictionary = build_dictionary()
-    db = connect(settings, dictionary)
-    app = create_app(settings, dictionary, db)
-    with db.write() as conn:
-        add_user(db, conn, "admin", "admin", None, None, "Administrator")
-        token = issue_token(db, conn, "admin", days=1)
+    app, db, token = app_with_admin(settings)
     try:
         with serve_in_thread(app) as url:
             yield Bench(backend, url, token, settings, db, path)

@@ -12,6 +12,12 @@ from typing import Any
 
 import uvicorn
 
+from bridge.app import create_app
+from bridge.auth import add_user, issue_token
+from bridge.db import Database, connect
+from bridge.settings import Settings
+from schema.dictionary import build_dictionary
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -38,3 +44,14 @@ def serve_in_thread(app: Any, timeout: float = 20.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def app_with_admin(settings: Settings) -> tuple[Any, Database, str]:
+    """A bridge app on a fresh store plus an ``admin`` user's one-day token."""
+    dictionary = build_dictionary()
+    db = connect(settings, dictionary)
+    app = create_app(settings, dictionary, db)
+    with db.write() as conn:
+        add_user(db, conn, "admin", "admin", None, None, "Administrator")
+        token = issue_token(db, conn, "admin", days=1)
+    return app, db, token

@@ -13,10 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.app import create_app
-from bridge.auth import add_user, issue_token
 from bridge.db import Database, connect, create_schema
-from bridge.server import serve_in_thread
+from bridge.server import app_with_admin, serve_in_thread
 from bridge.settings import Settings
 from schema.dictionary import build_dictionary
 
@@ -101,12 +99,7 @@ class LiveBridge:
 @contextmanager
 def start_bridge(settings: Settings) -> Iterator[LiveBridge]:
     """A bridge with an admin user, served on a free loopback port until the block ends."""
-    dictionary = build_dictionary()
-    database = connect(settings, dictionary)
-    app = create_app(settings, dictionary, database)
-    with database.write() as conn:
-        add_user(database, conn, "admin", "admin", None, None, "Administrator")
-        token = issue_token(database, conn, "admin", days=1)
+    app, database, token = app_with_admin(settings)
     try:
         with serve_in_thread(app) as url:
             yield LiveBridge(url, token, settings, database)
