@@ -6,7 +6,9 @@
 
 1. push: 10k customer inserts, then 10k updates of those rows (2-3 fields each, with base
    values), POSTed to /push; baseline: COPY (PostgreSQL) / executemany (SQLite) of the same
-   10k rows into a plain table with the same columns. Target: within 3x.
+   10k rows into a plain table with the same columns. Target: within 3x. Also shown: the
+   floor, i.e. the same rows loaded the same way into the real customer table (its keys and
+   indexes) plus the one audit entry per row that a push must write in the same transaction.
 2. pull: full pull of 100k bulk-loaded customers (GET /pull, JSON parsed by the client);
    baseline: a plain SELECT of the same columns into a pandas DataFrame with the same driver.
    Target: within 2x.
@@ -18,16 +20,21 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import sys
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pandas as pd
 
 from bench.common import (
+    COLUMNS,
     CUSTOMER,
+    FIELDS,
+    SYSTEM,
     Bench,
     Figure,
     bridge,
@@ -36,10 +43,12 @@ from bench.common import (
     customers,
     db_rows,
     fmt_s,
+    load_tables,
     median,
     push_body,
     timed,
 )
+from bridge.audit import COLUMNS as AUDIT_COLUMNS
 from schema.sql import table_name
 
 DEFAULT_ROWS = {"push": 10_000, "pull": 100_000, "incr": 1_000_000, "changes": 100}
@@ -70,6 +79,31 @@ def _baseline_copy(b: Bench, rows: list[tuple[Any, ...]], repeat: int) -> float:
     return median(times)
 
 
+def _audit_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """One audit entry per inserted row, as a push writes them (chained hashes)."""
+    at, prev, out = datetime.now(UTC), "0" * 64, []
+    for r in rows:
+        changes = orjson.dumps({f: [None, v] for f, v in zip(FIELDS, r[len(SYSTEM):],
+                                                            strict=True) if v is not None})
+        digest = hashlib.sha256(prev.encode() + changes).hexdigest()
+        out.append((at, "admin", "insert", "customer", r[0], changes.decode(), "bench-floor",
+                    1, prev, digest))
+        prev = digest
+    return out
+
+
+def _floor(backend: str, rows: list[tuple[Any, ...]], repeat: int) -> float:
+    """The database work no push can skip: the same rows into the real customer table (its
+    keys and indexes) plus one audit entry each, in one transaction, on a fresh store."""
+    audit_rows = _audit_rows(rows)
+    times = []
+    for _ in range(repeat):
+        with bridge(backend, serve=False) as b:
+            times.append(load_tables(b, [(table_name("customer"), COLUMNS, rows),
+                                         ("sys_audit", AUDIT_COLUMNS, audit_rows)]))
+    return median(times)
+
+
 def _change(rnd: random.Random, cur: dict[str, Any], i: int, round_: int,
             ) -> tuple[dict[str, Any], dict[str, Any]]:
     """2-3 changed fields of one customer, and their base values."""
@@ -89,6 +123,7 @@ def bench_push(backend: str, n: int, repeat: int) -> list[Figure]:
         log(f"[{backend}] push: {n} rows, {repeat} rounds")
         rows = db_rows(customers(n, tag="基"))
         base = _baseline_copy(b, rows, repeat)
+        floor = _floor(backend, rows, repeat)
         ins_times, ids = [], []
         for k in range(repeat):
             vals = customers(n, start=(k + 1) * n, seed=k + 7)
@@ -126,6 +161,8 @@ def bench_push(backend: str, n: int, repeat: int) -> list[Figure]:
                             (f"push {n:,} updates (2-3 fields)", upd_times)):
             m = median(times)
             figs.append(Figure(name, backend, m, base, bname, "<= 3x", m <= 3 * base))
+        figs.append(Figure(f"floor: {n:,} rows + audit into the real tables", backend, floor,
+                           base, bname, "", None))
     return figs
 
 
@@ -252,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|")
     for f in figs:
         print(f.line())
-    return 0 if all(f.met for f in figs) else 1
+    return 0 if all(f.met is not False for f in figs) else 1
 
 
 if __name__ == "__main__":

@@ -10,10 +10,11 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -83,8 +84,13 @@ class Bench:
 
 
 @contextmanager
-def bridge(backend: str) -> Iterator[Bench]:
-    """A fresh database on ``backend`` and a uvicorn bridge serving it; removed afterwards."""
+def bridge(backend: str, process: bool = True, serve: bool = True) -> Iterator[Bench]:
+    """A fresh database on ``backend`` and a uvicorn bridge serving it; removed afterwards.
+
+    ``process``: the bridge runs as its own process (``uvicorn --factory``), as deployed, so
+    the benchmark client does not share its interpreter; otherwise in a thread of this one.
+    ``serve=False``: only the store (tables and admin), for direct loads; ``url`` is empty.
+    """
     tmp = tempfile.mkdtemp(prefix="crm-bench-")
     schema = None
     if backend == "postgres":
@@ -98,8 +104,19 @@ def bridge(backend: str) -> Iterator[Bench]:
     settings.max_body_bytes = 1 << 30
     app, db, token = app_with_admin(settings)
     try:
-        with serve_in_thread(app) as url:
-            yield Bench(backend, url, token, settings, db, path)
+        if not serve:
+            yield Bench(backend, "", token, settings, db, path)
+        elif process:
+            from tests.bridge.procs import start_bridge_proc
+
+            proc = start_bridge_proc(settings, Path(tmp) / "logs")
+            try:
+                yield Bench(backend, proc.url, token, settings, db, path)
+            finally:
+                proc.kill()
+        else:
+            with serve_in_thread(app) as url:
+                yield Bench(backend, url, token, settings, db, path)
     finally:
         db.engine.dispose()
         if schema:
@@ -182,24 +199,29 @@ def db_rows(values: list[dict[str, Any]], seq_of: Callable[[int], int] = lambda 
 def bulk_load(b: Bench, rows: list[tuple[Any, ...]], table: str | None = None,
               set_counter: int | None = None) -> float:
     """Write ``rows`` straight into ``table`` (COPY / executemany); returns seconds taken."""
-    name = table or table_name("customer")
-    cols = ", ".join(COLUMNS)
+    return load_tables(b, [(table or table_name("customer"), COLUMNS, rows)], set_counter)
+
+
+def load_tables(b: Bench, loads: list[tuple[str, Sequence[str], list[tuple[Any, ...]]]],
+                set_counter: int | None = None) -> float:
+    """Write each (table, columns, rows) with COPY / executemany, all in one transaction;
+    returns seconds taken."""
     with b.raw() as conn:
         t0 = time.perf_counter()
-        if b.backend == "postgres":
-            with conn.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN") as cp:
-                for r in rows:
-                    cp.write_row(r)
-            if set_counter is not None:
-                conn.execute("UPDATE sys_counter SET value = %s WHERE name = 'change_seq'",
-                             (set_counter,))
-        else:
-            conn.executemany(f"INSERT INTO {name} ({cols}) VALUES "
-                             f"({', '.join('?' * len(COLUMNS))})",
-                             [_sqlite_row(r) for r in rows])
-            if set_counter is not None:
-                conn.execute("UPDATE sys_counter SET value = ? WHERE name = 'change_seq'",
-                             (set_counter,))
+        for name, columns, rows in loads:
+            cols = ", ".join(columns)
+            if b.backend == "postgres":
+                with conn.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN") as cp:
+                    for r in rows:
+                        cp.write_row(r)
+            else:
+                conn.executemany(f"INSERT INTO {name} ({cols}) VALUES "
+                                 f"({', '.join('?' * len(columns))})",
+                                 [_sqlite_row(r) for r in rows])
+        if set_counter is not None:
+            ph = "%s" if b.backend == "postgres" else "?"
+            conn.execute(f"UPDATE sys_counter SET value = {ph} WHERE name = 'change_seq'",
+                         (set_counter,))
         conn.commit()
         return time.perf_counter() - t0
 
@@ -240,6 +262,9 @@ def fmt_s(s: float) -> str:
     return f"{s * 1000:,.1f} ms" if s < 10 else f"{s:,.2f} s"
 
 
+_VERDICT = {True: "met", False: "MISSED", None: ""}
+
+
 @dataclass
 class Figure:
     name: str
@@ -248,7 +273,7 @@ class Figure:
     baseline: float | None
     baseline_name: str
     target: str
-    met: bool
+    met: bool | None  # None: a figure for information, with no target
 
     @property
     def ratio(self) -> float | None:
@@ -258,4 +283,4 @@ class Figure:
         ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
         base = fmt_s(self.baseline) if self.baseline is not None else "-"
         return (f"| {self.backend} | {self.name} | {fmt_s(self.measured)} | {self.baseline_name}"
-                f" {base} | {ratio} | {self.target} | {'met' if self.met else 'MISSED'} |")
+                f" {base} | {ratio} | {self.target} | {_VERDICT[self.met]} |")

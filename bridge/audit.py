@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
+from bridge import bulk
 from bridge.auth import as_utc, now
 from bridge.db import Database
 
@@ -33,10 +34,10 @@ class Entry:
     change_seq: int | None = None
 
 
-def _digest(prev: str, at: datetime, e: dict[str, Any]) -> str:
-    payload = orjson.dumps(
-        [as_utc(at).isoformat(), e["username"], e["action"], e["entity"], e["record_id"],
-         e["changes"], e["push_key"], e["change_seq"]], default=str)
+def _digest(prev: str, stamp: str, content: Sequence[Any]) -> str:
+    """The hash of one entry: the previous hash, its time (``as_utc(at).isoformat()``) and
+    ``content`` (the columns username … change_seq, ``changes`` as its stored JSON text)."""
+    payload = orjson.dumps([stamp, *content], default=str)
     return hashlib.sha256(prev.encode() + b"|" + payload).hexdigest()
 
 
@@ -46,23 +47,24 @@ def _tail(db: Database, conn: Connection) -> str:
     return str(last) if last else GENESIS
 
 
+COLUMNS = ("at", "username", "action", "entity", "record_id", "changes", "push_key",
+           "change_seq", "prev_hash", "hash")
+
+
 def append(db: Database, conn: Connection, entries: list[Entry]) -> None:
     """Append ``entries`` in one bulk insert; call inside ``db.write()``."""
     if not entries:
         return
     prev, at, rows = _tail(db, conn), now(), []
+    stamp = as_utc(at).isoformat()
     for e in entries:
-        row: dict[str, Any] = {
-            "at": at, "username": e.username, "action": e.action, "entity": e.entity,
-            "record_id": e.record_id,
-            "changes": None if e.changes is None else orjson.dumps(
-                e.changes, default=str).decode(),
-            "push_key": e.push_key, "change_seq": e.change_seq,
-        }
-        row["prev_hash"] = prev
-        row["hash"] = prev = _digest(prev, at, row)
-        rows.append(row)
-    conn.execute(insert(db.table("sys_audit")), rows)
+        changes = None if e.changes is None else orjson.dumps(e.changes, default=str).decode()
+        content = (e.username, e.action, e.entity, e.record_id, changes, e.push_key,
+                   e.change_seq)
+        digest = _digest(prev, stamp, content)
+        rows.append((at, *content, prev, digest))
+        prev = digest
+    bulk.insert_rows(conn, db.table("sys_audit"), COLUMNS, rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,8 @@ def verify(db: Database, conn: Connection, batch: int = 10_000) -> VerifyResult:
             m = r._mapping
             if m["prev_hash"] != prev:
                 return VerifyResult(False, count, m["id"], "link to the previous entry broken")
-            if _digest(prev, m["at"], dict(m)) != m["hash"]:
+            content = [m[c] for c in COLUMNS[1:8]]
+            if _digest(prev, as_utc(m["at"]).isoformat(), content) != m["hash"]:
                 return VerifyResult(False, count, m["id"], "entry content changed")
             prev, count, last_id = m["hash"], count + 1, m["id"]
 

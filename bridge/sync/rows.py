@@ -93,7 +93,7 @@ def fetch_columns(conn: Connection, q: Select[Any]) -> tuple[list[str], list[lis
     """
     res = conn.execute(q)
     try:
-        names = list(res.keys())
+        names = list(map(str, res.keys()))  # plain str: labels may be quoted_name
         cursor = res.cursor
         desc = cursor.description
         raw = cursor.fetchall()
@@ -108,19 +108,29 @@ def fetch_columns(conn: Connection, q: Select[Any]) -> tuple[list[str], list[lis
     return names, cols
 
 
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def fetch_existing(conn: Connection, db: Database, entity: Entity, ids: list[str]) -> set[str]:
+    """Which of ``ids`` are taken by a record of ``entity`` (live or tombstoned)."""
+    t = db.table(table_name(entity.code))
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        found.update(conn.execute(select(t.c.id).where(t.c.id.in_(chunk))).scalars())
+    return found
+
+
 def fetch_by_ids(conn: Connection, db: Database, dictionary: Dictionary, entity: Entity,
                  ids: list[str]) -> dict[str, dict[str, Any]]:
     """Canonical rows (incl. tombstones) for ``ids``, keyed by id."""
     out: dict[str, dict[str, Any]] = {}
     q, t = select_rows(db, dictionary, entity)
-    for i in range(0, len(ids), 500):
-        res = conn.execute(q.where(t.c.id.in_(ids[i:i + 500])))
-        names = list(res.keys())
-        rows = res.all()
-        if not rows:
+    for chunk in _chunks(ids):
+        names, cols = fetch_columns(conn, q.where(t.c.id.in_(chunk)))
+        if not cols[0]:
             continue
-        cols = columns_out(entity, names, [list(c) for c in zip(*rows, strict=True)])
-        for values in zip(*cols, strict=True):
+        for values in zip(*columns_out(entity, names, cols), strict=True):
             row = dict(zip(names, values, strict=True))
             out[row["id"]] = row
     return out
