@@ -7,13 +7,30 @@ taking the ``change_seq`` counter row first. Reads run on a consistent snapshot
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, insert, select, text
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Engine,
+    MetaData,
+    Select,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 
 from bridge.settings import Settings
@@ -76,6 +93,16 @@ class Database:
 
     def table(self, name: str) -> Any:
         return self.metadata.tables[name]
+
+    def one_of(self, column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+        """``column IN values`` as one statement with one parameter, however many values:
+        ``= ANY(array)`` on PostgreSQL, ``IN (SELECT value FROM json_each(?))`` on SQLite.
+        (An expanded IN list of 10,000 binds costs more to build than to run.)"""
+        if self.dialect == "postgresql":
+            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        listed: Select[Any] = select(literal_column("value")).select_from(
+            func.json_each(bindparam(None, orjson.dumps(list(values)).decode())))
+        return column.in_(listed)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

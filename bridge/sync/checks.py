@@ -59,13 +59,11 @@ def resolve_references(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
             continue
         rt = ctx.db.table(table_name(ref.code))
         found: dict[str, list[str]] = defaultdict(list)
-        name_list = sorted(names)
-        for i in range(0, len(name_list), 500):
-            q = select(rt.c.id, rt.c[ref.display_field]).where(
-                rt.c[ref.display_field].in_(name_list[i:i + 500]), rt.c.deleted.is_(False),
-                scope_filter(ctx.user, ref, rt))
-            for rid, name in ctx.conn.execute(q):
-                found[str(name)].append(rid)
+        q = select(rt.c.id, rt.c[ref.display_field]).where(
+            ctx.db.one_of(rt.c[ref.display_field], sorted(names)), rt.c.deleted.is_(False),
+            scope_filter(ctx.user, ref, rt))
+        for rid, name in ctx.conn.execute(q):
+            found[str(name)].append(rid)
         for r in rows:
             name = r.new.get(f.code)
             if not r.live or name is None:
@@ -90,8 +88,8 @@ def check_unique(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
             r.current is None or r.current.get(f.code) != r.new[f.code])]
         values = sorted({r.new[f.code] for r in rows_f})
         taken: dict[Any, set[str]] = defaultdict(set)
-        for i in range(0, len(values), 500):
-            q = select(t.c.id, t.c[f.code]).where(t.c[f.code].in_(values[i:i + 500]),
+        if values:
+            q = select(t.c.id, t.c[f.code]).where(ctx.db.one_of(t.c[f.code], values),
                                                   t.c.deleted.is_(False))
             for rid, v in ctx.conn.execute(q):
                 taken[v].add(rid)
@@ -111,7 +109,7 @@ def check_referenced(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
             if f.type is not FieldType.REFERENCE or f.ref != entity.code:
                 continue
             ct = ctx.db.table(table_name(child.code))
-            q = (select(ct.c[f.code], func.count()).where(ct.c[f.code].in_(ids),
+            q = (select(ct.c[f.code], func.count()).where(ctx.db.one_of(ct.c[f.code], ids),
                                                           ct.c.deleted.is_(False))
                  .group_by(ct.c[f.code]))
             counts: dict[str, int] = {k: int(v) for k, v in ctx.conn.execute(q).all()}

@@ -108,29 +108,21 @@ def fetch_columns(conn: Connection, q: Select[Any]) -> tuple[list[str], list[lis
     return names, cols
 
 
-def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
-
-
 def fetch_existing(conn: Connection, db: Database, entity: Entity, ids: list[str]) -> set[str]:
     """Which of ``ids`` are taken by a record of ``entity`` (live or tombstoned)."""
     t = db.table(table_name(entity.code))
-    found: set[str] = set()
-    for chunk in _chunks(ids):
-        found.update(conn.execute(select(t.c.id).where(t.c.id.in_(chunk))).scalars())
-    return found
+    if not ids:
+        return set()
+    return set(conn.execute(select(t.c.id).where(db.one_of(t.c.id, ids))).scalars())
 
 
 def fetch_by_ids(conn: Connection, db: Database, dictionary: Dictionary, entity: Entity,
                  ids: list[str]) -> dict[str, dict[str, Any]]:
     """Canonical rows (incl. tombstones) for ``ids``, keyed by id."""
-    out: dict[str, dict[str, Any]] = {}
+    if not ids:
+        return {}
     q, t = select_rows(db, dictionary, entity)
-    for chunk in _chunks(ids):
-        names, cols = fetch_columns(conn, q.where(t.c.id.in_(chunk)))
-        if not cols[0]:
-            continue
-        for values in zip(*columns_out(entity, names, cols), strict=True):
-            row = dict(zip(names, values, strict=True))
-            out[row["id"]] = row
-    return out
+    names, cols = fetch_columns(conn, q.where(db.one_of(t.c.id, ids)))
+    return {row["id"]: row for row in (dict(zip(names, values, strict=True))
+                                       for values in zip(*columns_out(entity, names, cols),
+                                                         strict=True))}
