@@ -123,8 +123,8 @@ def connect(settings: Settings, dictionary: Dictionary) -> Database:
     else:
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        # IN-list lookups repeat one statement text; once psycopg prepares it, PostgreSQL's
-        # generic plan of `= ANY($1..$500)` scans the list per row: always plan afresh
+        # lookups repeat one statement text over lists of any size; once psycopg prepares
+        # it, PostgreSQL's generic plan cannot see the list and may scan: plan afresh
         options = "-c plan_cache_mode=force_custom_plan"
         if settings.database_schema:
             options += f" -c search_path={settings.database_schema}"

@@ -7,6 +7,7 @@ once (pandera's ``lazy=True``); nothing stops at the first error.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ import pandera.pandas as pa
 from schema.dictionary import Dictionary
 from schema.errors import render
 from schema.types import Entity, Field, FieldType
-from schema.values import ValueProblem, display_value, parse_value
+from schema.values import ValueProblem, display_value, value_parser
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,32 +73,117 @@ _CANONICAL_CHECKS: dict[FieldType, str] = {
 }
 
 
-def pandera_schema(entity: Entity, columns: list[str]) -> pa.DataFrameSchema:
-    """The pandera schema of ``entity`` restricted to ``columns`` (canonical values)."""
+def pandera_schema(entity: Entity, columns: list[str],
+                   parsed: Collection[str] = ()) -> pa.DataFrameSchema:
+    """The pandera schema of ``entity`` restricted to ``columns`` (canonical values).
+
+    ``parsed``: columns whose every cell came out of ``parse_value``; they skip the checks
+    parsing has already made, and are left out when nothing remains to check.
+    """
     cols: dict[str, pa.Column] = {}
     for code in columns:
         f = entity.field(code)
-        checks: list[pa.Check] = []
-        if f.type is FieldType.ENUM and f.enum is not None:
-            checks.append(pa.Check.isin(f.enum.codes(), name="INVALID_ENUM"))
-        if f.max_length is not None:
-            checks.append(pa.Check(lambda s, n=f.max_length: s.astype(str).str.len() <= n,
-                                   name="TOO_LONG"))
-        if f.type in (FieldType.INTEGER, FieldType.MONEY) and (
-                f.min_value is not None or f.max_value is not None):
-            lo = f.min_value if f.min_value is not None else float("-inf")
-            hi = f.max_value if f.max_value is not None else float("inf")
-            checks.append(pa.Check(
-                lambda s, lo=lo, hi=hi: s.astype(float).between(lo, hi), name="OUT_OF_RANGE"))
-        if f.type in _CANONICAL_CHECKS:
-            checks.append(pa.Check.str_matches(_CANONICAL_CHECKS[f.type],
-                                               name=f"INVALID_{f.type.upper()}"))
-        cols[code] = pa.Column(object, nullable=not f.required, unique=f.unique, checks=checks,
-                               required=False)
+        checks = _value_checks(f, parsed=code in parsed)
+        if checks or f.required or f.unique or code not in parsed:
+            cols[code] = pa.Column(object, nullable=not f.required, unique=f.unique,
+                                   checks=checks, required=False)
     return pa.DataFrameSchema(cols, strict=False, name=entity.code)
 
 
+def _value_checks(f: Field, *, parsed: bool) -> list[pa.Check]:
+    """The checks on one value of ``f``: enum code, length, range, canonical shape.
+
+    With ``parsed``, only those ``parse_value`` does not already make.
+    """
+    checks: list[pa.Check] = []
+    if f.type is FieldType.ENUM and f.enum is not None and not parsed:
+        checks.append(pa.Check.isin(f.enum.codes(), name="INVALID_ENUM"))
+    if f.max_length is not None and not (
+            parsed and f.type in (FieldType.TEXT, FieldType.REFERENCE)):
+        checks.append(pa.Check(lambda s, n=f.max_length: s.astype(str).str.len() <= n,
+                               name="TOO_LONG"))
+    if f.type in (FieldType.INTEGER, FieldType.MONEY) and not parsed and (
+            f.min_value is not None or f.max_value is not None):
+        lo = f.min_value if f.min_value is not None else float("-inf")
+        hi = f.max_value if f.max_value is not None else float("inf")
+        checks.append(pa.Check(
+            lambda s, lo=lo, hi=hi: s.astype(float).between(lo, hi), name="OUT_OF_RANGE"))
+    if f.type in _CANONICAL_CHECKS and not parsed:
+        checks.append(pa.Check.str_matches(_CANONICAL_CHECKS[f.type],
+                                           name=f"INVALID_{f.type.upper()}"))
+    return checks
+
+
+_PLAIN = {str, type(None)}  # cell types that never equal a value of another type
+
+
+def _parse_column(values: list[Any], parse: Callable[[Any], Any],
+                  skip: list[Any] | None) -> tuple[list[Any], dict[int, ValueProblem]]:
+    """A column's canonical values (None where a cell is bad) and its problems by position.
+
+    Cells marked in ``skip`` are kept as they are.
+    """
+    todo: Sequence[int]
+    if skip is None:
+        todo = range(len(values))
+        out, failed = _parse_distinct(values, parse)
+    else:
+        todo = [i for i, s in enumerate(skip) if not s]
+        done, failed = _parse_distinct([values[i] for i in todo], parse)
+        out = list(values)
+        for i, value in zip(todo, done, strict=True):
+            out[i] = value
+    problems: dict[int, ValueProblem] = {}
+    if failed:
+        for i in todo:
+            if isinstance(out[i], ValueProblem):
+                problems[i], out[i] = out[i], None
+    return out, problems
+
+
+def _parse_distinct(cells: list[Any], parse: Callable[[Any], Any]) -> tuple[list[Any], bool]:
+    """``parse`` of every cell, a :class:`ValueProblem` where it fails, and whether any did.
+
+    Columns repeat values: each distinct one (by type and value) is parsed once.
+    """
+    plain = set(map(type, cells)) <= _PLAIN  # then a value alone tells values apart
+    keys: list[Any] = cells if plain else list(zip(map(type, cells), cells, strict=True))
+    try:
+        known = dict.fromkeys(keys)
+    except TypeError:  # an unhashable value: cell by cell
+        out = [_attempt(parse, v) for v in cells]
+        return out, any(isinstance(v, ValueProblem) for v in out)
+    for key in known:
+        try:
+            known[key] = parse(key if plain else key[1])
+        except ValueProblem as p:
+            known[key] = p
+    return (list(map(known.__getitem__, keys)),
+            any(isinstance(v, ValueProblem) for v in known.values()))
+
+
+def _attempt(parse: Callable[[Any], Any], raw: Any) -> Any:
+    try:
+        return parse(raw)
+    except ValueProblem as p:
+        return p
+
+
 _PANDERA_CODES = {"not_nullable": "REQUIRED", "field_uniqueness": "DUPLICATE_VALUE"}
+
+
+def _failed_check_code(check: str, f: Field) -> str:
+    """Our error code for a failed pandera check (its built-in checks report their own
+    name, e.g. ``isin(...)``, not the name given to them)."""
+    if check in _PANDERA_CODES:
+        return _PANDERA_CODES[check]
+    if check.isupper():
+        return check
+    if check.startswith("isin"):
+        return "INVALID_ENUM"
+    if check.startswith("str_matches") and f.type in _CANONICAL_CHECKS:
+        return f"INVALID_{f.type.upper()}"
+    return "REQUEST_INVALID"
 
 
 def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
@@ -108,42 +194,25 @@ def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
     ``require_all``: missing required columns are errors on every row (inserts, full
     sheets); with ``False`` only the columns present are checked.
     ``trusted``: a boolean frame like ``raw``; True cells already hold canonical values
-    (a stored row's unchanged fields) and skip parsing, not the checks.
+    (a stored row's unchanged fields) and skip parsing, not the checks: a column holding
+    one keeps every check, while a fully parsed one skips those parsing has made.
     Unknown columns are ignored here; the caller decides whether they are an error.
     """
     entity = dictionary.entity(entity_code)
     present = [c for c in raw.columns if entity.has_field(c)]
     errors: dict[tuple[Any, str | None], CellError] = {}
     data: dict[str, list[Any]] = {}
+    parsed: set[str] = set()  # columns with no trusted cell
+    rows = list(raw.index)  # the labels as iterating yields them (Python ints, not numpy's)
     for code in present:
         f = entity.field(code)
-        out: list[Any] = []
-        seen: dict[tuple[type, Any], Any] = {}  # columns repeat values: parse each once
         skip = trusted[code].tolist() if trusted is not None and code in trusted else None
-        for i, (row, rawv) in enumerate(zip(raw.index, raw[code].tolist(), strict=True)):
-            if skip is not None and skip[i]:
-                out.append(rawv)
-                continue
-            key = (type(rawv), rawv)
-            try:
-                parsed = seen[key]
-            except KeyError:
-                try:
-                    parsed = seen[key] = parse_value(rawv, f)
-                except ValueProblem as p:
-                    parsed = seen[key] = p
-            except TypeError:  # unhashable raw value
-                try:
-                    parsed = parse_value(rawv, f)
-                except ValueProblem as p:
-                    parsed = p
-            if isinstance(parsed, ValueProblem):
-                out.append(None)
-                errors[(row, code)] = cell_error(entity, row, f, parsed.code, parsed.value,
-                                                 **parsed.params)
-            else:
-                out.append(parsed)
-        data[code] = out
+        if skip is None or not any(skip):
+            parsed.add(code)
+            skip = None
+        data[code], problems = _parse_column(raw[code].tolist(), value_parser(f), skip)
+        for i, p in problems.items():
+            errors[(rows[i], code)] = cell_error(entity, rows[i], f, p.code, p.value, **p.params)
     frame = pd.DataFrame(data, index=raw.index, columns=present, dtype=object)
 
     if require_all:
@@ -153,14 +222,14 @@ def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
                     errors.setdefault((row, f.code), cell_error(entity, row, f, "REQUIRED"))
 
     try:
-        pandera_schema(entity, present).validate(frame, lazy=True)
+        pandera_schema(entity, present, parsed).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         for case in exc.failure_cases.itertuples(index=False):
             col, check, row = case.column, str(case.check), case.index
             if col not in present or row is None or (isinstance(row, float) and pd.isna(row)):
                 continue
-            code = _PANDERA_CODES.get(check, check if check.isupper() else "REQUEST_INVALID")
             f = entity.field(col)
+            code = _failed_check_code(check, f)
             if (row, col) not in errors:
                 errors[(row, col)] = cell_error(entity, row, f, code,
                                                 display_value(case.failure_case, f, "en"))

@@ -12,11 +12,13 @@ Parsing a canonical value again returns it unchanged.
 from __future__ import annotations
 
 import math
+import operator
 import re
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,10 +48,10 @@ class ValueProblem(Exception):
 def is_blank(raw: Any) -> bool:
     if raw is None:
         return True
-    if isinstance(raw, float) and math.isnan(raw):
-        return True
-    if isinstance(raw, str) and not raw.strip():
-        return True
+    if isinstance(raw, str):
+        return not raw.strip()
+    if isinstance(raw, float):
+        return math.isnan(raw)
     try:
         import pandas as pd
 
@@ -64,14 +66,19 @@ def _nfkc(raw: Any) -> str:
 
 
 def _text(raw: Any, f: Field) -> str:
+    text = raw.strip() if type(raw) is str else _text_of(raw)
+    if f.max_length is not None and len(text) > f.max_length:
+        raise ValueProblem("TOO_LONG", text, max=f.max_length, length=len(text))
+    return text
+
+
+def _text_of(raw: Any) -> str:
+    """The text of a cell that is not a ``str``."""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)  # a WeChat id typed as a number comes back from Excel as 12345.0
     if isinstance(raw, bool | datetime | date):
         raise ValueProblem("INVALID_TEXT", raw)
-    text = str(raw).strip()
-    if f.max_length is not None and len(text) > f.max_length:
-        raise ValueProblem("TOO_LONG", text, max=f.max_length, length=len(text))
-    return text
+    return str(raw).strip()
 
 
 def _decimal(raw: Any, code: str) -> Decimal:
@@ -230,10 +237,17 @@ def _phone(raw: Any, f: Field) -> str:
     return text
 
 
+# a plain http(s) address whose host has a dot and no user, port or brackets: what urlsplit
+# accepts below, without its cost
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+(?:[/?#][!-~]*)?")
+
+
 def _url(raw: Any, f: Field) -> str:
     s = _nfkc(raw)
     if "://" not in s:
         s = "https://" + s
+    if _PLAIN_URL.fullmatch(s):
+        return s
     parts = urlsplit(s)
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or "." not in host or " " in s:
@@ -241,8 +255,31 @@ def _url(raw: Any, f: Field) -> str:
     return s
 
 
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015, as stdnum.cn.uscc
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# per position, each character's term of the weighted sum: value (its alphabet index) * weight
+_USCC_TERMS = tuple({c: i * w for i, c in enumerate(_USCC_ALPHABET)} for w in _USCC_WEIGHTS)
+_USCC_SHAPE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")  # stdnum's length and format checks
+
+
+def _fast_uscc(s: str) -> str | None:
+    """``stdnum.cn.uscc.validate(s)`` when ``s`` is a well-formed, valid code, else None.
+
+    Spaces and hyphens are the separators stdnum's ``compact`` drops; a code left with any
+    other character, or a wrong check digit, takes stdnum's own path.
+    """
+    code = s.replace(" ", "").replace("-", "")
+    if not _USCC_SHAPE.fullmatch(code):
+        return None
+    total = sum(map(operator.getitem, _USCC_TERMS, code))  # the first 17 characters
+    return code if code[17] == _USCC_ALPHABET[(31 - total) % 31] else None
+
+
 def _uscc(raw: Any, f: Field) -> str:
     s = _nfkc(raw).upper()
+    fast = _fast_uscc(s)
+    if fast is not None:
+        return fast
     try:
         return str(stdnum_uscc.validate(s))
     except Exception:  # stdnum raises several ValidationError subclasses
@@ -290,11 +327,24 @@ def parse_value(raw: Any, f: Field) -> Any:
 
     Raises :class:`ValueProblem` with an error code from ``schema.errors``.
     """
-    if is_blank(raw):
+    return _parse(f, PARSERS[f.type], raw)
+
+
+def value_parser(f: Field) -> Callable[[Any], Any]:
+    """``parse_value`` for field ``f``, its parser looked up once (for a column of cells)."""
+    return partial(_parse, f, PARSERS[f.type])
+
+
+def _parse(f: Field, parser: Callable[[Any, Field], Any], raw: Any) -> Any:
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not text:
+            return None
+        if text.upper() in EXCEL_ERRORS:
+            raise ValueProblem("EXCEL_ERROR_VALUE", text.upper())
+    elif is_blank(raw):
         return None
-    if isinstance(raw, str) and raw.strip().upper() in EXCEL_ERRORS:
-        raise ValueProblem("EXCEL_ERROR_VALUE", raw.strip().upper())
-    return PARSERS[f.type](raw, f)
+    return parser(raw, f)
 
 
 def display_value(value: Any, f: Field, lang: str) -> Any:
