@@ -26,8 +26,18 @@ def _processed(conn: Connection, table: Table, columns: Sequence[str],
     cols = [list(c) for c in zip(*rows, strict=True)]
     for i, proc in enumerate(procs):
         if proc is not None:
-            cols[i] = [None if v is None else proc(v) for v in cols[i]]
+            cols[i] = _mapped(proc, cols[i])
     return list(zip(*cols, strict=True))
+
+
+def _mapped(proc: Any, values: list[Any]) -> list[Any]:
+    """``proc`` of each value, each distinct value converted once (a push stamps every row
+    with the same time)."""
+    done: dict[Any, Any] = {None: None}
+    try:
+        return [done[v] if v in done else done.setdefault(v, proc(v)) for v in values]
+    except TypeError:  # unhashable
+        return [None if v is None else proc(v) for v in values]
 
 
 def _quoted(conn: Connection, name: str) -> str:

@@ -40,11 +40,12 @@ def validate(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     frame = result.frame
     names = list(frame.columns)
     cols = [frame[c].tolist() for c in names]
-    for i, r in enumerate(rows):
+    values = zip(*cols, strict=True) if cols else ((),) * len(rows)
+    for i, (r, canonical) in enumerate(zip(rows, values, strict=True)):
         if i in by_row:
             r.reject(by_row[i])
         else:
-            r.new.update(zip(names, (col[i] for col in cols), strict=True))
+            r.new.update(zip(names, canonical, strict=True))
 
 
 def resolve_references(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:

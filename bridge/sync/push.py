@@ -71,14 +71,16 @@ def _check_shape(entity: Entity, user: User, r: Row, writable: set[str] | None =
     elif rc.base_version is None:
         errs.append(err(r, "REQUEST_INVALID", detail="base_version is required for "
                                                       f"{rc.op} of {rc.id}"))
-    for code in dict.fromkeys([*rc.values, *rc.base]):
-        if code not in known:
-            errs.append(err(r, "UNKNOWN_FIELD", code))
-    for code in rc.values:
-        if code in known and code not in writable and not (
-                rc.op == "insert" and code in SCOPE_DEFAULTS and rc.values[code] in (
-                    None, scope_default(user, code))):
-            errs.append(err(r, "FIELD_READ_ONLY", entity.field(code)))
+    # set operations first: almost every row names only known, writable fields
+    sent = rc.values.keys() | rc.base.keys() if rc.base else rc.values.keys()
+    if not sent <= known:
+        errs += [err(r, "UNKNOWN_FIELD", code)
+                 for code in dict.fromkeys([*rc.values, *rc.base]) if code not in known]
+    if not rc.values.keys() <= writable:
+        errs += [err(r, "FIELD_READ_ONLY", entity.field(code)) for code in rc.values
+                 if code in known and code not in writable and not (
+                     rc.op == "insert" and code in SCOPE_DEFAULTS
+                     and rc.values[code] in (None, scope_default(user, code)))]
     if errs:
         r.reject(errs)
 
@@ -145,11 +147,11 @@ def _prepare(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
             if rc.id in taken:
                 r.reject([err(r, "ROW_EXISTS", row_id=rc.id)])
                 continue
-            r.new = dict(blank)
+            r.new = new = {**blank, **rc.values, "id": rc.id}
             # a blank owner/team/region/shared means the pusher's own, as the hints say
-            r.new.update({k: v for k, v in rc.values.items()
-                          if not (k in SCOPE_DEFAULTS and is_blank(v))})
-            r.new["id"] = rc.id
+            for k in SCOPE_DEFAULTS:
+                if k in rc.values and is_blank(rc.values[k]):
+                    new[k] = blank[k]
             r.result.status = "applied"
             continue
         if cur is None or not in_scope(user, entity, cur):
