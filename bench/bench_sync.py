@@ -51,6 +51,7 @@ from bench.common import (
 from bridge.audit import COLUMNS as AUDIT_COLUMNS
 from schema.sql import table_name
 
+IN_THREAD = False  # --in-thread: the bridge shares this interpreter (as before 2026-11-25)
 DEFAULT_ROWS = {"push": 10_000, "pull": 100_000, "incr": 1_000_000, "changes": 100}
 PULL_COLUMNS = ["id", "version", *CUSTOMER.field_codes()]  # what the admin's pull returns
 
@@ -119,7 +120,7 @@ def _change(rnd: random.Random, cur: dict[str, Any], i: int, round_: int,
 
 def bench_push(backend: str, n: int, repeat: int) -> list[Figure]:
     figs = []
-    with bridge(backend) as b, b.client() as c:
+    with bridge(backend, process=not IN_THREAD) as b, b.client() as c:
         log(f"[{backend}] push: {n} rows, {repeat} rounds")
         rows = db_rows(customers(n, tag="基"))
         base = _baseline_copy(b, rows, repeat)
@@ -196,7 +197,7 @@ def _load(b: Bench, n: int, per_seq: int) -> None:
 
 
 def bench_pull(backend: str, n: int, repeat: int) -> list[Figure]:
-    with bridge(backend) as b, b.client() as c:
+    with bridge(backend, process=not IN_THREAD) as b, b.client() as c:
         log(f"[{backend}] full pull: {n:,} rows")
         _load(b, n, per_seq=100)
         sql = _select_sql("deleted = false" if backend == "postgres" else "deleted = 0")
@@ -225,7 +226,7 @@ def _counter(b: Bench) -> int:
 
 
 def bench_incremental(backend: str, n: int, changes: int, repeat: int) -> list[Figure]:
-    with bridge(backend) as b, b.client() as c:
+    with bridge(backend, process=not IN_THREAD) as b, b.client() as c:
         log(f"[{backend}] incremental pull: {changes} changes out of {n:,} rows")
         _load(b, n, per_seq=1000)
         with b.raw() as conn:
@@ -267,7 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rows", default="", help="overrides, e.g. push=1000,pull=10000,incr=100000")
     p.add_argument("--only", default="push,pull,incr")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--in-thread", action="store_true",
+                   help="serve the bridge from a thread of this process, not its own process")
     a = p.parse_args(argv)
+    global IN_THREAD
+    IN_THREAD = a.in_thread
     rows = dict(DEFAULT_ROWS)
     for part in filter(None, a.rows.split(",")):
         k, _, v = part.partition("=")

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, literal
 
-from bridge import audit
+from bridge import audit, gcpause
 from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import ApiError
@@ -31,7 +31,7 @@ def pull(db: Database, dictionary: Dictionary, user: User, since: int | None = N
             raise ApiError("UNKNOWN_ENTITY", name=code)
     out: dict[str, Any] = {}
     counts: dict[str, int] = {}
-    with db.read() as conn:
+    with gcpause.paused(), db.read() as conn:
         cursor = db.current_seq(conn)
         if since is not None and not 0 <= since <= cursor:
             raise ApiError("CURSOR_INVALID", value=since)
