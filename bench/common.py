@@ -35,15 +35,14 @@ from schema.enums import (
     SOURCE_CHANNEL,
     VALUE_TIER,
 )
-from schema.sql import table_name
+from schema.sql import RECORD_COLUMNS, table_name
 
 PG_URL = os.environ.get("CRM_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_DSN = os.environ.get("CRM_BENCH_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 
 CUSTOMER = build_dictionary().entity("customer")
 FIELDS = CUSTOMER.field_codes()
-SYSTEM = ("id", "version", "created_by", "created_at", "updated_by", "updated_at", "deleted",
-          "change_seq")
+SYSTEM = RECORD_COLUMNS
 COLUMNS = [*SYSTEM, *FIELDS]  # the crm_customer columns, in table order
 
 

@@ -54,10 +54,14 @@ def column_type(f: Field) -> TypeEngine[Any]:
     return String(sizes[t])
 
 
+RECORD_COLUMNS = ("id", "version", "created_by", "created_at", "updated_by", "updated_at",
+                  "deleted", "change_seq")  # every entity table's first columns, in order
+
+
 def entity_table(metadata: MetaData, entity: Entity) -> Table:
     """Declare ``entity``'s table on ``metadata`` (system columns first)."""
     name = table_name(entity.code)
-    cols: list[Column[Any]] = [
+    cols: list[Column[Any]] = [  # RECORD_COLUMNS
         Column("id", String(36), primary_key=True),
         Column("version", Integer, nullable=False),
         Column("created_by", String(64), nullable=False),

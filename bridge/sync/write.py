@@ -9,11 +9,9 @@ from bridge import audit, bulk
 from bridge.auth import now
 from bridge.sync.batch import Ctx, Row
 from bridge.sync.rows import to_db
-from schema.sql import table_name
+from schema.sql import RECORD_COLUMNS, table_name
 from schema.types import Entity, FieldType
 
-SYSTEM_COLUMNS = ("id", "version", "created_by", "created_at", "updated_by", "updated_at",
-                  "deleted", "change_seq")
 STAMP_COLUMNS = ("updated_by", "updated_at", "change_seq")
 
 
@@ -66,7 +64,7 @@ def write(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
             ctx.audit.append(audit.Entry(user, "delete", entity.code, rc.id, None, ctx.key, seq))
         if has_stage and "stage" in r.changed and new.get("stage"):
             stages.append((rc.id, new["stage"], at, seq))
-    bulk.insert_rows(ctx.conn, t, [*SYSTEM_COLUMNS, *codes], inserts)
+    bulk.insert_rows(ctx.conn, t, [*RECORD_COLUMNS, *codes], inserts)
     for cols, recs in updates.items():
         bulk.update_rows(ctx.conn, t, "id", [*cols, "version", *STAMP_COLUMNS], recs)
     bulk.update_rows(ctx.conn, t, "id", ["deleted", "version", *STAMP_COLUMNS], deletes)
