@@ -73,21 +73,36 @@ _CANONICAL_CHECKS: dict[FieldType, str] = {
 }
 
 
+_SCHEMAS: dict[tuple[Any, ...], tuple[tuple[Field, ...], pa.DataFrameSchema]] = {}
+
+
 def pandera_schema(entity: Entity, columns: list[str],
                    parsed: Collection[str] = ()) -> pa.DataFrameSchema:
     """The pandera schema of ``entity`` restricted to ``columns`` (canonical values).
 
     ``parsed``: columns whose every cell came out of ``parse_value``; they skip the checks
     parsing has already made, and are left out when nothing remains to check.
+    Schemas are remembered by their fields (frozen: a changed field is a new object), since
+    building one costs more than validating a small push with it.
     """
+    fields = tuple(entity.field(code) for code in columns)
+    key = (entity.code, *(id(f) for f in fields), frozenset(parsed) & set(columns))
+    hit = _SCHEMAS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], fields, strict=True)):
+        return hit[1]
     cols: dict[str, pa.Column] = {}
-    for code in columns:
-        f = entity.field(code)
-        checks = _value_checks(f, parsed=code in parsed)
-        if checks or f.required or f.unique or code not in parsed:
-            cols[code] = pa.Column(object, nullable=not f.required, unique=f.unique,
-                                   checks=checks, required=False)
-    return pa.DataFrameSchema(cols, strict=False, name=entity.code)
+    for f in fields:
+        checks = _value_checks(f, parsed=f.code in parsed)
+        if checks or f.required or f.unique or f.code not in parsed:
+            # no dtype: every column is object by construction, and checking it per column
+            # cost a sixth of a small push
+            cols[f.code] = pa.Column(None, nullable=not f.required, unique=f.unique,
+                                     checks=checks, required=False)
+    schema = pa.DataFrameSchema(cols, strict=False, name=entity.code)
+    if len(_SCHEMAS) >= 512:
+        _SCHEMAS.clear()
+    _SCHEMAS[key] = (fields, schema)
+    return schema
 
 
 def _value_checks(f: Field, *, parsed: bool) -> list[pa.Check]:
