@@ -248,7 +248,10 @@ def _url(raw: Any, f: Field) -> str:
         s = "https://" + s
     if _PLAIN_URL.fullmatch(s):
         return s
-    parts = urlsplit(s)
+    try:
+        parts = urlsplit(s)
+    except ValueError:  # e.g. an unbalanced "[" read as an IPv6 host
+        raise ValueProblem("INVALID_URL", raw) from None
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or "." not in host or " " in s:
         raise ValueProblem("INVALID_URL", raw)

@@ -36,8 +36,12 @@ def test_answer_matches_the_wire_model_for_every_status(db: Database) -> None:
                    "values": {"name": f"甲{a}", "phone": "021-61230456", "uscc": VALID_USCC[0]}},
                   {"op": "insert", "entity": "customer", "id": b, "row": 4,
                    "values": {"name": f"乙{b}", "industry": "not an industry"}},
-                  {"op": "insert", "entity": "customer", "id": "not-a-uuid", "values": {}})
-    assert [r["status"] for r in first["results"]] == ["applied", "rejected", "rejected"]
+                  {"op": "insert", "entity": "customer", "id": "not-a-uuid", "values": {}},
+                  {"op": "insert", "entity": "customer", "id": str(uuid.uuid4()),
+                   "values": {"name": f"丙{a}", "website": "http://[x.com"}})
+    assert [r["status"] for r in first["results"]] == ["applied", "rejected", "rejected",
+                                                       "rejected"]
+    assert [e["code"] for e in first["results"][3]["errors"]] == ["INVALID_URL"]
     # an edit, then a conflicting edit of the same field from the old base
     _push(db, user, {"op": "update", "entity": "customer", "id": a, "base_version": 1,
                      "values": {"notes": "新"}, "base": {"notes": None}})
