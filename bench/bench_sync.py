@@ -34,7 +34,6 @@ from bench.common import (
     COLUMNS,
     CUSTOMER,
     FIELDS,
-    SYSTEM,
     Bench,
     Figure,
     bridge,
@@ -49,7 +48,7 @@ from bench.common import (
     timed,
 )
 from bridge.audit import COLUMNS as AUDIT_COLUMNS
-from schema.sql import table_name
+from schema.sql import RECORD_COLUMNS, table_name
 
 IN_THREAD = False  # --in-thread: the bridge shares this interpreter (as before 2026-11-25)
 DEFAULT_ROWS = {"push": 10_000, "pull": 100_000, "incr": 1_000_000, "changes": 100}
@@ -84,7 +83,7 @@ def _audit_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """One audit entry per inserted row, as a push writes them (chained hashes)."""
     at, prev, out = datetime.now(UTC), "0" * 64, []
     for r in rows:
-        changes = orjson.dumps({f: [None, v] for f, v in zip(FIELDS, r[len(SYSTEM):],
+        changes = orjson.dumps({f: [None, v] for f, v in zip(FIELDS, r[len(RECORD_COLUMNS):],
                                                             strict=True) if v is not None})
         digest = hashlib.sha256(prev.encode() + changes).hexdigest()
         out.append((at, "admin", "insert", "customer", r[0], changes.decode(), "bench-floor",

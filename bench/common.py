@@ -42,8 +42,7 @@ PG_DSN = os.environ.get("CRM_BENCH_PG_DSN", "host=127.0.0.1 port=5432 user=postg
 
 CUSTOMER = build_dictionary().entity("customer")
 FIELDS = CUSTOMER.field_codes()
-SYSTEM = RECORD_COLUMNS
-COLUMNS = [*SYSTEM, *FIELDS]  # the crm_customer columns, in table order
+COLUMNS = [*RECORD_COLUMNS, *FIELDS]  # the crm_customer columns, in table order
 
 
 # --- a private bridge -----------------------------------------------------------------------

@@ -36,7 +36,7 @@ class Entry:
 
 def _digest(prev: str, stamp: str, content: Sequence[Any]) -> str:
     """The hash of one entry: the previous hash, its time (``as_utc(at).isoformat()``) and
-    ``content`` (the columns username … change_seq, ``changes`` as its stored JSON text)."""
+    its ``CONTENT`` columns in order (``changes`` as its stored JSON text)."""
     payload = orjson.dumps([stamp, *content], default=str)
     return hashlib.sha256(prev.encode() + b"|" + payload).hexdigest()
 
@@ -47,8 +47,8 @@ def _tail(db: Database, conn: Connection) -> str:
     return str(last) if last else GENESIS
 
 
-COLUMNS = ("at", "username", "action", "entity", "record_id", "changes", "push_key",
-           "change_seq", "prev_hash", "hash")
+CONTENT = ("username", "action", "entity", "record_id", "changes", "push_key", "change_seq")
+COLUMNS = ("at", *CONTENT, "prev_hash", "hash")  # what ``append`` writes, in this order
 
 
 def append(db: Database, conn: Connection, entries: list[Entry]) -> None:
@@ -87,7 +87,7 @@ def verify(db: Database, conn: Connection, batch: int = 10_000) -> VerifyResult:
             m = r._mapping
             if m["prev_hash"] != prev:
                 return VerifyResult(False, count, m["id"], "link to the previous entry broken")
-            content = [m[c] for c in COLUMNS[1:8]]
+            content = [m[c] for c in CONTENT]
             if _digest(prev, as_utc(m["at"]).isoformat(), content) != m["hash"]:
                 return VerifyResult(False, count, m["id"], "entry content changed")
             prev, count, last_id = m["hash"], count + 1, m["id"]

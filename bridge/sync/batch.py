@@ -48,6 +48,7 @@ class Row:
     current: dict[str, Any] | None = None
     new: dict[str, Any] = field(default_factory=dict)  # full canonical row after the change
     changed: dict[str, list[Any]] = field(default_factory=dict)  # field -> [old, new]
+    unparsed: set[str] = field(default_factory=set)  # pushed fields left as sent in ``new``
 
     def reject(self, errors: list[ErrorItem]) -> None:
         self.result.status = "rejected"
@@ -67,11 +68,12 @@ class Ctx:
     key: str
     seq: int
     audit: list[audit.Entry] = field(default_factory=list)
-    _canon: dict[tuple[int, type, Any], Any] = field(default_factory=dict)
+    _canon: dict[tuple[int, type, Any], tuple[Any, bool]] = field(default_factory=dict)
 
-    def canon(self, raw: Any, f: Field) -> Any:
-        """The canonical form of a pushed value (left as sent when invalid: validation
-        reports it); remembered per field, since a batch repeats its values."""
+    def canon(self, raw: Any, f: Field) -> tuple[Any, bool]:
+        """The canonical form of a pushed value and True, or the value as sent and False
+        when it does not parse (validation reports it); remembered per field, since a
+        batch repeats its values."""
         try:
             key = (id(f), type(raw), raw)
             return self._canon[key]
@@ -80,12 +82,12 @@ class Ctx:
         except TypeError:  # unhashable: parse every time
             key = None
         try:
-            value = parse_value(raw, f)
+            found = (parse_value(raw, f), True)
         except ValueProblem:
-            value = raw
+            found = (raw, False)
         if key is not None:
-            self._canon[key] = value
-        return value
+            self._canon[key] = found
+        return found
 
 
 def err(r: Row, code: str, f: Field | str | None = None, **params: Any) -> ErrorItem:

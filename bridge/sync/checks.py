@@ -26,11 +26,12 @@ def validate(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     index = pd.RangeIndex(len(rows))
     raw = pd.DataFrame({c: [r.new.get(c) for r in rows] for c in codes}, index=index,
                        dtype=object)
-    # an update's untouched fields hold stored, canonical values: check them, don't re-parse
+    # an update's row holds stored values and pushed values the merge already parsed: all
+    # canonical, checked but not parsed again; only what did not parse is parsed here
     trusted = None
     if any(r.current is not None for r in rows):
-        pushed = [r.rc.values if r.current is not None else None for r in rows]
-        trusted = pd.DataFrame({c: [p is not None and c not in p for p in pushed]
+        raw_left = [r.unparsed if r.current is not None else None for r in rows]
+        trusted = pd.DataFrame({c: [u is not None and c not in u for u in raw_left]
                                 for c in codes}, index=index)
     result = validate_frame(ctx.dictionary, entity.code, raw, trusted=trusted)
     by_row: dict[int, list[ErrorItem]] = defaultdict(list)

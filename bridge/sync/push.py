@@ -94,11 +94,14 @@ def _merge(ctx: Ctx, entity: Entity, r: Row) -> None:
     new, conflicts = dict(cur), []
     for code, mine_raw in rc.values.items():
         f = entity.field(code)
-        mine, theirs = ctx.canon(mine_raw, f), cur.get(code)
+        (mine, parsed), theirs = ctx.canon(mine_raw, f), cur.get(code)
+        if not parsed:
+            r.unparsed.add(code)
         if theirs == mine:
             continue
         # a field's base, when sent, decides; without one the record's version does
-        unchanged = (ctx.canon(rc.base[code], f) == theirs) if code in rc.base else same_version
+        unchanged = (ctx.canon(rc.base[code], f)[0] == theirs) if code in rc.base \
+            else same_version
         if unchanged:
             new[code] = mine
         else:
