@@ -201,6 +201,9 @@ def _failed_check_code(check: str, f: Field) -> str:
     return "REQUEST_INVALID"
 
 
+_Errors = dict[tuple[Any, str | None], CellError]  # (row label, field code) -> first error
+
+
 def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
                    *, require_all: bool = True,
                    trusted: pd.DataFrame | None = None) -> ValidationResult:
@@ -215,9 +218,22 @@ def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
     """
     entity = dictionary.entity(entity_code)
     present = [c for c in raw.columns if entity.has_field(c)]
-    errors: dict[tuple[Any, str | None], CellError] = {}
+    errors: _Errors = {}
+    frame, parsed = _parse_columns(entity, raw, present, trusted, errors)
+    if require_all:
+        _missing_required_columns(entity, frame, errors)
+    _failed_checks(entity, frame, present, parsed, errors)
+    _required_when(dictionary, entity, frame, errors)
+    ordered = sorted(errors.values(), key=lambda e: (str(e.row), str(e.field)))
+    return ValidationResult(frame, ordered)
+
+
+def _parse_columns(entity: Entity, raw: pd.DataFrame, present: list[str],
+                   trusted: pd.DataFrame | None,
+                   errors: _Errors) -> tuple[pd.DataFrame, set[str]]:
+    """The canonical frame of the known columns, and the columns with no trusted cell."""
     data: dict[str, list[Any]] = {}
-    parsed: set[str] = set()  # columns with no trusted cell
+    parsed: set[str] = set()
     rows = list(raw.index)  # the labels as iterating yields them (Python ints, not numpy's)
     for code in present:
         f = entity.field(code)
@@ -228,14 +244,19 @@ def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
         data[code], problems = _parse_column(raw[code].tolist(), value_parser(f), skip)
         for i, p in problems.items():
             errors[(rows[i], code)] = cell_error(entity, rows[i], f, p.code, p.value, **p.params)
-    frame = pd.DataFrame(data, index=raw.index, columns=present, dtype=object)
+    return pd.DataFrame(data, index=raw.index, columns=present, dtype=object), parsed
 
-    if require_all:
-        for f in entity.fields:
-            if f.required and f.code not in frame.columns:
-                for row in frame.index:
-                    errors.setdefault((row, f.code), cell_error(entity, row, f, "REQUIRED"))
 
+def _missing_required_columns(entity: Entity, frame: pd.DataFrame, errors: _Errors) -> None:
+    for f in entity.fields:
+        if f.required and f.code not in frame.columns:
+            for row in frame.index:
+                errors.setdefault((row, f.code), cell_error(entity, row, f, "REQUIRED"))
+
+
+def _failed_checks(entity: Entity, frame: pd.DataFrame, present: list[str], parsed: set[str],
+                   errors: _Errors) -> None:
+    """The dictionary's pandera checks, run lazily; the first problem of a cell stays."""
     try:
         pandera_schema(entity, present, parsed).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -244,25 +265,26 @@ def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
             if col not in present or row is None or (isinstance(row, float) and pd.isna(row)):
                 continue
             f = entity.field(col)
-            code = _failed_check_code(check, f)
             if (row, col) not in errors:
-                errors[(row, col)] = cell_error(entity, row, f, code,
+                errors[(row, col)] = cell_error(entity, row, f, _failed_check_code(check, f),
                                                 display_value(case.failure_case, f, "en"))
 
+
+def _required_when(dictionary: Dictionary, entity: Entity, frame: pd.DataFrame,
+                   errors: _Errors) -> None:
+    """Fields required when another field holds a given value (e.g. a lost reason)."""
     for (ent, fcode), (other, other_value) in dictionary.required_when.items():
-        if ent != entity_code or other not in frame.columns or not entity.has_field(fcode):
+        if ent != entity.code or other not in frame.columns or not entity.has_field(fcode):
             continue
         f, of = entity.field(fcode), entity.field(other)
         mask = frame[other] == other_value
         blank = frame[fcode].isna() if fcode in frame.columns else pd.Series(True, frame.index)
+        label = of.enum.value(other_value) if of.enum else None
+        zh, en = render(
+            "REQUIRED_WHEN",
+            {"field": f.zh, "other": of.zh, "other_value": label.zh if label else other_value},
+            {"field": f.en, "other": of.en, "other_value": label.en if label else other_value},
+        )
         for row in frame.index[mask & blank]:
-            label = of.enum.value(other_value) if of.enum else None
-            zh, en = render(
-                "REQUIRED_WHEN",
-                {"field": f.zh, "other": of.zh, "other_value": label.zh if label else other_value},
-                {"field": f.en, "other": of.en, "other_value": label.en if label else other_value},
-            )
             errors.setdefault((row, fcode), CellError(entity.code, row, fcode, "REQUIRED_WHEN",
                                                       None, (), zh, en))
-    ordered = sorted(errors.values(), key=lambda e: (str(e.row), str(e.field)))
-    return ValidationResult(frame, ordered)

@@ -216,10 +216,26 @@ def _rfm(conn: Connection, db: Database, dictionary: Dictionary, user: User,
         dict.fromkeys(("value_tier", *field_targets)))))
     seg_rule = R.rule_case(rules.get(R.SEGMENT_TARGET, []), rel.c)
     seg_col = (seg_rule if seg_rule is not None else literal(None)).label("rule_segment")
-    tier_rule = R.rule_case(rules.get("value_tier", []), rel.c)
-    tier_col = (tier_rule if tier_rule is not None else rel.c.cur_value_tier).label("tier_new")
+    tot = _totals(conn, rel)
+    seg_rows = _segment_rows(conn, rel, int(tot.n))
+    dist_rows = _score_rows(conn, rel)
+    rule_rows = [] if seg_rule is None else _rule_segment_rows(
+        conn, seg_col, rel, rules[R.SEGMENT_TARGET])
+    cust_rows = _customer_rows(conn, rel, seg_col, rules, p.limit)
+    return _answer(p, user, tot, seg_rows, dist_rows, rule_rows, cust_rows)
 
-    # segment summary (9 rows at most)
+
+def _totals(conn: Connection, rel: Any) -> Any:
+    """Customers, buyers, net amount and the mean R, F and M of the relation."""
+    return conn.execute(select(
+        func.count().label("n"), func.coalesce(func.sum(rel.c.buyer), 0).label("buyers"),
+        func.coalesce(func.sum(rel.c.monetary), 0).label("m_sum"),
+        func.max(rel.c.mean_r).label("mean_r"), func.max(rel.c.mean_f).label("mean_f"),
+        func.max(rel.c.mean_m).label("mean_m"))).one()
+
+
+def _segment_rows(conn: Connection, rel: Any, customers: int) -> list[list[Any]]:
+    """One row per classic segment (9 at most), in the order of ``SEGMENTS``."""
     seg = {r.segment: r for r in conn.execute(
         select(rel.c.segment, func.count().label("n"),
                func.coalesce(func.sum(rel.c.monetary), 0).label("m_sum"),
@@ -227,46 +243,61 @@ def _rfm(conn: Connection, db: Database, dictionary: Dictionary, user: User,
                func.avg(cast(rel.c.frequency, Float)).label("f_avg"),
                func.avg(cast(rel.c.monetary, Float)).label("m_avg"))
         .group_by(rel.c.segment))}
-    tot = conn.execute(select(
-        func.count().label("n"), func.coalesce(func.sum(rel.c.buyer), 0).label("buyers"),
-        func.coalesce(func.sum(rel.c.monetary), 0).label("m_sum"),
-        func.max(rel.c.mean_r).label("mean_r"), func.max(rel.c.mean_f).label("mean_f"),
-        func.max(rel.c.mean_m).label("mean_m"))).one()
-    # score distribution: 15 counts in one pass
+    rows = []
+    for code, zh, en, _ in SEGMENTS:
+        sr = seg.get(code)
+        n = int(sr.n) if sr else 0
+        rows.append([code, zh, en, n, ratio(n, customers), num(sr.m_sum) if sr else 0.0,
+                     num(sr.r_avg) if sr else None, num(sr.f_avg) if sr else None,
+                     num(sr.m_avg) if sr else None])
+    return rows
+
+
+def _score_rows(conn: Connection, rel: Any) -> list[list[int]]:
+    """How many customers have each R, F and M score (15 counts in one pass)."""
     dist = conn.execute(select(*[
         func.coalesce(func.sum(case((rel.c[f"{k}_score"] == v, 1), else_=0)), 0)
         for k in ("r", "f", "m") for v in range(1, 6)])).one()
-    rule_rows = []
-    if seg_rule is not None:
-        sub = select(seg_col, rel.c.monetary).subquery("rs")
-        labels = {r["value"]: r for r in rules[R.SEGMENT_TARGET]}
-        for r in conn.execute(select(sub.c.rule_segment, func.count().label("n"),
-                                     func.coalesce(func.sum(sub.c.monetary), 0).label("m"))
-                              .group_by(sub.c.rule_segment)
-                              .order_by(func.count().desc(), sub.c.rule_segment)):
-            lab = labels.get(r.rule_segment)
-            rule_rows.append([r.rule_segment, lab["label_zh"] if lab else "（未匹配）",
-                              lab["label_en"] if lab else "(no rule matched)", int(r.n),
-                              num(r.m)])
+    return [[v, int(dist[v - 1]), int(dist[4 + v]), int(dist[9 + v])] for v in range(1, 6)]
+
+
+def _rule_segment_rows(conn: Connection, seg_col: Any, rel: Any,
+                       segment_rules: list[dict[str, Any]]) -> list[list[Any]]:
+    """Customers and net amount per admin rule segment, the largest first."""
+    sub = select(seg_col, rel.c.monetary).subquery("rs")
+    labels = {r["value"]: r for r in segment_rules}
+    rows = []
+    for r in conn.execute(select(sub.c.rule_segment, func.count().label("n"),
+                                 func.coalesce(func.sum(sub.c.monetary), 0).label("m"))
+                          .group_by(sub.c.rule_segment)
+                          .order_by(func.count().desc(), sub.c.rule_segment)):
+        lab = labels.get(r.rule_segment)
+        rows.append([r.rule_segment, lab["label_zh"] if lab else "（未匹配）",
+                     lab["label_en"] if lab else "(no rule matched)", int(r.n), num(r.m)])
+    return rows
+
+
+def _customer_rows(conn: Connection, rel: Any, seg_col: Any,
+                   rules: dict[str, list[dict[str, Any]]], limit: int) -> list[list[Any]]:
+    """The customer list: buyers first, by net amount, at most ``limit`` rows."""
+    tier_rule = R.rule_case(rules.get("value_tier", []), rel.c)
+    tier_col = (tier_rule if tier_rule is not None else rel.c.cur_value_tier).label("tier_new")
     cust = conn.execute(
         select(rel.c.id, rel.c.name, rel.c.owner, rel.c.region, rel.c.recency_days,
                rel.c.frequency, rel.c.monetary, rel.c.r_score, rel.c.f_score, rel.c.m_score,
                rel.c.segment, seg_col, rel.c.cur_value_tier, tier_col)
-        .order_by(rel.c.buyer.desc(), rel.c.monetary.desc(), rel.c.id).limit(p.limit)).all()
+        .order_by(rel.c.buyer.desc(), rel.c.monetary.desc(), rel.c.id).limit(limit)).all()
+    return [[r.id, r.name, r.owner, r.region, r.recency_days, int(r.frequency),
+             num(r.monetary), r.r_score, r.f_score, r.m_score, r.segment,
+             SEGMENT_LABEL[r.segment][0], SEGMENT_LABEL[r.segment][1], r.rule_segment,
+             r.cur_value_tier, r.tier_new] for r in cust]
 
+
+def _answer(p: ReportParams, user: User, tot: Any, seg_rows: list[list[Any]],
+            dist_rows: list[list[int]], rule_rows: list[list[Any]],
+            cust_rows: list[list[Any]]) -> dict[str, Any]:
+    """The report's JSON: its tables, summary and definitions."""
     buyers = int(tot.buyers)
-    seg_rows = []
-    for code, zh, en, _ in SEGMENTS:
-        sr = seg.get(code)
-        n = int(sr.n) if sr else 0
-        seg_rows.append([code, zh, en, n, ratio(n, int(tot.n)), num(sr.m_sum) if sr else 0.0,
-                         num(sr.r_avg) if sr else None, num(sr.f_avg) if sr else None,
-                         num(sr.m_avg) if sr else None])
-    dist_rows = [[v, int(dist[v - 1]), int(dist[4 + v]), int(dist[9 + v])] for v in range(1, 6)]
-    cust_rows = [[r.id, r.name, r.owner, r.region, r.recency_days, int(r.frequency),
-                  num(r.monetary), r.r_score, r.f_score, r.m_score, r.segment,
-                  SEGMENT_LABEL[r.segment][0], SEGMENT_LABEL[r.segment][1], r.rule_segment,
-                  r.cur_value_tier, r.tier_new] for r in cust]
     tables = {
         "segments": table("segments", "RFM 八类客户", "RFM segments", [
             ("segment", "分群代码", "Segment code"), ("segment_zh", "客户分群", "Segment"),
