@@ -28,7 +28,8 @@ console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_SERVER = 0, 1, 2, 3
-_AUTH_CODES = {"NOT_SIGNED_IN", "SERVER_URL_INVALID"}
+_AUTH_CODES = {"NOT_SIGNED_IN", "SERVER_URL_INVALID", "CREDENTIAL_STORE_UNAVAILABLE",
+               "TOKEN_FILE_UNUSABLE"}
 
 Book = Annotated[Path, typer.Argument(help="The workbook (.xlsm/.xlsx)")]
 Token = Annotated[str | None, typer.Option(help="Bridge token (default: the stored one or "
