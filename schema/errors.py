@@ -152,7 +152,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
            "Not signed in to the server{server}: click Sign in first (or run crm-sheet login)"),
         _e("SERVER_URL_INVALID", 422, "服务器地址“{value}”无效，应类似 https://crm.example.com",
            "Server address “{value}” is not valid; it should look like https://crm.example.com"),
-        _e("BRIDGE_UNREACHABLE", 503, "无法连接服务器 {url}（已重试 {attempts} 次）：{detail}",
+        _e("BRIDGE_UNREACHABLE", 503, "无法连接服务器 {url}（共尝试 {attempts} 次）：{detail}",
            "Cannot reach the server {url} (tried {attempts} times): {detail}"),
         _e("BRIDGE_BAD_RESPONSE", 502, "服务器返回了无法识别的响应（HTTP {status}）：{detail}",
            "The server sent a response that could not be understood (HTTP {status}): {detail}"),
