@@ -17,23 +17,9 @@ from addin import commands
 from addin.port import MARK_COLORS
 from addin.port_openpyxl import OpenpyxlPort
 from tests.addin.conftest import edit, fill, keys_of, rows, sheet_of, table
+from tests.addin.fakes import RecordPushes
 from tests.addin.test_e2e import TOKENS, signed_in
 from tests.conftest import LiveBridge
-
-
-class RecordPushAnswers(httpx.HTTPTransport):
-    """Forwards every request to the real bridge and keeps the push answers to look at."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.results: list[dict[str, Any]] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = super().handle_request(request)
-        if request.url.path.endswith("/push"):
-            response.read()
-            self.results += json.loads(response.content).get("results", [])
-        return response
 
 
 def push(path: Path, transport: httpx.BaseTransport | None = None) -> commands.CommandResult:
@@ -82,7 +68,7 @@ def test_values_the_server_filled_in_show_after_an_insert(live_bridge_any: LiveB
     lb = live_bridge_any
     a = signed_in(tmp_path, "a", lb, lb.make_user("alice", "sales", "t1", "east"))
     fill(a, "customer", [{"name": "甲公司", "region": "华东"}])
-    seen = RecordPushAnswers()
+    seen = RecordPushes()
     assert push(a, seen).ok
     if seen.results[0].get("server") is None:
         pytest.xfail("this bridge does not yet send RowResult.server for applied rows whose "
@@ -104,7 +90,7 @@ def test_values_merged_from_others_show_after_the_push(live_bridge_any: LiveBrid
     edit(a, "customer", ("name", "甲公司"), {"industry": "信息技术", "website": "jia.com"})
     assert push(a).ok
     edit(m, "customer", ("name", "甲公司"), {"notes": "重点客户"})
-    seen = RecordPushAnswers()
+    seen = RecordPushes()
     res = push(m, seen)
     assert res.counts["merged"] == 1, res.lines()
     if seen.results[0].get("server") is None:
@@ -126,7 +112,7 @@ def test_warnings_show_without_holding_the_row_back(live_bridge_any: LiveBridge,
     fill(a, "customer", [{"name": "星辰科技（上海）有限公司", "region": "华东"}])
     assert push(a).ok
     at = fill(a, "customer", [{"name": "星辰科技(上海)有限公司", "region": "华东"}])
-    seen = RecordPushAnswers()
+    seen = RecordPushes()
     res = push(a, seen)
     if not seen.results or not seen.results[0].get("warnings"):
         pytest.xfail("this bridge does not yet send RowResult.warnings (SIMILAR_RECORD)")
