@@ -16,5 +16,4 @@ RecordId = str  # a record's ``_id`` (a UUID)
 EntityCode = str  # ``customer``, ``contact``...
 FieldCode = str  # ``name``, ``industry``... or a system key (``_status``)
 Values = dict[FieldCode, Any]  # canonical values of a row, by field code
-Lang = Literal["zh", "en"]
 Op = Literal["insert", "update", "delete", "drop"]  # ``drop``: a new row the user deleted
