@@ -1,6 +1,8 @@
-"""A workbook as the actions see it: every sheet read at the start (:func:`load`), worked
-on in memory (each :class:`~addin.sheets.Sheet` holds its rows' plans, problems and
-Status texts), and written back in one pass at the end (:func:`finish`)."""
+"""A workbook as the actions see it: every table read through the port at the start
+(:func:`load`), worked on in memory (each :class:`~addin.sheets.Sheet` holds its rows'
+plans, problems and Status texts), and written back in one pass at the end
+(:func:`finish`). The data sheets, ``_base`` and the Conflicts sheet are read and written
+here only."""
 
 from __future__ import annotations
 
@@ -11,27 +13,31 @@ from typing import Literal
 from addin.changes import analyse, check_references, normalize, row_hash
 from addin.port import CellMark, WorkbookPort
 from addin.sheets import (
+    BASE_KEYS,
+    CONFLICT_KEYS,
     BaseStore,
     Conflict,
     Problem,
     RowPlan,
     Sheet,
+    base_frame,
+    conflicts_frame,
     entity_sheets,
+    parse_base,
+    parse_conflicts,
+    parse_sheet,
     put_values,
-    read_base,
-    read_conflicts,
-    read_sheet,
     require_crm,
     special_sheet,
-    write_base,
-    write_conflicts,
 )
 from addin.types import EntityCode, FrameLabel, RecordId
 from schema.dictionary import Dictionary, build_dictionary
 from schema.layout import (
+    BASE_SHEET,
     CHANGE,
     CHANGE_VALUES,
     CONFLICTS_SHEET,
+    FIRST_DATA_ROW,
     ROW_HASH,
     ROW_ID,
     STATUS,
@@ -81,13 +87,15 @@ def load(port: WorkbookPort, dictionary: Dictionary | None = None) -> Book:
     meta = port.read_meta()
     lang = meta.get("lang") if meta.get("lang") in ("zh", "en") else "zh"
     sheets = entity_sheets(meta, names, d)
-    tables = {code: read_sheet(port, sheet, d.entity(code)) for code, sheet in sheets.items()}
+    tables = {code: parse_sheet(sheet, d.entity(code), *port.read_table(sheet))
+              for code, sheet in sheets.items()}
     notes = [p for t in tables.values() for p in t.notes]
     notes += [Problem.of("SHEET_MISSING", "warning", zh={"entity": e.zh}, en={"entity": e.en})
               for e in d if e.code not in sheets]
     csheet = special_sheet(meta, names, CONFLICTS_SHEET)
-    conflicts = read_conflicts(port, csheet, d) if csheet else []
-    return Book(port, d, meta, str(lang), tables, read_base(port), csheet, conflicts, notes)
+    conflicts = parse_conflicts(*port.read_table(csheet), d) if csheet else []
+    base = parse_base(port.read_table(BASE_SHEET)[1])
+    return Book(port, d, meta, str(lang), tables, base, csheet, conflicts, notes)
 
 
 # working on the book in memory ------------------------------------------------------------------
@@ -167,8 +175,21 @@ def write_sheet(port: WorkbookPort, sheet: Sheet, lang: str) -> None:
     stale = [p for p in plans if p is not None and p.stale_hash]
     sheet.assign([p.label for p in stale], ROW_HASH,
                  [row_hash(p.current, sheet.field_codes) for p in stale])
-    sheet.write(port)
+    if sheet.changed():
+        port.write_table(sheet.sheet, sheet.keys, sheet.raw, FIRST_DATA_ROW)
     port.mark_cells(sheet.sheet, problems_to_marks(sheet, lang))
+
+
+def write_base(port: WorkbookPort, store: BaseStore) -> None:
+    """Rewrite ``_base`` whole."""
+    port.write_table(BASE_SHEET, BASE_KEYS, base_frame(store), 2)
+
+
+def write_conflicts(port: WorkbookPort, sheet: str, conflicts: list[Conflict],
+                    dictionary: Dictionary, lang: str) -> None:
+    """Rewrite the Conflicts sheet's rows."""
+    port.write_table(sheet, CONFLICT_KEYS, conflicts_frame(conflicts, dictionary, lang),
+                     FIRST_DATA_ROW)
 
 
 def write_reference_lists(book: Book, port: WorkbookPort) -> None:

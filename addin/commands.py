@@ -22,6 +22,8 @@ from addin.book import (
     hold_conflicts,
     load,
     resolve_conflicts,
+    write_base,
+    write_conflicts,
     write_reference_lists,
 )
 from addin.client import BridgeClient, RetryFn, normalize_server
@@ -34,8 +36,6 @@ from addin.sheets import (
     norm_text,
     require_crm,
     special_sheet,
-    write_base,
-    write_conflicts,
 )
 from addin.sync import (
     PUSH_COUNTS,

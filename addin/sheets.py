@@ -1,5 +1,7 @@
 """Sheets <-> entities: find each entity's sheet, map its columns by the hidden row-1 keys,
-convert canonical values to what a cell shows, and hold the ``_base`` merge bases.
+convert canonical values to what a cell shows, and hold the ``_base`` merge bases. Nothing
+here touches the workbook port: ``addin.book`` reads the tables, these parse them, and
+``addin.book`` writes what these build.
 
 :class:`Sheet` is the one home of an entity sheet's state during an action: its cells as
 read (and as they will be written), what each row needs (:class:`RowPlan`), the problems
@@ -22,7 +24,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from addin.port import AddinError, WorkbookError, WorkbookPort
+from addin.port import AddinError, WorkbookError
 from addin.types import FieldCode, FrameLabel, Op, RecordId, SheetRow, Values
 from schema.dictionary import Dictionary
 from schema.errors import render
@@ -231,14 +233,10 @@ class Sheet:
         return not (self.raw.shape == self.original.shape and
                     self.raw.index.equals(self.original.index) and self.raw.equals(self.original))
 
-    def write(self, port: WorkbookPort) -> None:
-        if self.changed():
-            port.write_table(self.sheet, self.keys, self.raw, FIRST_DATA_ROW)
 
 
-def read_sheet(port: WorkbookPort, sheet: str, entity: Entity) -> Sheet:
-    """Read and map one entity sheet (one port call)."""
-    keys, frame = port.read_table(sheet)
+def parse_sheet(sheet: str, entity: Entity, keys: list[str], frame: pd.DataFrame) -> Sheet:
+    """Map one entity sheet as the port read it (row-1 keys and rows 2.. by sheet row)."""
     width = max(len(keys), frame.shape[1])
     keys = keys + [""] * (width - len(keys))
     raw_keys = list(keys)
@@ -368,8 +366,8 @@ def as_int(value: Any) -> int | None:
         return None
 
 
-def read_base(port: WorkbookPort) -> BaseStore:
-    _keys, frame = port.read_table(BASE_SHEET)
+def parse_base(frame: pd.DataFrame) -> BaseStore:
+    """``_base`` as read (entity, id, version, values JSON per row); bad rows are skipped."""
     store = BaseStore()
     for rec in frame.reindex(columns=range(4)).itertuples(index=False, name=None):
         entity, rid, version, values = rec
@@ -384,11 +382,11 @@ def read_base(port: WorkbookPort) -> BaseStore:
     return store
 
 
-def write_base(port: WorkbookPort, store: BaseStore) -> None:
+def base_frame(store: BaseStore) -> pd.DataFrame:
+    """The ``_base`` rows to write (columns :data:`BASE_KEYS`, from sheet row 2)."""
     rows = [[e, i, b.version, json.dumps(b.values, ensure_ascii=False, separators=(",", ":"))]
             for (e, i), b in store.rows.items()]
-    frame = pd.DataFrame(rows, columns=range(4), dtype=object)
-    port.write_table(BASE_SHEET, BASE_KEYS, frame, 2)
+    return pd.DataFrame(rows, columns=range(4), dtype=object)
 
 
 # the Conflicts sheet ------------------------------------------------------------------------------
@@ -418,8 +416,9 @@ def _choice(value: Any) -> str | None:
     return None
 
 
-def read_conflicts(port: WorkbookPort, sheet: str, dictionary: Dictionary) -> list[Conflict]:
-    keys, frame = port.read_table(sheet)
+def parse_conflicts(keys: list[str], frame: pd.DataFrame,
+                    dictionary: Dictionary) -> list[Conflict]:
+    """The Conflicts sheet as read; rows naming no known entity or field are skipped."""
     cols = {k: i for i, k in enumerate(keys) if k in CONFLICT_KEYS}
     if "id" not in cols or "field" not in cols:
         return []
@@ -442,13 +441,13 @@ def read_conflicts(port: WorkbookPort, sheet: str, dictionary: Dictionary) -> li
     return out
 
 
-def write_conflicts(port: WorkbookPort, sheet: str, conflicts: list[Conflict],
-                    dictionary: Dictionary, lang: str) -> None:
+def conflicts_frame(conflicts: list[Conflict], dictionary: Dictionary,
+                    lang: str) -> pd.DataFrame:
+    """The Conflicts sheet rows to write (columns :data:`CONFLICT_KEYS`)."""
     idx = 0 if lang == "zh" else 1
     rows = []
     for c in conflicts:
         e = dictionary.entity(c.entity)
         rows.append([e.label(lang), c.id, c.row, e.field(c.field).label(lang), c.base,
                      c.theirs, c.mine, CHOICES[c.choice][idx] if c.choice else None])
-    frame = pd.DataFrame(rows, columns=range(len(CONFLICT_KEYS)), dtype=object)
-    port.write_table(sheet, CONFLICT_KEYS, frame, FIRST_DATA_ROW)
+    return pd.DataFrame(rows, columns=range(len(CONFLICT_KEYS)), dtype=object)
