@@ -146,11 +146,11 @@ def push(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
     resolved = resolve_conflicts(book)
     analyse_all(book, book.writable())
     waiting = hold_conflicts(book)
-    errors = _levels(book)[0] - waiting
     meta_updates: dict[str, str | None] = {"writable_fields": book.meta["writable_fields"]}
-    if whole and errors:
-        return _refused(book, meta_updates, errors, resolved)
+    if whole and _levels(book)[0] > waiting:
+        return _refused(book, meta_updates, _levels(book)[0] - waiting, resolved)
     out = outgoing(book, me.user.username)
+    errors = _levels(book)[0] - waiting
     template = book.meta.get("template_version") or "0"
     results, failure = send(client, out.rows, template, batch_rows, whole, port.progress)
     counts = record(book, out, results) | {"errors": errors, "resolved": resolved,

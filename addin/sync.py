@@ -36,6 +36,7 @@ from addin.sheets import (
 )
 from addin.types import EntityCode, FrameLabel, RecordId, Values
 from schema.layout import ROW_HASH, ROW_ID, ROW_VERSION, STATUS
+from schema.types import FieldType
 from schema.wire import EntityPull, ErrorItem, PushRequest, RowChange, RowResult
 
 _ID_NAMESPACE = uuid.UUID("5b0c9a52-3d0e-4c57-9a55-7e1d2c3b4a59")
@@ -73,17 +74,23 @@ def batch_key(template: str, rows: list[RowChange]) -> str:
 
 def outgoing(book: Book, user: str) -> Outgoing:
     """Every row that has something to send and no error (dictionary order: parents before
-    children); rows with errors are held back, new rows marked delete are dropped."""
+    children); rows with errors are held back, and so are rows referring to a held row by
+    its name; new rows marked delete are dropped."""
     out = Outgoing()
+    held_names: dict[EntityCode, set[str]] = {}
     for code, sheet in book.tables.items():
+        hold_dependents(sheet, held_names)
         with_errors = {p.row for p in sheet.errors}
         sheet.drop([p.label for p in sheet.plans.values() if p.op == "drop"])
+        display = sheet.entity.display_field
         for plan in sheet.plans.values():
             if plan.op is None or plan.op == "drop":
                 continue
             if plan.label in with_errors:
                 plan.held = True
                 out.held += 1
+                if plan.values.get(display) is not None:
+                    held_names.setdefault(code, set()).add(str(plan.values[display]))
                 continue
             if plan.op == "insert":
                 plan.id = stable_insert_id(user, book.meta, code, plan)
@@ -93,6 +100,20 @@ def outgoing(book: Book, user: str) -> Outgoing:
                 base_version=plan.base_version if plan.op != "insert" else None,
                 row=int(plan.label)))
     return out
+
+
+def hold_dependents(sheet: Sheet, held_names: dict[EntityCode, set[str]]) -> None:
+    """A row naming a record whose own row is held (a new customer not sent, a renamed one)
+    would be refused by the bridge: it gets an error saying which row to fix first."""
+    refs = [f for f in sheet.entity.fields
+            if f.type is FieldType.REFERENCE and held_names.get(str(f.ref))]
+    for plan in [p for p in sheet.plans.values() if p.op in ("insert", "update")]:
+        for f in refs:
+            value = plan.values.get(f.code)
+            if value is not None and str(value) in held_names[str(f.ref)]:
+                sheet.problems.append(Problem.of("REFERENCE_HELD", "error", sheet=sheet.sheet,
+                                                 row=plan.label, field=f.code, value=value,
+                                                 zh={"field": f.zh}, en={"field": f.en}))
 
 
 def send(client: BridgeClient, rows: list[RowChange], template: str, batch_rows: int,

@@ -140,6 +140,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
            "“{sheet}” row {row}: this record was removed from the sheet but still exists on the server, so it was restored; to delete it choose delete in the Change column"),
         _e("ROW_DUPLICATE_ID", 422, "“{sheet}”第 {row} 行与其他行的隐藏编号相同（复制的行？），将作为新记录推送",
            "“{sheet}” row {row} has the same hidden id as another row (a copied row?); it is pushed as a new record"),
+        _e("REFERENCE_HELD", 422, "“{field}”引用的“{value}”所在行有问题，本次未推送，因此本行也未推送；请先修改那一行",
+           "“{field}” refers to “{value}”, whose row has problems and was not pushed, so this row was not pushed either; fix that row first"),
         _e("CONFLICT_UNRESOLVED", 409, "与服务器冲突：请在“冲突”表中为每个字段选择“保留我的”或“采用服务器”，然后再次推送",
            "Conflicts with the server: choose mine or theirs for each field on the Conflicts sheet, then push again"),
         _e("SERVER_CHANGED_KEPT", 409, "服务器上有更新的版本；已保留您未推送的修改，推送时将合并",

@@ -163,3 +163,27 @@ def test_all_or_nothing_from_the_cli_and_from_the_workbook(live_bridge_any: Live
     res = push(a, all_or_nothing=False)
     assert (res.counts["inserted"], res.counts["rejected"]) == (1, 1)
     assert server_names(lb, token) == ["乙公司", "甲公司"]
+
+
+def test_a_row_naming_a_held_row_waits_for_it(live_bridge_any: LiveBridge,
+                                              tmp_path: Path) -> None:
+    lb = live_bridge_any
+    token = lb.make_user("alice", "sales", "t1", "east")
+    a = signed_in(tmp_path, "a", lb, token)
+    fill(a, "customer", [{"name": "甲公司", "region": "华东"},
+                         {"name": "乙公司", "region": "华东", "industry": "火星采矿"}])
+    at = fill(a, "contact", [{"customer": "甲公司", "name": "王经理"},
+                             {"customer": "乙公司", "name": "李经理"}])
+    res = push(a)
+    assert (res.counts["inserted"], res.counts["held"], res.counts["rejected"]) == (2, 2, 0)
+    assert server_names(lb, token) == ["甲公司"]
+    assert server_names(lb, token, "contact") == ["王经理"]
+    waiting = [m for m in res.messages if m.code == "REFERENCE_HELD"]
+    assert len(waiting) == 1 and waiting[0].row == at[1] and "乙公司" in waiting[0].message_zh
+    assert is_marked(cell(a, "contact", at[1], "customer"))
+    assert cell(a, "contact", at[1], "_id").value is None
+    edit(a, "customer", ("name", "乙公司"), {"industry": "信息技术"})
+    res = push(a)
+    assert res.ok and res.counts["inserted"] == 2 and res.counts["sent"] == 2, res.lines()
+    assert server_names(lb, token, "contact") == ["李经理", "王经理"]
+    assert not is_marked(cell(a, "contact", at[1], "customer"))
