@@ -235,6 +235,9 @@ class Sheet:
 
 
 
+
+SheetTable = Sheet  # its former name, still imported by modules of parallel branches
+
 def parse_sheet(sheet: str, entity: Entity, keys: list[str], frame: pd.DataFrame) -> Sheet:
     """Map one entity sheet as the port read it (row-1 keys and rows 2.. by sheet row)."""
     width = max(len(keys), frame.shape[1])
