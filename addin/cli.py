@@ -147,12 +147,17 @@ def validate(book: Book, lang: Lang = None) -> None:
 
 
 @app.command()
-def push(book: Book, token: Token = None, lang: Lang = None) -> None:
+def push(book: Book, token: Token = None, lang: Lang = None,
+         all_or_nothing: Annotated[bool, typer.Option(
+             "--all-or-nothing", help="Send nothing unless every row passes (default: the "
+                                      "workbook's all_or_nothing setting; otherwise rows with "
+                                      "problems stay marked and pending, the others are sent)")
+         ] = False) -> None:
     """Validate, then send new, changed and deleted rows."""
     with _handled(book, lang), _progress() as show:
         port = _open(book, show)
         with commands.connect(port, token=token, on_retry=_retry) as client:
-            result = commands.push(port, client)
+            result = commands.push(port, client, all_or_nothing=all_or_nothing or None)
     _report(_with_lang(result, lang))
 
 

@@ -8,9 +8,7 @@ writes; any exception before the writes leaves the workbook as it was. Each retu
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,26 +18,31 @@ import pandas as pd
 from addin.book import (
     Book,
     analyse_all,
-    apply_result,
     finish,
     hold_conflicts,
     load,
     resolve_conflicts,
-    rows_of,
+    write_base,
+    write_conflicts,
     write_reference_lists,
 )
-from addin.changes import RowPlan, SheetAnalysis, merge_pull
-from addin.client import BridgeClient, BridgeError, RetryFn, normalize_server
+from addin.client import BridgeClient, RetryFn, normalize_server
 from addin.credentials import load_token, save_token
 from addin.port import AddinError, WorkbookPort
 from addin.sheets import (
     Level,
     Problem,
     entity_sheets,
+    norm_text,
     require_crm,
     special_sheet,
-    write_base,
-    write_conflicts,
+)
+from addin.sync import (
+    PUSH_COUNTS,
+    merge_pull,
+    outgoing,
+    record,
+    send,
 )
 from schema.dictionary import Dictionary
 from schema.layout import (
@@ -50,7 +53,7 @@ from schema.layout import (
     REPORT_SETTINGS,
     REPORT_SETTINGS_SHEET,
 )
-from schema.wire import EntityPull, PushRequest, RowChange, RowResult
+from schema.wire import EntityPull
 
 MAX_MESSAGES = 200
 
@@ -81,9 +84,15 @@ class CommandResult:
         return 0 if self.ok else 1
 
 
-def _result(book: Book, command: str, problems: list[Problem], counts: dict[str, int],
-            ok: bool) -> CommandResult:
-    return CommandResult(command, book.lang, counts, [*book.notes, *problems], ok)
+def _result(book: Book, command: str, counts: dict[str, int], ok: bool) -> CommandResult:
+    return CommandResult(command, book.lang, counts, [*book.notes, *book.problems()], ok)
+
+
+def _levels(book: Book) -> tuple[int, int]:
+    """How many errors and warnings the book's sheets hold."""
+    problems = [p for sheet in book.tables.values() for p in sheet.problems]
+    errors = sum(p.level == "error" for p in problems)
+    return errors, len(problems) - errors
 
 
 # the actions ------------------------------------------------------------------------------------
@@ -91,137 +100,112 @@ def validate(port: WorkbookPort, dictionary: Dictionary | None = None) -> Comman
     """Check every sheet locally; mark problems, fill Change and Status. No server."""
     port.progress("校验 / Validating", 0.1)
     book = load(port, dictionary)
-    analyses = analyse_all(book, book.writable())
-    held = hold_conflicts(book, analyses)
-    errors = [p for a in analyses.values() for p in a.errors] + held
-    warnings = [p for a in analyses.values() for p in a.warnings]
-    counts = _count_ops(analyses) | {"errors": len(errors), "warnings": len(warnings)}
+    analyse_all(book, book.writable())
+    hold_conflicts(book)
+    errors, warnings = _levels(book)
+    counts = _count_ops(book) | {"errors": errors, "warnings": warnings}
     port.progress("写入 / Writing", 0.7)
-    finish(book, analyses, errors + warnings, {})
+    finish(book)
     port.save()
-    result = _result(book, "validate", rows_of(errors + warnings, book), counts, not errors)
+    result = _result(book, "validate", counts, not errors)
     result.say(f"校验完成：新增 {counts['new']}，修改 {counts['update']}，删除 {counts['delete']}，"
-               f"问题 {len(errors)}，提示 {len(warnings)}",
+               f"问题 {errors}，提示 {warnings}",
                f"Validated: {counts['new']} new, {counts['update']} changed, "
-               f"{counts['delete']} to delete, {len(errors)} problems, {len(warnings)} notes")
+               f"{counts['delete']} to delete, {errors} problems, {warnings} notes")
     return result
 
 
-def _count_ops(analyses: dict[str, SheetAnalysis]) -> dict[str, int]:
-    ops = [p.op for a in analyses.values() for p in a.plans.values()]
+def _count_ops(book: Book) -> dict[str, int]:
+    ops = [p.op for sheet in book.tables.values() for p in sheet.plans.values()]
     return {"new": ops.count("insert"), "update": ops.count("update"),
             "delete": ops.count("delete") + ops.count("drop")}
 
 
-def stable_insert_id(user: str, meta: dict[str, str], entity: str, plan: RowPlan) -> str:
-    """A new row's record id, the same for the same row until the workbook's sync state
-    moves on: if every attempt of a push failed after the server committed, pushing the
-    unchanged workbook again sends the same ids and the same key, and the bridge answers
-    with its stored result instead of creating the rows twice."""
-    seed = json.dumps([user, meta.get("server_url"), meta.get("cursor"), meta.get("last_push"),
-                       entity, str(plan.label), plan.values], sort_keys=True, default=str,
-                       ensure_ascii=False)
-    return str(uuid.uuid5(_ID_NAMESPACE, seed))
+ALL_OR_NOTHING = "all_or_nothing"  # _meta key: 是/yes sends a push whole or not at all
+_YES = {"1", "true", "yes", "y", "on", "是", "全有或全无"}
 
 
-def batch_key(template: str, rows: list[RowChange]) -> str:
-    """Idempotency key of a batch: its content, so a resend of the same batch replays."""
-    body = json.dumps([template, [r.model_dump() for r in rows]], sort_keys=True,
-                      default=str, ensure_ascii=False)
-    return "push-" + hashlib.sha256(body.encode()).hexdigest()
-
-
-_ID_NAMESPACE = uuid.UUID("5b0c9a52-3d0e-4c57-9a55-7e1d2c3b4a59")
+def all_or_nothing_set(meta: dict[str, str]) -> bool:
+    """Whether the workbook asks for all-or-nothing pushes (``_meta`` ``all_or_nothing``)."""
+    return norm_text(meta.get(ALL_OR_NOTHING) or "") in _YES
 
 
 def push(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None = None,
-         *, batch_rows: int = 5000) -> CommandResult:
-    """Validate, then send new, changed and deleted rows; write the verdicts back."""
+         *, batch_rows: int = 5000, all_or_nothing: bool | None = None) -> CommandResult:
+    """Validate, then send new, changed and deleted rows; write the verdicts back.
+
+    Rows with problems stay marked and pending while the others are sent, unless
+    ``all_or_nothing`` (default: the workbook's ``all_or_nothing`` setting): then nothing is
+    sent while any row has a problem, and the bridge applies each batch whole or not at all.
+    """
     port.progress("读取工作簿 / Reading the workbook", 0.05)
     book = load(port, dictionary)
     me = client.me()
     book.meta["writable_fields"] = json.dumps(me.writable_fields, ensure_ascii=False)
+    whole = all_or_nothing_set(book.meta) if all_or_nothing is None else all_or_nothing
     resolved = resolve_conflicts(book)
-    analyses = analyse_all(book, book.writable())
-    held = hold_conflicts(book, analyses)
-    errors = [p for a in analyses.values() for p in a.errors]
-    warnings = [p for a in analyses.values() for p in a.warnings] + held
-    counts = {"inserted": 0, "updated": 0, "deleted": 0, "merged": 0, "conflicts": 0,
-              "rejected": 0, "errors": len(errors), "resolved": resolved}
+    analyse_all(book, book.writable())
+    waiting = hold_conflicts(book)
     meta_updates: dict[str, str | None] = {"writable_fields": book.meta["writable_fields"]}
-    if errors:
-        finish(book, analyses, errors + warnings, {})
-        port.write_meta(meta_updates)
-        port.save()
-        result = _result(book, "push", rows_of(errors + warnings, book), counts, False)
-        err = AddinError("VALIDATION_FAILED", count=len(errors))
-        result.say(err.message_zh, err.message_en, "error")
-        return result
-    plans: dict[tuple[str, str], tuple[SheetAnalysis, RowPlan]] = {}
-    rows: list[RowChange] = []
-    for code, an in analyses.items():  # dictionary order: parents before children
-        for plan in an.plans.values():
-            if plan.op == "drop":
-                an.table.drop([plan.label])
-                continue
-            if plan.op is None:
-                continue
-            if plan.op == "insert":
-                plan.id = stable_insert_id(me.user.username, book.meta, code, plan)
-            plans[(code, str(plan.id))] = (an, plan)
-            rows.append(RowChange(op=plan.op, entity=code, id=str(plan.id),
-                                  base_version=plan.base_version if plan.op != "insert" else None,
-                                  values=plan.values, base=plan.base,
-                                  row=int(plan.label) if isinstance(plan.label, int) else None))
-    for an in analyses.values():
-        an.plans = {lbl: p for lbl, p in an.plans.items() if p.op != "drop"}
-    results: list[RowResult] = []
-    failure: BridgeError | None = None
+    if whole and _levels(book)[0] > waiting:
+        return _refused(book, meta_updates, _levels(book)[0] - waiting, resolved)
+    out = outgoing(book, me.user.username)
+    errors = _levels(book)[0] - waiting
     template = book.meta.get("template_version") or "0"
-    port.progress(f"推送 {len(rows)} 行 / Pushing {len(rows)} rows", 0.3)
-    for start in range(0, len(rows), max(batch_rows, 1)):
-        batch = rows[start:start + batch_rows]
-        req = PushRequest(idempotency_key=batch_key(template, batch), template_version=template,
-                          rows=batch)
-        try:
-            results += client.push(req).results
-        except BridgeError as exc:
-            if not results:
-                raise  # nothing reached the server: the workbook stays as it was
-            failure = exc
-            break
-    problems = list(warnings)
-    statuses: dict[tuple[str, Any], str] = {}
-    for res in results:
-        found = plans.get((res.entity, res.id))
-        if found is None:
-            continue
-        an, plan = found
-        op = plan.op
-        text, probs = apply_result(an, plan, res, book.base, book.conflicts, book.lang)
-        problems += probs
-        if text:
-            statuses[(res.entity, plan.label)] = text
-        key = {"applied": {"insert": "inserted", "update": "updated", "delete": "deleted"}.get(
-            op or "", "updated"), "merged": "merged", "conflict": "conflicts",
-            "rejected": "rejected"}[res.status]
-        counts[key] += 1
+    results, failure = send(client, out.rows, template, batch_rows, whole, port.progress)
+    counts = record(book, out, results) | {"errors": errors, "resolved": resolved,
+                                           "sent": len(results), "held": out.held,
+                                           "waiting": waiting}
     port.progress("写入 / Writing", 0.9)
-    finish(book, analyses, problems, statuses)
+    finish(book)
     meta_updates["last_push"] = datetime.now().isoformat(timespec="seconds")
     port.write_meta(meta_updates)
     port.save()
-    ok = failure is None and not counts["conflicts"] and not counts["rejected"] and not held
-    result = _result(book, "push", rows_of(problems, book), counts, ok)
+    ok = failure is None and not any(counts[k] for k in ("conflicts", "rejected", "held",
+                                                          "waiting"))
+    result = _result(book, "push", counts, ok)
     if failure is not None:
         result.messages.insert(0, Problem.from_error(failure))
-    result.say(f"推送完成：新增 {counts['inserted']}，修改 {counts['updated']}，合并 "
-               f"{counts['merged']}，删除 {counts['deleted']}，冲突 {counts['conflicts']}，"
-               f"被拒绝 {counts['rejected']}",
-               f"Pushed: {counts['inserted']} new, {counts['updated']} changed, "
-               f"{counts['merged']} merged, {counts['deleted']} deleted, {counts['conflicts']} "
-               f"conflicts, {counts['rejected']} rejected", "info" if ok else "warning")
+    result.say(*_push_summary(counts), "info" if ok else "warning")
     return result
+
+
+def _refused(book: Book, meta_updates: dict[str, str | None], errors: int,
+             resolved: int) -> CommandResult:
+    """All or nothing, and some rows have problems: mark them, send nothing."""
+    finish(book)
+    book.port.write_meta(meta_updates)
+    book.port.save()
+    counts = dict.fromkeys(PUSH_COUNTS, 0) | {"errors": errors, "resolved": resolved,
+                                              "sent": 0, "held": sum(
+        p.op is not None for s in book.tables.values() for p in s.plans.values()),
+                                              "waiting": 0}
+    result = _result(book, "push", counts, False)
+    err = AddinError("VALIDATION_FAILED", count=errors)
+    result.say(err.message_zh, err.message_en, "error")
+    return result
+
+
+def _push_summary(c: dict[str, int]) -> tuple[str, str]:
+    """What a push did, in both languages: what was sent, what was held back and why."""
+    zh = (f"推送完成：发送 {c['sent']} 行（新增 {c['inserted']}，修改 {c['updated']}，合并 "
+          f"{c['merged']}，删除 {c['deleted']}，冲突 {c['conflicts']}，被拒绝 {c['rejected']}）")
+    en = (f"Pushed: {c['sent']} rows sent ({c['inserted']} new, {c['updated']} changed, "
+          f"{c['merged']} merged, {c['deleted']} deleted, {c['conflicts']} conflicts, "
+          f"{c['rejected']} rejected)")
+    if c["held"]:
+        zh += (f"；{c['held']} 行未发送：未通过校验（{c['errors']} 个问题），"
+               "请按标红的单元格修改后再推送")
+        en += (f"; {c['held']} rows held back: they failed validation ({c['errors']} "
+               "problems); fix the cells marked in red and push again")
+    if c["waiting"]:
+        zh += f"；{c['waiting']} 行有冲突待选择，未发送（见冲突表）"
+        en += f"; {c['waiting']} rows not sent: their conflicts wait for a choice (Conflicts sheet)"
+    if c["rejected"]:
+        zh += f"；被服务器拒绝的 {c['rejected']} 行仍待推送，请按标红的单元格修改"
+        en += (f"; the {c['rejected']} rows the server rejected are still pending: fix the "
+               "cells marked in red")
+    return zh, en
 
 
 def pull(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None = None,
@@ -233,25 +217,25 @@ def pull(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
     since = int(cursor) if cursor.isdigit() and not full else None
     port.progress("从服务器拉取 / Pulling from the server", 0.2)
     resp = client.pull(since)
-    analyses = analyse_all(book, None)
+    analyse_all(book, None)
+    for sheet in book.tables.values():
+        sheet.problems = []  # a pull reports what it did (Validate and Push show the rest)
     counts = {"added": 0, "updated": 0, "removed": 0, "kept": 0}
-    problems: list[Problem] = []
     port.progress("合并 / Merging", 0.6)
-    for code, an in analyses.items():
+    for code, sheet in book.tables.items():
         ep = resp.entities.get(code)
         if ep is None and not resp.full:
             continue
         if ep is None:  # a full pull without this entity: the user sees none of its rows
             ep = EntityPull(columns=["id", "version"], data={"id": [], "version": []})
-        got, probs = merge_pull(an, ep, resp.full, book.base, book.lang)
+        got = merge_pull(sheet, ep, resp.full, book.base, book.lang)
         counts = {k: counts[k] + got[k] for k in counts}
-        problems += probs
     port.progress("写入 / Writing", 0.8)
-    finish(book, analyses, problems, {})
+    finish(book)
     port.write_meta({"cursor": str(resp.cursor),
                      "last_pull": datetime.now().isoformat(timespec="seconds")})
     port.save()
-    result = _result(book, "pull", rows_of(problems, book), counts, True)
+    result = _result(book, "pull", counts, True)
     result.say(f"拉取完成：新增 {counts['added']}，更新 {counts['updated']}，移除 "
                f"{counts['removed']}，保留本地修改 {counts['kept']}",
                f"Pulled: {counts['added']} added, {counts['updated']} updated, "

@@ -1,5 +1,11 @@
 """Sheets <-> entities: find each entity's sheet, map its columns by the hidden row-1 keys,
-convert canonical values to what a cell shows, and hold the ``_base`` merge bases.
+convert canonical values to what a cell shows, and hold the ``_base`` merge bases. Nothing
+here touches the workbook port: ``addin.book`` reads the tables, these parse them, and
+``addin.book`` writes what these build.
+
+:class:`Sheet` is the one home of an entity sheet's state during an action: its cells as
+read (and as they will be written), what each row needs (:class:`RowPlan`), the problems
+to mark and the Status texts to show.
 
 Columns are found by key, never by position or header text, so users may reorder, rename,
 insert and sort. What a user may break is tolerated and reported: a cleared key falls back
@@ -18,7 +24,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from addin.port import AddinError, WorkbookError, WorkbookPort
+from addin.port import AddinError, WorkbookError
+from addin.types import FieldCode, FrameLabel, Op, RecordId, SheetRow, Values
 from schema.dictionary import Dictionary
 from schema.errors import render
 from schema.layout import (
@@ -47,14 +54,15 @@ class Problem:
     message_en: str
     level: Level = "error"
     sheet: str | None = None
-    row: Any = None  # a frame label until the sheet is written, then a sheet row
+    row: FrameLabel | SheetRow | None = None  # a frame label until written, then a sheet row
     field: str | None = None  # field code or system key
 
     def message(self, lang: str) -> str:
         return self.message_zh if lang == "zh" else self.message_en
 
     @classmethod
-    def of(cls, code: str, level: Level = "error", *, sheet: str | None = None, row: Any = None,
+    def of(cls, code: str, level: Level = "error", *, sheet: str | None = None,
+           row: FrameLabel | SheetRow | None = None,
            field: str | None = None, zh: dict[str, Any] | None = None,
            en: dict[str, Any] | None = None, **params: Any) -> Problem:
         """Rendered from the catalogue; ``{sheet}`` and ``{row}`` are filled in for free."""
@@ -101,19 +109,55 @@ def require_crm(names: list[str]) -> None:
 
 
 @dataclass
-class SheetTable:
-    """One entity sheet as read: keys, raw cells (positional columns), key -> position."""
+class RowPlan:
+    """What one row needs: ``op`` None means nothing to send."""
 
-    sheet: str
+    label: FrameLabel
+    op: Op | None
+    id: RecordId | None
+    current: Values  # canonical values of every field column
+    values: Values = field(default_factory=dict)  # what is sent
+    base: Values = field(default_factory=dict)
+    base_version: int | None = None
+    dirty: bool = False  # differs from what was last pulled or pushed
+    stale_hash: bool = False  # clean, but ``_hash`` needs rewriting
+    cleared: bool = False  # every field blanked by the user (never a delete)
+    held: bool = False  # has problems that keep it from being sent (it stays pending)
+    unsent: set[FieldCode] = field(default_factory=set)  # edited but read-only: not sent
+
+
+@dataclass
+class Sheet:
+    """One entity sheet during an action: its cells (keys, raw cells in positional columns,
+    key -> position), what each row needs, and what will be shown on it."""
+
+    sheet: str  # the sheet's name
     entity: Entity
     keys: list[str]
     raw: pd.DataFrame  # data rows only; index = frame label (sheet row when read)
     cols: dict[str, int]
     headers: list[Any] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # about the sheet itself, as read
     missing_id: bool = False
     original: pd.DataFrame | None = None
     original_keys: list[str] = field(default_factory=list)
+    plans: dict[FrameLabel, RowPlan] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # about rows: marked, in Status
+    statuses: dict[FrameLabel, str] = field(default_factory=dict)  # Status of rows sent
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    def labels_by_id(self) -> dict[RecordId, FrameLabel]:
+        """The row of each record id in the sheet (as planned)."""
+        return {p.id: label for label, p in self.plans.items() if p.id}
+
+    def names(self) -> set[str]:
+        """Display names of the records in this sheet (for local reference checks)."""
+        display = self.entity.display_field
+        return {str(p.current.get(display)) for p in self.plans.values()
+                if p.op not in ("delete", "drop") and p.current.get(display) is not None}
 
     @property
     def field_codes(self) -> list[str]:
@@ -132,19 +176,28 @@ class SheetTable:
             return self.raw[self.cols[key]]
         return pd.Series([None] * len(self.raw), index=self.raw.index, dtype=object)
 
-    def get(self, label: Any, key: str) -> Any:
+    def get(self, label: FrameLabel, key: str) -> Any:
         return self.raw.at[label, self.cols[key]] if key in self.cols else None
 
-    def set(self, label: Any, key: str, value: Any) -> None:
+    def set(self, label: FrameLabel, key: str, value: Any) -> None:
         if key in self.cols:
             self.raw.at[label, self.cols[key]] = value
 
-    def assign(self, labels: list[Any], key: str, values: list[Any]) -> None:
+    def assign(self, labels: list[FrameLabel], key: str, values: list[Any]) -> None:
         """Set one column for many rows at once."""
         if labels and key in self.cols:
             self.raw.loc[labels, self.cols[key]] = pd.Series(values, index=labels, dtype=object)
 
-    def append_rows(self, rows: list[dict[str, Any]]) -> list[int]:
+    def update_rows(self, cells: dict[FrameLabel, dict[str, Any]]) -> None:
+        """Set many rows' cells (key -> cell value), one column at a time."""
+        by_key: dict[str, dict[FrameLabel, Any]] = {}
+        for label, row in cells.items():
+            for key, value in row.items():
+                by_key.setdefault(key, {})[label] = value
+        for key, column in by_key.items():
+            self.assign(list(column), key, list(column.values()))
+
+    def append_rows(self, rows: list[dict[str, Any]]) -> list[FrameLabel]:
         """Add rows (key -> cell value) at the bottom in one step; returns their labels."""
         if not rows:
             return []
@@ -159,11 +212,13 @@ class SheetTable:
         self.raw = pd.concat([self.raw, extra]) if len(self.raw) else extra
         return labels
 
-    def drop(self, labels: list[Any]) -> None:
+    def drop(self, labels: list[FrameLabel]) -> None:
         if labels:
             self.raw = self.raw.drop(index=labels)
+            for label in labels:
+                self.plans.pop(label, None)
 
-    def sheet_row(self, label: Any) -> int:
+    def sheet_row(self, label: FrameLabel) -> SheetRow:
         """The row ``label`` lands on when the table is written."""
         loc: Any = self.raw.index.get_loc(label)  # unique index: an int position
         return FIRST_DATA_ROW + int(loc)
@@ -178,20 +233,44 @@ class SheetTable:
         return not (self.raw.shape == self.original.shape and
                     self.raw.index.equals(self.original.index) and self.raw.equals(self.original))
 
-    def write(self, port: WorkbookPort) -> None:
-        if self.changed():
-            port.write_table(self.sheet, self.keys, self.raw, FIRST_DATA_ROW)
 
 
-def read_sheet(port: WorkbookPort, sheet: str, entity: Entity) -> SheetTable:
-    """Read and map one entity sheet (one port call)."""
-    keys, frame = port.read_table(sheet)
+
+SheetTable = Sheet  # its former name, still imported by modules of parallel branches
+
+def parse_sheet(sheet: str, entity: Entity, keys: list[str], frame: pd.DataFrame) -> Sheet:
+    """Map one entity sheet as the port read it (row-1 keys and rows 2.. by sheet row)."""
     width = max(len(keys), frame.shape[1])
     keys = keys + [""] * (width - len(keys))
     raw_keys = list(keys)
     frame = frame.reindex(columns=range(width))
     headers = list(frame.loc[HEADER_ROW]) if HEADER_ROW in frame.index else [None] * width
     data = frame.loc[frame.index >= FIRST_DATA_ROW]
+    cols, problems = _map_columns(sheet, entity, keys, headers, data)
+    if not any(f.code in cols for f in entity.fields):
+        raise WorkbookError("SHEET_KEYS_MISSING", sheet=sheet)
+    missing_id = ROW_ID not in cols
+    if missing_id:
+        problems.append(Problem.of("SHEET_ID_COLUMN_MISSING", "warning", sheet=sheet,
+                                   column=ROW_ID))
+    for key in SYSTEM_KEYS:
+        if key not in cols:
+            cols[key] = len(keys)
+            keys.append(key)
+            data = data.copy()
+            data[cols[key]] = None
+    blank = data.map(is_blank).all(axis=1)
+    last = blank[~blank].index.max() if (~blank).any() else FIRST_DATA_ROW - 1
+    data = data.loc[data.index <= last].astype(object)
+    headers += keys[len(headers):]
+    return Sheet(sheet, entity, keys, data, cols, headers, problems, missing_id,
+                 data.copy(), list(raw_keys))
+
+
+def _map_columns(sheet: str, entity: Entity, keys: list[str], headers: list[Any],
+                 data: pd.DataFrame) -> tuple[dict[str, int], list[Problem]]:
+    """Key -> column position; a cleared key is found again by its header (and repaired in
+    ``keys``); duplicate and unknown columns are reported."""
     known = {f.code for f in entity.fields} | set(SYSTEM_KEYS)
     by_label = {norm_text(lbl): f.code for f in entity.fields for lbl in (f.zh, f.en, f.code)}
     cols: dict[str, int] = {}
@@ -211,24 +290,7 @@ def read_sheet(port: WorkbookPort, sheet: str, entity: Entity) -> SheetTable:
         elif not (is_blank(header) and not key and data[i].map(is_blank).all()):
             problems.append(Problem.of("SHEET_EXTRA_COLUMN", "warning", sheet=sheet,
                                        column=i + 1, header=shown or ""))
-    if not any(f.code in cols for f in entity.fields):
-        raise WorkbookError("SHEET_KEYS_MISSING", sheet=sheet)
-    missing_id = ROW_ID not in cols
-    if missing_id:
-        problems.append(Problem.of("SHEET_ID_COLUMN_MISSING", "warning", sheet=sheet,
-                                   column=ROW_ID))
-    for key in SYSTEM_KEYS:
-        if key not in cols:
-            cols[key] = len(keys)
-            keys.append(key)
-            data = data.copy()
-            data[cols[key]] = None
-    blank = data.map(is_blank).all(axis=1)
-    last = blank[~blank].index.max() if (~blank).any() else FIRST_DATA_ROW - 1
-    data = data.loc[data.index <= last].astype(object)
-    headers += keys[len(headers):]
-    return SheetTable(sheet, entity, keys, data, cols, headers, problems, missing_id,
-                      data.copy(), list(raw_keys))
+    return cols, problems
 
 
 # values <-> cells -----------------------------------------------------------------------------
@@ -265,31 +327,36 @@ def to_text(value: Any, f: Field, lang: str) -> Any:
     return shown
 
 
-def put_values(table: SheetTable, label: Any, values: dict[str, Any], lang: str) -> None:
+def display_cells(sheet: Sheet, values: Values, lang: str) -> dict[str, Any]:
+    """What the field cells of a row show for canonical ``values`` (those given only)."""
+    return {code: to_cell(values[code], sheet.entity.field(code), lang)
+            for code in sheet.field_codes if code in values}
+
+
+def put_values(sheet: Sheet, label: FrameLabel, values: Values, lang: str) -> None:
     """Write canonical ``values`` into a row's field cells (display form)."""
-    for code in table.field_codes:
-        if code in values:
-            table.set(label, code, to_cell(values[code], table.entity.field(code), lang))
+    for code, cell in display_cells(sheet, values, lang).items():
+        sheet.set(label, code, cell)
 
 
 # _base: the last pulled canonical values of every record ---------------------------------------
 @dataclass
 class BaseRow:
     version: int
-    values: dict[str, Any]
+    values: Values
 
 
 @dataclass
 class BaseStore:
-    rows: dict[tuple[str, str], BaseRow] = field(default_factory=dict)
+    rows: dict[tuple[str, RecordId], BaseRow] = field(default_factory=dict)
 
-    def get(self, entity: str, rid: str) -> BaseRow | None:
+    def get(self, entity: str, rid: RecordId) -> BaseRow | None:
         return self.rows.get((entity, rid))
 
-    def put(self, entity: str, rid: str, version: int, values: dict[str, Any]) -> None:
+    def put(self, entity: str, rid: RecordId, version: int, values: Values) -> None:
         self.rows[(entity, rid)] = BaseRow(version, dict(values))
 
-    def drop(self, entity: str, rid: str) -> None:
+    def drop(self, entity: str, rid: RecordId) -> None:
         self.rows.pop((entity, rid), None)
 
 
@@ -302,8 +369,8 @@ def as_int(value: Any) -> int | None:
         return None
 
 
-def read_base(port: WorkbookPort) -> BaseStore:
-    _keys, frame = port.read_table(BASE_SHEET)
+def parse_base(frame: pd.DataFrame) -> BaseStore:
+    """``_base`` as read (entity, id, version, values JSON per row); bad rows are skipped."""
     store = BaseStore()
     for rec in frame.reindex(columns=range(4)).itertuples(index=False, name=None):
         entity, rid, version, values = rec
@@ -318,11 +385,11 @@ def read_base(port: WorkbookPort) -> BaseStore:
     return store
 
 
-def write_base(port: WorkbookPort, store: BaseStore) -> None:
+def base_frame(store: BaseStore) -> pd.DataFrame:
+    """The ``_base`` rows to write (columns :data:`BASE_KEYS`, from sheet row 2)."""
     rows = [[e, i, b.version, json.dumps(b.values, ensure_ascii=False, separators=(",", ":"))]
             for (e, i), b in store.rows.items()]
-    frame = pd.DataFrame(rows, columns=range(4), dtype=object)
-    port.write_table(BASE_SHEET, BASE_KEYS, frame, 2)
+    return pd.DataFrame(rows, columns=range(4), dtype=object)
 
 
 # the Conflicts sheet ------------------------------------------------------------------------------
@@ -335,9 +402,9 @@ class Conflict:
     """One field both sides changed: values are shown as text; ``choice`` mine/theirs/None."""
 
     entity: str
-    id: str
-    row: int | None
-    field: str
+    id: RecordId
+    row: SheetRow | None
+    field: FieldCode
     base: Any
     theirs: Any
     mine: Any
@@ -352,8 +419,9 @@ def _choice(value: Any) -> str | None:
     return None
 
 
-def read_conflicts(port: WorkbookPort, sheet: str, dictionary: Dictionary) -> list[Conflict]:
-    keys, frame = port.read_table(sheet)
+def parse_conflicts(keys: list[str], frame: pd.DataFrame,
+                    dictionary: Dictionary) -> list[Conflict]:
+    """The Conflicts sheet as read; rows naming no known entity or field are skipped."""
     cols = {k: i for i, k in enumerate(keys) if k in CONFLICT_KEYS}
     if "id" not in cols or "field" not in cols:
         return []
@@ -376,13 +444,13 @@ def read_conflicts(port: WorkbookPort, sheet: str, dictionary: Dictionary) -> li
     return out
 
 
-def write_conflicts(port: WorkbookPort, sheet: str, conflicts: list[Conflict],
-                    dictionary: Dictionary, lang: str) -> None:
+def conflicts_frame(conflicts: list[Conflict], dictionary: Dictionary,
+                    lang: str) -> pd.DataFrame:
+    """The Conflicts sheet rows to write (columns :data:`CONFLICT_KEYS`)."""
     idx = 0 if lang == "zh" else 1
     rows = []
     for c in conflicts:
         e = dictionary.entity(c.entity)
         rows.append([e.label(lang), c.id, c.row, e.field(c.field).label(lang), c.base,
                      c.theirs, c.mine, CHOICES[c.choice][idx] if c.choice else None])
-    frame = pd.DataFrame(rows, columns=range(len(CONFLICT_KEYS)), dtype=object)
-    port.write_table(sheet, CONFLICT_KEYS, frame, FIRST_DATA_ROW)
+    return pd.DataFrame(rows, columns=range(len(CONFLICT_KEYS)), dtype=object)

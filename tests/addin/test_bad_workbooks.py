@@ -15,6 +15,7 @@ from addin.port import WorkbookError
 from addin.port_openpyxl import OpenpyxlPort
 from addin.safety import Limits, check_workbook_file
 from tests.addin.conftest import fill, keys_of, rows, sheet_of
+from tests.conftest import LiveBridge
 
 
 def _validate(path: Path) -> commands.CommandResult:
@@ -148,28 +149,49 @@ def _col(n: int) -> str:
     return get_column_letter(n)
 
 
-def test_clearing_or_deleting_rows_never_deletes_records(book: Path) -> None:
-    from addin.client import BridgeClient
-    from tests.addin.fakes import FakeBridge
+def _row_of(path: Path, name: str) -> int:
+    return next(i for i, r in enumerate(rows(path, "customer"), start=3) if r["name"] == name)
 
-    bridge = FakeBridge(customers=4)
-    with BridgeClient("http://bridge.test", "t", transport=bridge.transport()) as client:
+
+def test_clearing_or_deleting_rows_never_deletes_records(live_bridge: LiveBridge,
+                                                         tmp_path: Path) -> None:
+    from addin.client import BridgeClient
+    from tests.addin.fakes import RecordPushes
+
+    token = live_bridge.make_user("alice", "sales", "t1", "east")
+    seed = tmp_path / "seed.xlsm"
+    OpenpyxlPort.from_bytes(commands.template_bytes("zh"), seed).save()
+    fill(seed, "customer", [{"name": f"客户{i:05d}", "region": "华东"} for i in range(4)])
+    with BridgeClient(live_bridge.url, token) as client:
+        assert commands.push(OpenpyxlPort.open(seed), client).counts["inserted"] == 4
+    book = tmp_path / "book.xlsm"
+    OpenpyxlPort.from_bytes(commands.template_bytes("zh"), book).save()
+    seen = RecordPushes()
+    with BridgeClient(live_bridge.url, token, transport=seen) as client:
         assert commands.pull(OpenpyxlPort.open(book), client).counts["added"] == 4
         wb = openpyxl.load_workbook(book, keep_vba=True)
         ws = sheet_of(wb, "customer")
         keys = keys_of(ws)
-        ws.delete_rows(4)  # 客户00001 deleted as an Excel row
-        for key, col in keys.items():  # 客户00002 (now on row 4) cleared by hand
+        ws.delete_rows(_row_of(book, "客户00001"))  # deleted as an Excel row
+        wb.save(book)
+        cleared = _row_of(book, "客户00002")
+        wb = openpyxl.load_workbook(book, keep_vba=True)
+        ws = sheet_of(wb, "customer")
+        for key, col in keys.items():  # cleared by hand
             if not key.startswith("_"):
-                ws.cell(row=4, column=col).value = None
+                ws.cell(row=cleared, column=col).value = None
         wb.save(book)
         res = _validate(book)
         assert res.ok and res.counts["delete"] == 0 and res.counts["update"] == 0
-        assert any(m.code == "ROW_CLEARED" and m.row == 4 for m in res.messages)
+        assert any(m.code == "ROW_CLEARED" and m.row == cleared for m in res.messages)
         res = commands.push(OpenpyxlPort.open(book), client)
-        assert res.ok and bridge.pushed == []  # nothing sent: no delete, no blanking
+        assert res.ok and seen.sent == []  # nothing sent: no delete, no blanking
         res = commands.pull(OpenpyxlPort.open(book), client)
         assert sum(m.code == "ROW_RESTORED" for m in res.messages) == 2
+    with live_bridge.client(token) as c:
+        stored = c.get("/pull").json()["entities"]["customer"]["data"]
+    assert sorted(stored["name"]) == ["客户00000", "客户00001", "客户00002", "客户00003"]
+    assert stored["version"] == [1, 1, 1, 1]
     assert sorted(r["name"] for r in rows(book, "customer")) == [
         "客户00000", "客户00001", "客户00002", "客户00003"]
     assert commands.validate(OpenpyxlPort.open(book)).counts == {
