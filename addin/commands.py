@@ -50,7 +50,7 @@ from schema.layout import (
     REPORT_SETTINGS,
     REPORT_SETTINGS_SHEET,
 )
-from schema.wire import EntityPull, PushRequest, RowChange, RowResult
+from schema.wire import EntityPull, PushRequest, PushResponse, RowChange, RowResult
 
 MAX_MESSAGES = 200
 
@@ -134,6 +134,13 @@ def batch_key(template: str, rows: list[RowChange]) -> str:
 _ID_NAMESPACE = uuid.UUID("5b0c9a52-3d0e-4c57-9a55-7e1d2c3b4a59")
 
 
+def keep_audit_head(meta: dict[str, str | None], answer: PushResponse) -> None:
+    """Remember the newest audit chain head the bridge answered with (``_meta``
+    ``audit_head`` = ``SEQ:HASH``, for ``crm-bridge audit verify --head``)."""
+    if answer.audit_head is not None:
+        meta["audit_head"] = f"{answer.audit_head.seq}:{answer.audit_head.hash}"
+
+
 def push(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None = None,
          *, batch_rows: int = 5000) -> CommandResult:
     """Validate, then send new, changed and deleted rows; write the verdicts back."""
@@ -184,7 +191,9 @@ def push(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
         req = PushRequest(idempotency_key=batch_key(template, batch), template_version=template,
                           rows=batch)
         try:
-            results += client.push(req).results
+            answer = client.push(req)
+            results += answer.results
+            keep_audit_head(meta_updates, answer)
         except BridgeError as exc:
             if not results:
                 raise  # nothing reached the server: the workbook stays as it was

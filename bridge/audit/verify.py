@@ -1,7 +1,8 @@
 """Verifying the chain: links, places, keyed hashes, and every anchor seen outside it.
 
 ``verify`` says exactly one of: intact; unverified (no key: links checked, authenticity
-not); truncated (entries missing after some seq); rewritten (a hash that the key or an
+not); truncated (entries missing at the tail, as an anchor shows); missing (a gap in
+the places); rewritten (a hash that the key or an
 anchor contradicts); broken (links or places that do not hold).
 """
 
@@ -20,7 +21,7 @@ from bridge.audit.keys import AuditKey
 from bridge.auth import as_utc
 from bridge.db import Database
 
-Status = Literal["intact", "unverified", "truncated", "rewritten", "broken"]
+Status = Literal["intact", "unverified", "truncated", "missing", "rewritten", "broken"]
 _DEFAULT: Any = object()
 
 
@@ -62,7 +63,7 @@ class _Walk:
                              f"(seq {seq})", rid, self.seq)
         if seq != self.seq + 1:
             n = seq - self.seq - 1
-            return self.fail("truncated", f"{n} entries missing after seq {self.seq} "
+            return self.fail("missing", f"{n} entries missing after seq {self.seq} "
                              f"(the next entry is seq {seq})", rid, self.seq, n)
         if m["prev_hash"] != self.prev:
             return self.fail("broken", f"link to the previous entry broken at seq {seq}",
