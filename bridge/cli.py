@@ -66,7 +66,12 @@ def serve(db_url: DbUrl = None, host: str = "127.0.0.1", port: int = 8765,
 
     if db_url:
         os.environ["CRM_DATABASE_URL"] = db_url
-    _db(db_url)
+    settings, _ = _db(db_url)
+    try:
+        settings.load_audit_key(create=True)  # a bad key stops the start, not a push
+    except AuditKeyError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
     uvicorn.run("bridge.app:app_from_env", factory=True, host=host, port=port, workers=workers)
 
 

@@ -221,3 +221,17 @@ def test_hmac_is_the_documented_construction(keyed: Settings) -> None:
     want = hmac.new(key.secret, b"v1|" + audit.GENESIS.encode() + b'|[1,"' + key.id.encode()
                     + b'","t",1,2,3,4,5,6,7]', hashlib.sha256).hexdigest()
     assert keyed_digest(key, audit.GENESIS, 1, "t", [1, 2, 3, 4, 5, 6, 7]) == want
+
+
+def test_init_makes_the_key_file_once_with_mode_0600(tmp_path: Path) -> None:
+    key_file = tmp_path / "keys" / "audit.key"
+    env = {"CRM_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "CRM_AUDIT_KEY": "",
+           "CRM_AUDIT_KEY_FILE": str(key_file)}
+    first = runner.invoke(app, ["init"], env=env)
+    assert first.exit_code == 0 and "audit key" in first.stdout
+    secret = key_file.read_text()
+    assert key_file.stat().st_mode & 0o777 == 0o600 and len(secret.strip()) == 64
+    assert runner.invoke(app, ["init"], env=env).exit_code == 0
+    assert key_file.read_text() == secret  # never replaced
+    short = runner.invoke(app, ["init"], env={**env, "CRM_AUDIT_KEY": "too short"})
+    assert short.exit_code == 1 and "32" in short.output
