@@ -51,14 +51,14 @@ def subject_of(entity: str, record_id: str) -> str:
     return f"{entity}:{record_id}"
 
 
-def _encrypt(key: bytes, plain: bytes, subject: str) -> str:
-    nonce = os.urandom(_NONCE)
-    return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plain, subject.encode())).decode()
+def _encrypt(aead: AESGCM, plain: bytes, subject: str, nonce: bytes | None = None) -> str:
+    nonce = nonce or os.urandom(_NONCE)
+    return base64.b64encode(nonce + aead.encrypt(nonce, plain, subject.encode())).decode()
 
 
-def _decrypt(key: bytes, sealed: str, subject: str) -> bytes:
+def _decrypt(aead: AESGCM, sealed: str, subject: str) -> bytes:
     raw = base64.b64decode(sealed)
-    return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], subject.encode())
+    return aead.decrypt(raw[:_NONCE], raw[_NONCE:], subject.encode())
 
 
 def subject_keys(db: Database, conn: Connection, key: AuditKey, subjects: Iterable[str],
@@ -68,13 +68,13 @@ def subject_keys(db: Database, conn: Connection, key: AuditKey, subjects: Iterab
     if not wanted:
         return {}
     t = db.table(KEYS)
-    kek = key.kek()
+    kek = AESGCM(key.kek())
     found: dict[str, bytes] = {}
-    destroyed: list[str] = []
+    destroyed: set[str] = set()
     for subject, wrapped in conn.execute(select(t.c.subject, t.c.wrapped_key)
                                          .where(db.one_of(t.c.subject, wanted))):
         if wrapped is None:
-            destroyed.append(subject)
+            destroyed.add(subject)
             continue
         try:
             found[subject] = _decrypt(kek, wrapped, subject)
@@ -85,12 +85,16 @@ def subject_keys(db: Database, conn: Connection, key: AuditKey, subjects: Iterab
     return found
 
 
-def _create_keys(db: Database, conn: Connection, kek: bytes, missing: list[str],
-                 destroyed: list[str], into: dict[str, bytes]) -> None:
+def _create_keys(db: Database, conn: Connection, kek: AESGCM, missing: list[str],
+                 destroyed: set[str], into: dict[str, bytes]) -> None:
     t, at, rows = db.table(KEYS), now(), []
-    for subject in missing:
-        into[subject] = fresh = os.urandom(32)
-        wrapped = _encrypt(kek, fresh, subject)
+    chunk = 32 + _NONCE
+    randomness = os.urandom(chunk * len(missing))  # one call for all the new keys
+    for i, subject in enumerate(missing):
+        part = randomness[i * chunk:(i + 1) * chunk]
+        into[subject] = fresh = part[:32]
+        nonce = part[32:]
+        wrapped = _encrypt(kek, fresh, subject, nonce)
         if subject in destroyed:  # a new life after erasure: a new key
             conn.execute(t.update().where(t.c.subject == subject)
                          .values(wrapped_key=wrapped, created_at=at, destroyed_at=None))
@@ -117,11 +121,13 @@ def sealed_changes(db: Database, conn: Connection, key: AuditKey,
     if not todo:
         return texts
     keys = subject_keys(db, conn, key, (s for _, s, _ in todo), create=True)
-    for i, subject, codes in todo:
+    nonces = os.urandom(_NONCE * len(todo))
+    for n, (i, subject, codes) in enumerate(todo):
         changes = entries[i].changes
         plain = {k: v for k, v in changes.items() if k not in codes}
         secret = {k: v for k, v in changes.items() if k in codes}
-        plain[SEALED] = _encrypt(keys[subject], orjson.dumps(secret, default=str), subject)
+        plain[SEALED] = _encrypt(AESGCM(keys[subject]), orjson.dumps(secret, default=str),
+                                 subject, nonces[n * _NONCE:(n + 1) * _NONCE])
         texts[i] = _dumps(plain)
     return texts
 
@@ -138,7 +144,7 @@ def unseal(db: Database, conn: Connection, key: AuditKey | None,
     for e, subject in zip(sealed, subjects, strict=True):
         box = e["changes"].pop(SEALED)
         try:
-            e["changes"].update(orjson.loads(_decrypt(keys[subject], box, subject)))
+            e["changes"].update(orjson.loads(_decrypt(AESGCM(keys[subject]), box, subject)))
         except (KeyError, InvalidTag, ValueError):
             e["erased"] = True
 
