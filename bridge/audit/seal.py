@@ -79,7 +79,7 @@ def subject_keys(db: Database, conn: Connection, key: AuditKey, subjects: Iterab
         try:
             found[subject] = _decrypt(kek, wrapped, subject)
         except (InvalidTag, ValueError):
-            continue  # wrapped under another audit key: unreadable here
+            destroyed.add(subject)  # wrapped under another audit key: unreadable here
     if create:
         _create_keys(db, conn, kek, [s for s in wanted if s not in found], destroyed, found)
     return found
@@ -95,7 +95,7 @@ def _create_keys(db: Database, conn: Connection, kek: AESGCM, missing: list[str]
         into[subject] = fresh = part[:32]
         nonce = part[32:]
         wrapped = _encrypt(kek, fresh, subject, nonce)
-        if subject in destroyed:  # a new life after erasure: a new key
+        if subject in destroyed:  # after erasure (or a key change): a new key
             conn.execute(t.update().where(t.c.subject == subject)
                          .values(wrapped_key=wrapped, created_at=at, destroyed_at=None))
         else:

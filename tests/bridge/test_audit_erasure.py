@@ -152,3 +152,22 @@ def test_erased_subjects_are_unreadable_and_the_chain_verifies(
             assert e.get("erased") is True and "name" not in e["changes"]
         else:
             assert e["changes"]["name"] == [None, name] and e["changes"]["wechat"] == [None, wx]
+
+
+def test_a_subject_written_again_after_erasure_gets_a_new_key(db: Database,
+                                                              keyed: Settings) -> None:
+    rid = str(uuid.uuid4())
+
+    def entry(name: str) -> audit.Entry:
+        return audit.Entry("amy", "update", "contact", rid, {"name": ["x", name]}, "k", 1)
+
+    with db.write() as conn:
+        audit.append(db, conn, [entry("旧名")])
+        assert audit.forget_subject(db, conn, "contact", rid, "admin")
+        assert not audit.forget_subject(db, conn, "contact", rid, "admin")  # nothing left
+        audit.append(db, conn, [entry("新名")])
+    with db.read() as conn:
+        got = audit.query(db, conn, record_id=rid, action="update")
+        assert audit.verify(db, conn).ok
+    assert got[0].get("erased") is True and "name" not in got[0]["changes"]
+    assert got[1]["changes"] == {"name": ["x", "新名"]} and "erased" not in got[1]
