@@ -235,3 +235,38 @@ def test_init_makes_the_key_file_once_with_mode_0600(tmp_path: Path) -> None:
     assert key_file.read_text() == secret  # never replaced
     short = runner.invoke(app, ["init"], env={**env, "CRM_AUDIT_KEY": "too short"})
     assert short.exit_code == 1 and "32" in short.output
+
+
+def test_migration_0003_keeps_an_old_chain_verifying(db: Database, keyed: Settings) -> None:
+    """A database as 0002 left it (no seq, no key_id, no key table), with unkeyed entries
+    whose ids have gaps (PostgreSQL sequences skip on rollback), brought to 0003."""
+    from bridge.db import migrate
+
+    t, prev = db.table("sys_audit"), audit.GENESIS
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DROP INDEX ix_sys_audit_seq"))
+        conn.execute(sa.text("ALTER TABLE sys_audit DROP COLUMN seq"))
+        conn.execute(sa.text("ALTER TABLE sys_audit DROP COLUMN key_id"))
+        conn.execute(sa.text("DROP TABLE sys_audit_subject_key"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0002'"))
+        for i in (1, 2, 5, 9):
+            row = {"id": i, "at": now(), "username": "amy", "action": "update",
+                   "entity": "customer", "record_id": f"old{i}",
+                   "changes": f'{{"notes":[null,"v{i}"]}}', "push_key": "old",
+                   "change_seq": i, "prev_hash": prev}
+            row["hash"] = prev = legacy_digest(prev, *_content(row))
+            conn.execute(sa.text("INSERT INTO sys_audit (id, at, username, action, entity, "
+                                 "record_id, changes, push_key, change_seq, prev_hash, hash) "
+                                 "VALUES (:id, :at, :username, :action, :entity, :record_id, "
+                                 ":changes, :push_key, :change_seq, :prev_hash, :hash)"), row)
+        if db.dialect == "postgresql":  # explicit ids leave the id sequence behind
+            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('sys_audit', 'id'), 9)"))
+    migrate(db)
+    with db.read() as conn:
+        seqs = conn.execute(sa.select(t.c.seq).order_by(t.c.id)).scalars().all()
+        assert seqs == [1, 2, 3, 4]
+        assert audit.verify(db, conn).status == "unverified"  # nothing keyed vouches yet
+    head = write_entries(db, 2)
+    with db.read() as conn:
+        r = audit.verify(db, conn)
+    assert r.ok and (r.unkeyed, r.keyed, head.seq) == (4, 2, 6)
