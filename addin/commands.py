@@ -53,7 +53,7 @@ from schema.layout import (
     REPORT_SETTINGS,
     REPORT_SETTINGS_SHEET,
 )
-from schema.wire import EntityPull
+from schema.wire import EntityPull, PushResponse
 
 MAX_MESSAGES = 200
 
@@ -130,6 +130,13 @@ def all_or_nothing_set(meta: dict[str, str]) -> bool:
     return norm_text(meta.get(ALL_OR_NOTHING) or "") in _YES
 
 
+def keep_audit_head(meta: dict[str, str | None], answer: PushResponse) -> None:
+    """Remember the newest audit chain head the bridge answered with (``_meta``
+    ``audit_head`` = ``SEQ:HASH``, for ``crm-bridge audit verify --head``)."""
+    if answer.audit_head is not None:
+        meta["audit_head"] = f"{answer.audit_head.seq}:{answer.audit_head.hash}"
+
+
 def push(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None = None,
          *, batch_rows: int = 5000, all_or_nothing: bool | None = None) -> CommandResult:
     """Validate, then send new, changed and deleted rows; write the verdicts back.
@@ -152,7 +159,10 @@ def push(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
     out = outgoing(book, me.user.username)
     errors = _levels(book)[0] - waiting
     template = book.meta.get("template_version") or "0"
-    results, failure = send(client, out.rows, template, batch_rows, whole, port.progress)
+    answers, failure = send(client, out.rows, template, batch_rows, whole, port.progress)
+    results = [r for answer in answers for r in answer.results]
+    if answers:
+        keep_audit_head(meta_updates, answers[-1])
     counts = record(book, out, results) | {"errors": errors, "resolved": resolved,
                                            "sent": len(results), "held": out.held,
                                            "waiting": waiting}

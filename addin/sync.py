@@ -37,7 +37,7 @@ from addin.sheets import (
 from addin.types import EntityCode, FrameLabel, RecordId, Values
 from schema.layout import ROW_HASH, ROW_ID, ROW_VERSION, STATUS
 from schema.types import FieldType
-from schema.wire import EntityPull, ErrorItem, PushRequest, RowChange, RowResult
+from schema.wire import EntityPull, ErrorItem, PushRequest, PushResponse, RowChange, RowResult
 
 _ID_NAMESPACE = uuid.UUID("5b0c9a52-3d0e-4c57-9a55-7e1d2c3b4a59")
 PUSH_COUNTS = ("inserted", "updated", "deleted", "merged", "conflicts", "rejected")
@@ -118,28 +118,28 @@ def hold_dependents(sheet: Sheet, held_names: dict[EntityCode, set[str]]) -> Non
 
 def send(client: BridgeClient, rows: list[RowChange], template: str, batch_rows: int,
          all_or_none: bool, progress: Callable[[str, float], None]
-         ) -> tuple[list[RowResult], BridgeError | None]:
-    """Push ``rows`` in batches; the results so far and the failure that stopped it.
+         ) -> tuple[list[PushResponse], BridgeError | None]:
+    """Push ``rows`` in batches; the answers so far and the failure that stopped it.
 
     Nothing reached the server when the first batch fails: that error is raised. With
     ``all_or_none`` each batch is applied whole or not at all, and a refused batch stops
     the push (batches already applied stay applied)."""
-    results: list[RowResult] = []
+    answers: list[PushResponse] = []
     progress(f"推送 {len(rows)} 行 / Pushing {len(rows)} rows", 0.3)
     for start in range(0, len(rows), max(batch_rows, 1)):
         batch = rows[start:start + batch_rows]
         req = PushRequest(idempotency_key=batch_key(template, batch), template_version=template,
                           all_or_none=all_or_none, rows=batch)
         try:
-            answer = client.push(req).results
+            answer = client.push(req)
         except BridgeError as exc:
-            if not results:
+            if not answers:
                 raise  # nothing reached the server: the workbook stays as it was
-            return results, exc
-        results += answer
-        if all_or_none and any(r.status == "rejected" for r in answer):
+            return answers, exc
+        answers.append(answer)
+        if all_or_none and any(r.status == "rejected" for r in answer.results):
             break
-    return results, None
+    return answers, None
 
 
 def record(book: Book, out: Outgoing, results: list[RowResult]) -> dict[str, int]:

@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
+import hmac
 import random
 import sys
 import uuid
@@ -82,12 +82,12 @@ def _baseline_copy(b: Bench, rows: list[tuple[Any, ...]], repeat: int) -> float:
 def _audit_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """One audit entry per inserted row, as a push writes them (chained hashes)."""
     at, prev, out = datetime.now(UTC), "0" * 64, []
-    for r in rows:
+    for seq, r in enumerate(rows, 1):
         changes = orjson.dumps({f: [None, v] for f, v in zip(FIELDS, r[len(RECORD_COLUMNS):],
                                                             strict=True) if v is not None})
-        digest = hashlib.sha256(prev.encode() + changes).hexdigest()
+        digest = hmac.digest(b"bench-floor-key", prev.encode() + changes, "sha256").hex()
         out.append((at, "admin", "insert", "customer", r[0], changes.decode(), "bench-floor",
-                    1, prev, digest))
+                    1, seq, "bench", prev, digest))
         prev = digest
     return out
 

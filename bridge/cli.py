@@ -15,7 +15,7 @@ from bridge import audit
 from bridge.auth import add_user, issue_token, list_users, revoke_user_tokens
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
-from bridge.settings import Settings
+from bridge.settings import AuditKeyError, Settings
 from schema.dictionary import build_dictionary
 from schema.permissions import ROLES
 
@@ -43,9 +43,16 @@ def _db(url: str | None) -> tuple[Settings, Database]:
 
 @app.command()
 def init(db_url: DbUrl = None) -> None:
-    """Create the tables (safe to run again)."""
+    """Create the tables and, when no key is set, the audit key file (safe to run again)."""
     settings, _ = _db(db_url)
     out.print(f"[green]ready[/]: {settings.url()}")
+    try:
+        settings.load_audit_key(create=True)
+    except AuditKeyError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    where = "CRM_AUDIT_KEY" if settings.audit_key else str(settings.audit_key_path())
+    out.print(f"audit key: {where}; checkpoints: {settings.checkpoint_path()}")
 
 
 @app.command()
@@ -59,7 +66,12 @@ def serve(db_url: DbUrl = None, host: str = "127.0.0.1", port: int = 8765,
 
     if db_url:
         os.environ["CRM_DATABASE_URL"] = db_url
-    _db(db_url)
+    settings, _ = _db(db_url)
+    try:
+        settings.load_audit_key(create=True)  # a bad key stops the start, not a push
+    except AuditKeyError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
     uvicorn.run("bridge.app:app_from_env", factory=True, host=host, port=port, workers=workers)
 
 
@@ -118,18 +130,99 @@ def user_revoke(username: str, db_url: DbUrl = None) -> None:
     out.print(f"revoked {n} token(s) of {username}")
 
 
+KeyFile = Annotated[Path | None, typer.Option(
+    "--key-file", help="The audit key file (default: CRM_AUDIT_KEY, CRM_AUDIT_KEY_FILE or "
+    "audit.key in the user data folder)")]
+EXIT_TAMPERED, EXIT_UNVERIFIED = 1, 3
+
+
+def _audit_db(db_url: str | None, key_file: Path | None) -> tuple[Settings, Database]:
+    settings, db = _db(db_url)
+    if key_file is not None:
+        settings.audit_key, settings.audit_key_file = "", str(key_file)
+    return settings, db
+
+
+def _heads(values: list[str]) -> list[audit.Anchor]:
+    anchors = []
+    for v in values:
+        seq, _, digest = v.partition(":")
+        if not seq.strip().isdigit() or len(digest.strip()) != 64:
+            err.print(f"[red]--head {v!r}[/]: expected SEQ:HASH (a push answer's audit_head)")
+            raise typer.Exit(2)
+        anchors.append(audit.Anchor(int(seq), digest.strip().lower(), f"--head {seq}"))
+    return anchors
+
+
+def _checkpoint_anchors(settings: Settings, path: Path | None,
+                        key: audit.keys.AuditKey | None) -> list[audit.Anchor]:
+    """The checkpoints of ``path`` (default: this database's file, when it exists)."""
+    chosen = path or settings.checkpoint_path()
+    if path is None and not chosen.exists():
+        return []
+    try:
+        return audit.checkpoints.read(chosen, key)
+    except audit.checkpoints.CheckpointFileError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(EXIT_TAMPERED) from None
+
+
 @audit_app.command("verify")
-def audit_verify(db_url: DbUrl = None) -> None:
-    """Check the hash chain of the audit log; exit 1 when it was tampered with."""
-    _, db = _db(db_url)
+def audit_verify(db_url: DbUrl = None, key_file: KeyFile = None,
+                 checkpoints: Annotated[Path | None, typer.Option(
+                     help="Checkpoint file (default: this database's, in the data folder)")]
+                 = None,
+                 head: Annotated[list[str] | None, typer.Option(
+                     help="A head seen elsewhere, SEQ:HASH (e.g. a workbook's audit_head); "
+                     "repeatable")] = None) -> None:
+    """Check the audit chain: links, places, HMACs, and every checkpoint and head given.
+    Exit 0 intact, 1 tampered (truncated, rewritten, broken), 3 authenticity not checked."""
+    settings, db = _audit_db(db_url, key_file)
+    try:
+        key = audit.keys.load(settings)
+    except AuditKeyError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(EXIT_TAMPERED) from None
+    anchors = _checkpoint_anchors(settings, checkpoints, key) + _heads(head or [])
     with db.read() as conn:
-        r = audit.verify(db, conn)
+        r = audit.verify(db, conn, anchors=anchors, key=key)
     if r.ok:
-        out.print(f"[green]audit chain intact[/]: {r.entries} entries")
+        h = r.head or audit.Head(0, audit.GENESIS)
+        out.print(f"[green]audit chain intact[/]: {r.entries} entries ({r.keyed} keyed, "
+                  f"{r.unkeyed} unkeyed), head seq {h.seq} {h.hash[:16]}…, "
+                  f"{r.anchors} checkpoint(s)/head(s) matched")
         return
-    err.print(f"[red]audit chain broken[/] at entry {r.first_bad_id}: {r.reason} "
-              f"({r.entries} entries verified before it)")
-    raise typer.Exit(1)
+    if r.status == "unverified":
+        err.print(f"[yellow]audit chain NOT verified[/]: {r.reason} ({r.entries} entries)")
+        raise typer.Exit(EXIT_UNVERIFIED)
+    where = f" at entry {r.first_bad_id}" if r.first_bad_id is not None else ""
+    err.print(f"[red]audit chain {r.status}[/]{where}: {r.reason} ({r.entries} entries "
+              "verified before it)")
+    raise typer.Exit(EXIT_TAMPERED)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(db_url: DbUrl = None, key_file: KeyFile = None,
+                     out_file: Annotated[Path | None, typer.Option(
+                         "--out", help="Checkpoint file to append to (default: this "
+                         "database's, in the data folder)")] = None) -> None:
+    """Append the chain's current head (seq, hash, time, HMAC) to a checkpoint file; keep
+    that file (or a copy) where database writers cannot reach it."""
+    settings, db = _audit_db(db_url, key_file)
+    try:
+        key = audit.keys.load(settings)
+    except AuditKeyError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    if key is None:
+        err.print(f"[red]no audit key[/] ({settings.audit_key_path()}): a checkpoint needs "
+                  "the key that signs the chain")
+        raise typer.Exit(1)
+    with db.read() as conn:
+        h = audit.head(db, conn)
+    path = out_file or settings.checkpoint_path()
+    audit.checkpoints.write(path, key, h, settings.database_fingerprint())
+    out.print(f"checkpoint: seq {h.seq} {h.hash[:16]}… appended to {path}")
 
 
 @rules_app.command("apply")

@@ -43,6 +43,7 @@ class Database:
     engine: Engine
     metadata: MetaData
     dialect: str
+    settings: Settings | None = None  # what it was opened with (the audit key, checkpoints)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -131,7 +132,7 @@ def connect(settings: Settings, dictionary: Dictionary) -> Database:
         args: dict[str, Any] = {"options": options}
         engine = create_engine(url, connect_args=args, pool_size=settings.pool_size,
                                max_overflow=settings.pool_size, pool_pre_ping=True)
-    return Database(engine, full_metadata(dictionary), engine.dialect.name)
+    return Database(engine, full_metadata(dictionary), engine.dialect.name, settings)
 
 
 def migrate(db: Database) -> None:

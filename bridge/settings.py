@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 from pathlib import Path
 
 from platformdirs import user_data_dir
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_AUDIT_KEY_CHARS = 32
+
+
+def data_folder() -> Path:
+    """The user's data folder for the bridge (the SQLite default, the audit key file)."""
+    folder = Path(user_data_dir("excel-crm", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
 
 def default_database_url() -> str:
     """A SQLite file in the user's data folder: the embedded default."""
-    folder = Path(user_data_dir("excel-crm", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'crm.db'}"
+    return f"sqlite:///{data_folder() / 'crm.db'}"
+
+
+class AuditKeyError(Exception):
+    """The audit key setting or file cannot be used (too short, unreadable)."""
 
 
 class Settings(BaseSettings):
@@ -25,6 +39,67 @@ class Settings(BaseSettings):
     token_days: int = 90
     idempotency_days: int = 7
     pool_size: int = 8
+    # the audit trail's HMAC key: CRM_AUDIT_KEY (at least 32 characters), else the key file
+    # (default: audit.key in the data folder, created with mode 0600 when first needed)
+    audit_key: str = ""
+    audit_key_file: str = ""
+    # checkpoints of the chain head outside the database (append-only JSON lines)
+    audit_checkpoint_file: str = ""  # default: data folder, one file per database
+    audit_checkpoint_every: int = 1000  # entries between automatic checkpoints; 0: never
+    audit_checkpoint_seconds: int = 3600  # and at most this long apart while writes happen
 
     def url(self) -> str:
         return self.database_url or default_database_url()
+
+    def database_fingerprint(self) -> str:
+        """A short name for this database (URL and schema), to keep checkpoint files apart."""
+        ident = f"{self.url()}|{self.database_schema or ''}"
+        return hashlib.sha256(ident.encode()).hexdigest()[:12]
+
+    def audit_key_path(self) -> Path:
+        return Path(self.audit_key_file) if self.audit_key_file \
+            else data_folder() / "audit.key"
+
+    def checkpoint_path(self) -> Path:
+        if self.audit_checkpoint_file:
+            return Path(self.audit_checkpoint_file)
+        return data_folder() / f"audit-checkpoints-{self.database_fingerprint()}.jsonl"
+
+    def load_audit_key(self, create: bool = False) -> bytes | None:
+        """The audit HMAC key, or None when there is none (``create``: make the key file,
+        mode 0600, when neither the setting nor the file exists)."""
+        if self.audit_key:
+            if len(self.audit_key) < MIN_AUDIT_KEY_CHARS:
+                raise AuditKeyError(f"CRM_AUDIT_KEY must have at least {MIN_AUDIT_KEY_CHARS} "
+                                    "characters")
+            return self.audit_key.encode()
+        path = self.audit_key_path()
+        if create and not path.exists():
+            _create_key_file(path)
+        try:
+            text = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AuditKeyError(f"cannot read the audit key file {path}: {exc}") from None
+        if len(text) < MIN_AUDIT_KEY_CHARS:
+            raise AuditKeyError(f"the audit key file {path} holds fewer than "
+                                f"{MIN_AUDIT_KEY_CHARS} characters")
+        return text.encode()
+
+
+def _create_key_file(path: Path) -> None:
+    """Write 32 random bytes (hex) to ``path`` with mode 0600, atomically (written aside,
+    then linked into place); a file another process made first wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    aside = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(os.urandom(32).hex() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(FileExistsError):  # another process's key won
+            os.link(aside, path)
+    finally:
+        aside.unlink(missing_ok=True)

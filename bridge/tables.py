@@ -74,8 +74,19 @@ def system_tables(md: MetaData) -> None:
         Column("change_seq", BigInteger),
         Column("prev_hash", String(64), nullable=False),
         Column("hash", String(64), nullable=False),
+        Column("seq", BigInteger),  # position in the chain: 1, 2, 3... (bridge.audit)
+        Column("key_id", String(16)),  # which HMAC key signed it; NULL: unkeyed (before 0003)
         Index("ix_sys_audit_record", "entity", "record_id"),
         Index("ix_sys_audit_push", "push_key"),
+        Index("ix_sys_audit_seq", "seq", unique=True),
+    )
+    # per-subject keys of personal values in audit entries; erasure destroys the key
+    Table(
+        "sys_audit_subject_key", md,
+        Column("subject", String(128), primary_key=True),  # "<entity>:<record id>"
+        Column("wrapped_key", Text),  # NULL once destroyed
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("destroyed_at", DateTime(timezone=True)),
     )
     Table(
         "sys_stage_history", md,

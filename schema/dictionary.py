@@ -61,12 +61,12 @@ def _customer() -> Entity:
 def _contact() -> Entity:
     return Entity("contact", "联系人", "Contacts", "customers", [
         _f("customer", T.REFERENCE, "所属客户", "Customer", required=True, ref="customer"),
-        _f("name", T.TEXT, "姓名", "Name", required=True, max_length=100),
+        _f("name", T.TEXT, "姓名", "Name", required=True, max_length=100, personal=True),
         _f("title", T.TEXT, "职务", "Title", max_length=100),
-        _f("mobile", T.PHONE, "手机", "Mobile"),
-        _f("phone", T.PHONE, "座机", "Office phone"),
-        _f("email", T.EMAIL, "邮箱", "Email"),
-        _f("wechat", T.TEXT, "微信", "WeChat", max_length=64,
+        _f("mobile", T.PHONE, "手机", "Mobile", personal=True),
+        _f("phone", T.PHONE, "座机", "Office phone", personal=True),
+        _f("email", T.EMAIL, "邮箱", "Email", personal=True),
+        _f("wechat", T.TEXT, "微信", "WeChat", max_length=64, personal=True,
            access={"finance": Access.HIDDEN}),
         _f("decision_role", T.ENUM, "决策角色", "Decision role", enum=E.DECISION_ROLE),
         _f("notes", T.TEXT, "备注", "Notes", max_length=2000),

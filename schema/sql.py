@@ -77,7 +77,7 @@ def entity_table(metadata: MetaData, entity: Entity) -> Table:
             cols.append(Column(f.code, String(36), ForeignKey(f"{table_name(f.ref)}.id"),
                                index=True))
         else:
-            cols.append(Column(f.code, column_type(f)))
+            cols.append(Column(f.code, column_type(f), info={"personal": f.personal}))
     table = Table(name, metadata, *cols)
     for f in entity.fields:
         if f.unique:

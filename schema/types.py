@@ -109,6 +109,8 @@ class Field:
     # role code -> access, overriding the role's default for this entity
     access: dict[str, Access] = field(default_factory=dict, hash=False, compare=False)
     custom: bool = False  # admin-defined at run time
+    # a natural person's data (PIPL, GDPR): sealed per subject in the audit trail, erasable
+    personal: bool = False
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en

@@ -74,12 +74,21 @@ class RowResult(_Model):
         default=None, description="the server's current copy of the row (on conflict)")
 
 
+class AuditHead(_Model):
+    """The audit chain's newest entry after a push: keep it to check the chain later
+    (``crm-bridge audit verify --head SEQ:HASH``)."""
+
+    seq: int
+    hash: str
+
+
 class PushResponse(_Model):
     idempotency_key: str
     replayed: bool = False
     cursor: int
     counts: dict[str, int]
     results: list[RowResult]
+    audit_head: AuditHead | None = None
 
 
 class EntityPull(_Model):

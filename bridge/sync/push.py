@@ -195,11 +195,13 @@ def _counts(results: list[Result]) -> dict[str, int]:
     return counts
 
 
-def _answer(key: str, cursor: int, results: list[Result]) -> bytes:
+def _answer(key: str, cursor: int, results: list[Result],
+            head: audit.Head | None = None) -> bytes:
     """The ``PushResponse`` JSON (serialised directly: 10,000 result models cost more than
     the database work)."""
     return orjson.dumps({"idempotency_key": key, "replayed": False, "cursor": cursor,
-                         "counts": _counts(results), "results": [r.wire() for r in results]})
+                         "counts": _counts(results), "results": [r.wire() for r in results],
+                         **({"audit_head": head.wire()} if head else {})})
 
 
 def push_json(db: Database, dictionary: Dictionary, user: User, req: PushRequest,
@@ -232,8 +234,8 @@ def push_json(db: Database, dictionary: Dictionary, user: User, req: PushRequest
                     if r.live:
                         r.reject([err(r, "BATCH_ABORTED")])
                 raise _Abort
-            audit.append(db, conn, ctx.audit)
-            body = _answer(req.idempotency_key, seq, results)
+            head = audit.append(db, conn, ctx.audit)
+            body = _answer(req.idempotency_key, seq, results, head)
             conn.execute(insert(idem).values(username=user.username, key=req.idempotency_key,
                                              body_hash=digest, response=body.decode(),
                                              created_at=now()))
