@@ -89,11 +89,25 @@ class CompanyName:
         return self.stem + self.industry
 
 
+class _Suffixes:
+    """A set of words looked up by the end of a text, longest first."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = frozenset(words)
+        self.sizes = sorted({len(w) for w in words}, reverse=True)
+
+
+_SUFFIX_SETS: dict[tuple[str, ...], _Suffixes] = {}
+
+
 def _strip_end(text: str, words: tuple[str, ...]) -> tuple[str, str]:
-    """``text`` without the first of ``words`` it ends with, and that word (``""`` if none)."""
-    for word in words:
-        if text.endswith(word) and len(text) > len(word):
-            return text[: -len(word)], word
+    """``text`` without the longest of ``words`` it ends with, and that word (``""`` if none)."""
+    suffixes = _SUFFIX_SETS.get(words)
+    if suffixes is None:
+        suffixes = _SUFFIX_SETS[words] = _Suffixes(words)
+    for size in suffixes.sizes:
+        if len(text) > size and text[-size:] in suffixes.words:
+            return text[:-size], text[-size:]
     return text, ""
 
 

@@ -70,9 +70,34 @@ def uscc_neighbours(code: str) -> list[str]:
     return found
 
 
+def _pattern(desc: object) -> re.Pattern[str]:
+    return re.compile(getattr(desc, "national_number_pattern", None) or r"(?!)")
+
+
+_CN = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+_CN_MOBILE = _pattern(getattr(_CN, "mobile", None))
+_CN_FIXED = _pattern(getattr(_CN, "fixed_line", None))
+_CN_SHAPE = re.compile(r"(?:\+?86)?0?([1-9][0-9]{9,10})")
+_SEPARATORS = re.compile(r"[\s\-()]")
+
+
+def _fast_e164(part: str) -> str | None:
+    """E.164 of a Chinese mobile or landline by phonenumbers' own patterns, or None."""
+    shaped = _CN_SHAPE.fullmatch(_SEPARATORS.sub("", part))
+    if shaped is None:
+        return None
+    national = shaped[1]
+    if _CN_MOBILE.fullmatch(national) or _CN_FIXED.fullmatch(national):
+        return "+86" + national
+    return None
+
+
 def _e164(part: str) -> str | None:
     """One typed number as E.164 without its extension, or None when not a valid number."""
     part = _EXTENSION.sub("", part).strip()
+    fast = _fast_e164(part)
+    if fast is not None:
+        return fast
     try:
         number = phonenumbers.parse(part, "CN")
     except phonenumbers.NumberParseException:

@@ -165,3 +165,17 @@ def test_a_name_and_its_styled_variant_always_match(name: str, style: str) -> No
     assume(variant != name)
     assert parse_company_name(variant) == parse_company_name(name)
     assert compare(profile(_rec(name)), profile(_rec(variant))).decision == "same"
+
+
+@given(st.from_regex(r"(\+86 ?)?(0[1-9][0-9]{1,2}[- ]?[2-8][0-9]{6,7}|1[3-9][0-9]{9})",
+                     fullmatch=True))
+def test_the_fast_phone_path_agrees_with_phonenumbers(typed: str) -> None:
+    import phonenumbers
+
+    from schema.matching.signals import _fast_e164
+
+    fast = _fast_e164(typed)
+    number = phonenumbers.parse(typed, "CN")
+    slow = (phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            if phonenumbers.is_valid_number(number) else None)
+    assert fast in (None, slow)
