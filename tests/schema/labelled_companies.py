@@ -340,12 +340,16 @@ def labelled_companies(entities: int = 1300, seed: int = SEED) -> list[LabelledR
     return out
 
 
+# stems of stored customers: the 72 name characters above and 500 more CJK ideographs
+_STORED_CHARS = _STEM_CHARS + "".join(chr(0x4E00 + (i * 37) % 0x51A5) for i in range(500))
+
+
 def existing_records(count: int, seed: int = SEED) -> Iterator[CompanyRecord]:
     """``count`` plain stored customers, fast: a stem, trade, city, phone, domain, USCC each."""
     rng = random.Random(seed + 2)
     for _ in range(count):
         city = rng.choice(_CITIES)
-        stem = "".join(rng.choices(_STEM_CHARS, k=rng.choice((2, 3, 3, 4))))
+        stem = "".join(rng.choices(_STORED_CHARS, k=rng.choice((2, 3, 3, 4))))
         yield CompanyRecord(
             name=f"{city[0]}{stem}{rng.choice(_INDUSTRIES)}{rng.choice(_LEGAL)}",
             uscc=_uscc(rng) if rng.random() < 0.5 else "",
