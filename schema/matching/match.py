@@ -24,6 +24,7 @@ branch of the other (same stem, one has 分公司/分部/办事处 ...), the dec
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -270,10 +271,22 @@ def _facts(p: Profile) -> _Cluster:
 
 @dataclass
 class Clustering:
-    """Legal entities: a cluster id per record, and each branch cluster's parent cluster."""
+    """Legal entities: a cluster id per record, each branch cluster's parent cluster, and
+    the ``uncertain`` record pairs left in different clusters (for a person to review)."""
 
     cluster_of: list[int]
     parent: dict[int, int]
+    uncertain: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _parents(cluster_of: list[int], matches: dict[tuple[int, int], Match]) -> dict[int, int]:
+    """Each branch cluster's head-office cluster: the one most ``branch_of`` pairs name."""
+    votes: dict[int, Counter[int]] = {}
+    for (i, j), m in matches.items():
+        if m.decision == "branch_of":
+            child, head = (i, j) if m.reasons[-1] == "branch_a" else (j, i)
+            votes.setdefault(cluster_of[child], Counter())[cluster_of[head]] += 1
+    return {child: max(sorted(heads), key=heads.__getitem__) for child, heads in votes.items()}
 
 
 def _find(roots: list[int], i: int) -> int:
@@ -295,12 +308,10 @@ def cluster(profiles: list[Profile], matches: dict[tuple[int, int], Match]) -> C
             roots[rj] = ri
             facts[ri].absorb(facts[rj])
     cluster_of = [_find(roots, i) for i in range(len(profiles))]
-    parent: dict[int, int] = {}
-    for (i, j), m in matches.items():
-        if m.decision == "branch_of":
-            child, head = (i, j) if m.reasons[-1] == "branch_a" else (j, i)
-            parent.setdefault(cluster_of[child], cluster_of[head])
-    return Clustering(cluster_of=cluster_of, parent=parent)
+    uncertain = sorted(pair for pair, m in matches.items() if m.decision == "uncertain"
+                       and cluster_of[pair[0]] != cluster_of[pair[1]])
+    return Clustering(cluster_of=cluster_of, parent=_parents(cluster_of, matches),
+                      uncertain=uncertain)
 
 
 def dedupe(records: list[CompanyRecord]) -> Clustering:

@@ -128,6 +128,13 @@ def test_dedupe_keeps_branches_apart_with_a_parent_link() -> None:
     assert head == dept and branch == branch2
     assert len({head, branch, other}) == 3
     assert result.parent == {branch: head}
+    assert result.uncertain == []
+
+
+def test_uncertain_pairs_are_left_for_review() -> None:
+    result = dedupe([_rec("华为技术有限公司"), _rec("华伟技术有限公司")])
+    assert result.cluster_of[0] != result.cluster_of[1]
+    assert result.uncertain == [(0, 1)]
 
 
 _VARIANT_STYLES = st.sampled_from(["fullwidth", "spaces", "ideographic", "brackets"])
