@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -71,6 +72,8 @@ async def _no_receive() -> Message:  # pragma: no cover - never called for a res
 
 
 _SOURCES = ("body", "query", "path", "header", "cookie")  # where, not which field
+# pydantic names the member of a union it tried (``values.website.str``): not a field
+_UNION_TAG = re.compile(r"(str|int|float|bool|none|list|dict|[a-z-]+\[.*\])")
 
 
 def location(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -80,6 +83,8 @@ def location(loc: tuple[Any, ...] | list[Any]) -> str:
     source = str(parts.pop(0)) if parts and parts[0] in _SOURCES else "body"
     out = "" if source == "body" else source
     for p in parts:
+        if isinstance(p, str) and _UNION_TAG.fullmatch(p):
+            continue
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
     return out or source
 
@@ -90,9 +95,14 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
         detail = next(str(e.get("ctx", {}).get("error", e.get("msg"))) for e in errs
                       if e.get("type") == "json_invalid")
         return ApiError("MALFORMED_JSON", detail=detail)
-    items = []
-    for e in errs[:50]:
+    items, seen = [], set()
+    for e in errs[:200]:
         loc = location(e.get("loc", ()))
+        if loc in seen:  # the other members of a union: the first says enough
+            continue
+        seen.add(loc)
+        if len(items) == 50:
+            break
         detail = f"{loc}: {e.get('msg')}"
         err = ApiError("REQUEST_INVALID", detail=detail, field=loc)
         items.append(err.item)
