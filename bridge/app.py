@@ -95,7 +95,8 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
         detail = next(str(e.get("ctx", {}).get("error", e.get("msg"))) for e in errs
                       if e.get("type") == "json_invalid")
         return ApiError("MALFORMED_JSON", detail=detail)
-    items, seen = [], set()
+    items: list[ErrorItem] = []
+    seen: set[str] = set()
     for e in errs[:200]:
         loc = location(e.get("loc", ()))
         if loc in seen:  # the other members of a union: the first says enough

@@ -108,50 +108,57 @@ def _clause_value(v: Any, bounds: tuple[Decimal, Decimal]) -> int | float | str:
     return int(d) if d == d.to_integral_value() else float(d)
 
 
-def validate(dictionary: Dictionary, body: dict[str, Any]) -> dict[str, Any]:
-    """The normalised rule, or ``REPORT_RULE_INVALID`` listing every problem (zh and en)."""
-    errs: list[ErrorItem] = []
-    ranges = metric_ranges(dictionary)
-    cond = body.get("condition")
+def _condition(cond: Any, ranges: dict[str, tuple[Decimal, Decimal]],
+               errs: list[ErrorItem]) -> list[dict[str, Any]]:
+    """The clauses of a condition (JSON text or a list), each problem added to ``errs``."""
     if isinstance(cond, str):
         try:
             cond = json.loads(cond)
         except ValueError as exc:
             errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
                              detail=f"not JSON ({exc})"))
-            cond = None
-    clauses: list[dict[str, Any]] = []
-    if not errs:
-        if not isinstance(cond, list) or not cond:
-            errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
-                             detail="expected a non-empty list of clauses "
-                                    '[{"metric": ..., "op": ..., "value": ...}]'))
-        elif len(cond) > MAX_CLAUSES:
-            errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
-                             detail=f"at most {MAX_CLAUSES} clauses"))
-        else:
-            for i, cl in enumerate(cond, start=1):
-                where = f"condition[{i}]"
-                if not isinstance(cl, dict) or set(cl) != {"metric", "op", "value"}:
-                    errs.append(item("REPORT_RULE_BAD_CONDITION", field=where,
-                                     detail=f"clause {i} must have exactly metric, op, value"))
-                    continue
-                m, op = cl["metric"], cl["op"]
-                v = _clause_value(cl["value"], ranges.get(m, _ANY_NUMBER))
-                if m not in METRICS:
-                    errs.append(item("REPORT_RULE_UNKNOWN_METRIC", field=f"{where}.metric",
-                                     clause=i, value=m, allowed=", ".join(METRICS)))
-                if op not in OPS:
-                    errs.append(item("REPORT_RULE_BAD_OPERATOR", field=f"{where}.op",
-                                     clause=i, value=op, allowed=" ".join(OPS)))
-                if isinstance(v, str):
-                    lo, hi = ranges.get(m, _ANY_NUMBER)
-                    errs.append(item(v, field=f"{where}.value", clause=i, value=cl["value"],
-                                     min=number_text(lo), max=number_text(hi)))
-                else:
-                    clauses.append({"metric": m, "op": op, "value": v})
+            return []
+    if not isinstance(cond, list) or not cond:
+        errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
+                         detail="expected a non-empty list of clauses "
+                                '[{"metric": ..., "op": ..., "value": ...}]'))
+        return []
+    if len(cond) > MAX_CLAUSES:
+        errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
+                         detail=f"at most {MAX_CLAUSES} clauses"))
+        return []
+    clauses = [_clause(i, cl, ranges, errs) for i, cl in enumerate(cond, start=1)]
+    return [c for c in clauses if c is not None]
+
+
+def _clause(i: int, cl: Any, ranges: dict[str, tuple[Decimal, Decimal]],
+            errs: list[ErrorItem]) -> dict[str, Any] | None:
+    """Clause ``i`` normalised, or None with its problems added to ``errs``."""
+    where = f"condition[{i}]"
+    if not isinstance(cl, dict) or set(cl) != {"metric", "op", "value"}:
+        errs.append(item("REPORT_RULE_BAD_CONDITION", field=where,
+                         detail=f"clause {i} must have exactly metric, op, value"))
+        return None
+    m, op = cl["metric"], cl["op"]
+    bounds = ranges.get(m, _ANY_NUMBER)
+    v = _clause_value(cl["value"], bounds)
+    if m not in METRICS:
+        errs.append(item("REPORT_RULE_UNKNOWN_METRIC", field=f"{where}.metric",
+                         clause=i, value=m, allowed=", ".join(METRICS)))
+    if op not in OPS:
+        errs.append(item("REPORT_RULE_BAD_OPERATOR", field=f"{where}.op",
+                         clause=i, value=op, allowed=" ".join(OPS)))
+    if isinstance(v, str):
+        errs.append(item(v, field=f"{where}.value", clause=i, value=cl["value"],
+                         min=number_text(bounds[0]), max=number_text(bounds[1])))
+        return None
+    return {"metric": m, "op": op, "value": v}
+
+
+def _target_value(dictionary: Dictionary, target: Any, value: Any,
+                  errs: list[ErrorItem]) -> Any:
+    """The value a rule sets (an enum target's code), each problem added to ``errs``."""
     allowed = targets(dictionary)
-    target, value = body.get("target"), body.get("value")
     if target not in allowed:
         errs.append(item("REPORT_RULE_BAD_TARGET", field="target", value=target,
                          allowed=", ".join(allowed)))
@@ -162,11 +169,20 @@ def validate(dictionary: Dictionary, body: dict[str, Any]) -> dict[str, Any]:
         if code is None:
             errs.append(item("REPORT_RULE_BAD_VALUE", field="value", target=target,
                              value=value, allowed=", ".join(f.enum.codes())))
-        value = code
+        return code
     elif (not isinstance(value, str) or not value.strip() or len(value) > 100
           or unstorable_char(value) is not None):
         errs.append(item("REPORT_RULE_BAD_VALUE", field="value", target=target, value=value,
                          allowed="1-100 characters (no control characters)"))
+    return value
+
+
+def validate(dictionary: Dictionary, body: dict[str, Any]) -> dict[str, Any]:
+    """The normalised rule, or ``REPORT_RULE_INVALID`` listing every problem (zh and en)."""
+    errs: list[ErrorItem] = []
+    clauses = _condition(body.get("condition"), metric_ranges(dictionary), errs)
+    target = body.get("target")
+    value = _target_value(dictionary, target, body.get("value"), errs)
     name = str(body.get("name") or "").strip()
     if errs:
         first = errs[0]

@@ -11,11 +11,20 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from tests.bridge.helpers import body, update
 from tests.bridge.helpers import insert as ins
-from tests.bridge.hostile import HOSTILE_STRINGS, JSON, MEGABYTE, json_bytes, query_url
+from tests.bridge.hostile import (
+    HOSTILE_STRINGS,
+    JSON,
+    MEGABYTE,
+    hostile_text,
+    json_bytes,
+    query_url,
+)
 from tests.bridge.test_bad_input import assert_error, row_errors
 from tests.conftest import LiveBridge
 
@@ -235,3 +244,23 @@ QUERY_PARAMS = (("/audit", ("entity", "record_id", "username", "push_key", "acti
                 ("/reports/kpis", ("period_from", "period_to", "owner", "team")),
                 ("/reports/funnel", ("as_of", "period_from", "team", "region")),
                 ("/pull", ("entities", "since")))
+
+
+TEXT_FIELDS = ("name", "notes", "address", "website", "phone", "uscc", "industry", "owner",
+               "team", "region", "shared", "product_lines")
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(text=hostile_text(max_size=300), field=st.sampled_from(TEXT_FIELDS),
+       route=st.sampled_from(QUERY_PARAMS))
+def test_generated_hostile_text_never_500(live_bridge_any: LiveBridge, text: str, field: str,
+                                          route: tuple[str, tuple[str, ...]]) -> None:
+    with live_bridge_any.client() as c:
+        values = {"name": "h", field: text} if field != "name" else {"name": text}
+        r = c.post("/push", content=json_bytes(body(ins("customer", **values))), headers=JSON)
+        assert r.status_code < 500, r.text[:300]
+        path, params = route
+        for name in params:
+            _get(c, query_url(path, {name: text}))
