@@ -63,33 +63,39 @@ def type_limit(sql_type: Any) -> StoreLimit:
     return StoreLimit(max_length=length if isinstance(length, int) else None)
 
 
-_FIELD_LIMITS: dict[tuple[str, FieldType, int | None], StoreLimit] = {}
+_FIELD_LIMITS: dict[int, tuple[Field, StoreLimit]] = {}  # by id(field): parsing is hot
 
 
 def field_limit(f: Field) -> StoreLimit:
     """What the column of ``f`` can hold (a reference column holds an id, but the pushed
     value is the referenced record's name: only its characters are limited)."""
-    key = (f.code, f.type, f.max_length)
-    found = _FIELD_LIMITS.get(key)
-    if found is None:
-        from schema.sql import column_type  # sqlalchemy, once
+    found = _FIELD_LIMITS.get(id(f))
+    if found is not None and found[0] is f:
+        return found[1]
+    from schema.sql import column_type  # sqlalchemy, once
 
-        found = StoreLimit() if f.type is FieldType.REFERENCE else type_limit(column_type(f))
-        _FIELD_LIMITS[key] = found
-    return found
+    limit = StoreLimit() if f.type is FieldType.REFERENCE else type_limit(column_type(f))
+    if len(_FIELD_LIMITS) > 4096:
+        _FIELD_LIMITS.clear()
+    _FIELD_LIMITS[id(f)] = (f, limit)
+    return limit
 
 
-_BOUNDS: dict[tuple[Any, ...], tuple[Decimal, Decimal]] = {}
+_BOUNDS: dict[tuple[Any, ...], tuple[Field, tuple[Decimal, Decimal]]] = {}
 
 
 def value_bounds(f: Field, precision: Decimal | None = None) -> tuple[Decimal, Decimal]:
     """The inclusive range of a number field: the dictionary's bounds inside the column's
     (and inside ``±precision``, the largest magnitude a parser keeps exactly)."""
-    key = (f.code, f.type, f.min_value, f.max_value, precision)
+    key = (id(f), precision)
     found = _BOUNDS.get(key)
-    if found is None:
-        found = _BOUNDS[key] = _bounds(f, precision)
-    return found
+    if found is not None and found[0] is f:
+        return found[1]
+    if len(_BOUNDS) > 4096:
+        _BOUNDS.clear()
+    bounds = _bounds(f, precision)
+    _BOUNDS[key] = (f, bounds)
+    return bounds
 
 
 def _bounds(f: Field, precision: Decimal | None) -> tuple[Decimal, Decimal]:

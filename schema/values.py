@@ -363,15 +363,17 @@ def parse_value(raw: Any, f: Field) -> Any:
 
     Raises :class:`ValueProblem` with an error code from ``schema.errors``.
     """
-    return _parse(f, PARSERS[f.type], raw)
+    return _parse(f, PARSERS[f.type], field_limit(f).max_length, raw)
 
 
 def value_parser(f: Field) -> Callable[[Any], Any]:
     """``parse_value`` for field ``f``, its parser looked up once (for a column of cells)."""
-    return partial(_parse, f, PARSERS[f.type])
+    return partial(_parse, f, PARSERS[f.type], field_limit(f).max_length)
 
 
-def _parse(f: Field, parser: Callable[[Any, Field], Any], raw: Any) -> Any:
+def _parse(f: Field, parser: Callable[[Any, Field], Any], longest: int | None, raw: Any) -> Any:
+    """``parser(raw, f)``, blanks and Excel errors aside; text the store cannot hold (a
+    character, or more than the column's ``longest`` characters) is refused."""
     if isinstance(raw, str):
         text = raw.strip()
         if not text:
@@ -384,10 +386,8 @@ def _parse(f: Field, parser: Callable[[Any, Field], Any], raw: Any) -> Any:
     elif is_blank(raw):
         return None
     value = parser(raw, f)
-    if type(value) is str:
-        longest = field_limit(f).max_length
-        if longest is not None and len(value) > longest:
-            raise ValueProblem("TOO_LONG", value, max=longest, length=len(value))
+    if longest is not None and type(value) is str and len(value) > longest:
+        raise ValueProblem("TOO_LONG", value, max=longest, length=len(value))
     return value
 
 
