@@ -2,8 +2,10 @@
 
 Connection failures, timeouts, 5xx and 429 are retried with exponential backoff (429 and
 503 honour ``Retry-After``); each retry is reported through ``on_retry`` so the UI can say
-so. A retried request sends the very same bytes, so a push keeps its idempotency key and
-the bridge applies it once. Failures raise :class:`BridgeError` with a stable code.
+so. A kept-alive connection the server dropped (reset, or closed without an answer) is
+retried at once on a fresh connection (once per attempt, reported like any retry). A
+retried request sends the very same bytes, so a push keeps its idempotency key and the
+bridge applies it once. Failures raise :class:`BridgeError` with a stable code.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from schema.wire import (
 
 API_PREFIX = "/api/v1"
 M = TypeVar("M", bound=BaseModel)
+# the connection went away under the request: a fresh one is likely to work
+DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 class BridgeError(AddinError):
@@ -134,9 +138,16 @@ class BridgeClient:
 
     def _wait(self, attempt: int, hint: float | None, reason: str) -> None:
         delay = self._delay(attempt, hint)
+        self._report(attempt, delay, reason)
+        self.sleep(delay)
+
+    def _report(self, attempt: int, delay: float, reason: str) -> None:
         if self.on_retry is not None:
             self.on_retry(RetryInfo(attempt, self.attempts, delay, reason))
-        self.sleep(delay)
+
+    def _unreachable(self, exc: Exception) -> BridgeError:
+        return BridgeError("BRIDGE_UNREACHABLE", url=self.server_url, attempts=self.attempts,
+                           detail=f"{type(exc).__name__}: {exc}"[:200])
 
     def request(self, method: str, path: str, *, content: bytes | None = None,
                 params: dict[str, Any] | None = None) -> httpx.Response:
@@ -145,13 +156,10 @@ class BridgeClient:
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             try:
-                resp = self._http.request(method, path, content=content, params=params,
-                                          headers=headers)
+                resp = self._send(attempt, method, path, content, params, headers)
             except httpx.TransportError as exc:
                 if last:
-                    raise BridgeError("BRIDGE_UNREACHABLE", url=self.server_url,
-                                      attempts=self.attempts,
-                                      detail=f"{type(exc).__name__}: {exc}"[:200]) from exc
+                    raise self._unreachable(exc) from exc
                 self._wait(attempt, None, type(exc).__name__)
                 continue
             if resp.status_code == 429 or resp.status_code >= 500:
@@ -163,6 +171,18 @@ class BridgeClient:
                 raise _error_from(resp)
             return resp
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, attempt: int, method: str, path: str, content: bytes | None,
+              params: dict[str, Any] | None, headers: dict[str, str] | None) -> httpx.Response:
+        """One attempt; when a kept-alive connection turns out dead (the server closed or
+        reset it), at once once more: the pool has dropped it, so on a fresh connection."""
+        try:
+            return self._http.request(method, path, content=content, params=params,
+                                      headers=headers)
+        except DROPPED as exc:
+            self._report(attempt, 0.0, type(exc).__name__)
+        return self._http.request(method, path, content=content, params=params,
+                                  headers=headers)
 
     def _model(self, model: type[M], resp: httpx.Response) -> M:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -70,21 +71,55 @@ async def _no_receive() -> Message:  # pragma: no cover - never called for a res
     return {"type": "http.disconnect"}
 
 
+_SOURCES = ("body", "query", "path", "header", "cookie")  # where, not which field
+# pydantic names the member of a union it tried (``values.website.str``): not a field
+_UNION_TAG = re.compile(r"(str|int|float|bool|none|list|dict|[a-z-]+\[.*\])")
+
+
+def location(loc: tuple[Any, ...] | list[Any]) -> str:
+    """A field path as a person reads it: ``rows[3].values.website`` in the body (``body``
+    for the body as a whole), ``query.since`` for a query parameter."""
+    parts = list(loc)
+    source = str(parts.pop(0)) if parts and parts[0] in _SOURCES else "body"
+    out = "" if source == "body" else source
+    for p in parts:
+        if isinstance(p, str) and _UNION_TAG.fullmatch(p):
+            continue
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or source
+
+
 def _validation_error(exc: RequestValidationError) -> ApiError:
     errs = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errs):
         detail = next(str(e.get("ctx", {}).get("error", e.get("msg"))) for e in errs
                       if e.get("type") == "json_invalid")
         return ApiError("MALFORMED_JSON", detail=detail)
-    items = []
-    for e in errs[:50]:
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+    items: list[ErrorItem] = []
+    seen: set[str] = set()
+    for e in errs[:200]:
+        loc = location(e.get("loc", ()))
+        if loc in seen:  # the other members of a union: the first says enough
+            continue
+        seen.add(loc)
+        if len(items) == 50:
+            break
         detail = f"{loc}: {e.get('msg')}"
-        err = ApiError("REQUEST_INVALID", detail=detail, field=loc or None)
+        err = ApiError("REQUEST_INVALID", detail=detail, field=loc)
         items.append(err.item)
     first = items[0] if items else ApiError("REQUEST_INVALID", detail="?").item
     return ApiError("REQUEST_INVALID", detail=first.message_en.split(": ", 1)[-1],
                     field=first.field, errors=items)
+
+
+def crash_response(exc: BaseException) -> JSONResponse:
+    """The answer to an unexpected exception: ``500 INTERNAL`` with a reference to the log
+    entry, and ``Connection: close``. The server drops the connection after a crash; saying
+    so lets the client open a fresh one for its next request instead of reusing a dead one."""
+    ref = uuid.uuid4().hex[:12]
+    log.error("internal error %s", ref, exc_info=exc)
+    err = ApiError("INTERNAL", ref=ref)
+    return JSONResponse(err.body(), status_code=500, headers={"Connection": "close"})
 
 
 def _warm_validation(dictionary: Dictionary) -> None:
@@ -126,17 +161,16 @@ def create_app(settings: Settings | None = None, dictionary: Dictionary | None =
             err = ApiError("METHOD_NOT_ALLOWED")
         elif exc.status_code == 404:
             err = ApiError("NOT_FOUND", path=request.url.path)
+        elif exc.status_code == 400:  # a body FastAPI could not read
+            err = ApiError("MALFORMED_JSON", detail=str(exc.detail))
         else:
-            err = ApiError("REQUEST_INVALID", detail=str(exc.detail))
+            err = ApiError("REQUEST_INVALID", detail=str(exc.detail), field="body")
         return JSONResponse(err.body(), status_code=exc.status_code if exc.status_code in
                             (404, 405) else err.status)
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
-        ref = uuid.uuid4().hex[:12]
-        log.exception("internal error %s", ref, exc_info=exc)
-        err = ApiError("INTERNAL", ref=ref)
-        return JSONResponse(err.body(), status_code=500)
+        return crash_response(exc)
 
     for module in (meta, sync, admin, reports):
         app.include_router(module.router, prefix="/api/v1")

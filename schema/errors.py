@@ -56,6 +56,12 @@ CATALOGUE: dict[str, ErrorSpec] = {
         _e("INVALID_USCC", 422, "“{field}”不是有效的统一社会信用代码（18 位，含校验位）：“{value}”",
            "“{field}” is not a valid unified social credit code (18 characters with check "
            "digit): “{value}”"),
+        _e("UNSTORABLE_CHARACTER", 422,
+           "“{field}”第 {position} 个字符 {char} 无法保存（空字符、控制字符或残缺的代理字符），请删除它",
+           "“{field}” holds a character that cannot be stored ({char} at position {position}: "
+           "a NUL, control character or broken surrogate); remove it"),
+        _e("INVALID_UTC_OFFSET", 422, "“{field}”的时区偏移“{offset}”无效，应在 -23:59 到 +23:59 之间",
+           "“{field}” has an invalid UTC offset “{offset}”; it must be between -23:59 and +23:59"),
         _e("INVALID_BOOLEAN", 422, "“{field}”应为 是/否，收到“{value}”",
            "“{field}” must be Yes or No, got “{value}”"),
         _e("EXCEL_ERROR_VALUE", 422, "“{field}”包含 Excel 错误值 {value}，请修正公式或清空",
@@ -171,6 +177,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
         _e("REPORT_RULE_UNKNOWN_METRIC", 422, "条件第 {clause} 条：未知指标“{value}”，可选：{allowed}", "Clause {clause}: unknown metric “{value}”; allowed: {allowed}"),
         _e("REPORT_RULE_BAD_OPERATOR", 422, "条件第 {clause} 条：不支持的比较符“{value}”，可选：{allowed}", "Clause {clause}: unsupported operator “{value}”; allowed: {allowed}"),
         _e("REPORT_RULE_BAD_NUMBER", 422, "条件第 {clause} 条：“{value}”不是有效的数字", "Clause {clause}: “{value}” is not a valid number"),
+        _e("REPORT_RULE_NUMBER_OUT_OF_RANGE", 422, "条件第 {clause} 条：“{value}”超出范围，应在 {min} 到 {max} 之间",
+           "Clause {clause}: “{value}” is out of range; it must be between {min} and {max}"),
         _e("REPORT_RULE_BAD_TARGET", 422, "未知的目标字段“{value}”，可选：{allowed}", "Unknown target field “{value}”; allowed: {allowed}"),
         _e("REPORT_RULE_BAD_VALUE", 422, "目标“{target}”不接受取值“{value}”，可选：{allowed}", "Target “{target}” does not accept “{value}”; allowed: {allowed}"),
         _e("REPORT_RULE_NOT_FOUND", 404, "标签规则 {rule_id} 不存在", "Tag rule {rule_id} does not exist"),

@@ -24,6 +24,15 @@ from urllib.parse import urlsplit
 
 from stdnum.cn import uscc as stdnum_uscc
 
+from schema.limits import (
+    DATETIME_MAX,
+    DATETIME_MIN,
+    MAX_UTC_OFFSET,
+    field_limit,
+    number_text,
+    unstorable_char,
+    value_bounds,
+)
 from schema.phones import canonical_phone
 from schema.types import Field, FieldType
 
@@ -33,6 +42,8 @@ EXCEL_ERRORS = frozenset(
      "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"}
 )
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+_MONEY_PRECISION = Decimal("999999999999999.99")  # below 1e15: exact as a float
+_INTEGER_PRECISION = Decimal(10**15 - 1)
 
 
 class ValueProblem(Exception):
@@ -69,7 +80,7 @@ def _text(raw: Any, f: Field) -> str:
     text = raw.strip() if type(raw) is str else _text_of(raw)
     if f.max_length is not None and len(text) > f.max_length:
         raise ValueProblem("TOO_LONG", text, max=f.max_length, length=len(text))
-    return text
+    return text  # the column's own length is checked by ``_parse``
 
 
 def _text_of(raw: Any) -> str:
@@ -98,30 +109,27 @@ def _decimal(raw: Any, code: str) -> Decimal:
     return d
 
 
-def _range(value: float, raw: Any, f: Field) -> None:
-    lo = f.min_value if f.min_value is not None else -math.inf
-    hi = f.max_value if f.max_value is not None else math.inf
-    if not lo <= value <= hi:
-        raise ValueProblem("OUT_OF_RANGE", raw, min=f.min_value if f.min_value is not None else "",
-                           max=f.max_value if f.max_value is not None else "")
+def _range(d: Decimal, raw: Any, f: Field, precision: Decimal) -> None:
+    """Within the dictionary's bounds and the column's (both named when refused)."""
+    lo, hi = value_bounds(f, precision)
+    if not lo <= d <= hi:
+        raise ValueProblem("OUT_OF_RANGE", raw, min=number_text(lo), max=number_text(hi))
 
 
 def _integer(raw: Any, f: Field) -> int:
     d = _decimal(raw, "INVALID_INTEGER")
     if abs(d) >= Decimal("1e15") or d != d.to_integral_value():
         raise ValueProblem("INVALID_INTEGER", raw)
-    value = int(d)
-    _range(value, raw, f)
-    return value
+    _range(d, raw, f, _INTEGER_PRECISION)
+    return int(d)
 
 
 def _money(raw: Any, f: Field) -> float:
     d = _decimal(raw, "INVALID_MONEY")
     if abs(d) >= Decimal("1e15") or d != d.quantize(Decimal("0.01")):
         raise ValueProblem("INVALID_MONEY", raw)
-    value = float(d)
-    _range(value, raw, f)
-    return value
+    _range(d, raw, f, _MONEY_PRECISION)
+    return float(d)
 
 
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -147,13 +155,37 @@ def _date(raw: Any, f: Field) -> str:
     s = _nfkc(raw)
     if s.isdigit() and len(s) == 8:
         s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
-    m = _DATE_RE.match(s) or _DATETIME_RE.match(s)
+    m = _DATE_RE.match(s)
+    if m:
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+        except ValueError:
+            raise ValueProblem("INVALID_DATE", raw) from None
+    m = _DATETIME_RE.match(s)
     if not m:
         raise ValueProblem("INVALID_DATE", raw)
+    return _clock(m, raw, "INVALID_DATE").date().isoformat()  # the time must be valid too
+
+
+def _clock(m: re.Match[str], raw: Any, code: str) -> datetime:
+    """The datetime a ``_DATETIME_RE`` match spells (its offset, if any, attached)."""
     try:
-        return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+        dt = datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6] or 0))
     except ValueError:
-        raise ValueProblem("INVALID_DATE", raw) from None
+        raise ValueProblem(code, raw) from None
+    return dt.replace(tzinfo=_offset(m[7], raw)) if m[7] else dt
+
+
+def _offset(text: str, raw: Any) -> timezone:
+    """A UTC offset such as ``Z``, ``+08:00`` or ``-0530``: strictly within ±24 h."""
+    if text == "Z":
+        return UTC
+    off = text.replace(":", "")
+    hours, minutes = int(off[1:3]), int(off[3:])
+    delta = timedelta(hours=hours, minutes=minutes)
+    if minutes >= 60 or delta >= MAX_UTC_OFFSET:
+        raise ValueProblem("INVALID_UTC_OFFSET", raw, offset=text)
+    return timezone(-delta if off[0] == "-" else delta)
 
 
 def _datetime(raw: Any, f: Field) -> str:
@@ -165,30 +197,31 @@ def _datetime(raw: Any, f: Field) -> str:
         dt = _excel_serial(float(raw), "INVALID_DATETIME")
         dt = dt.replace(microsecond=0) + timedelta(seconds=round(dt.microsecond / 1e6))
     else:
-        s = _nfkc(raw)
-        try:
-            dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
-        except ValueError:
-            m = _DATETIME_RE.match(s)
-            if m:
-                try:
-                    dt = datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]),
-                                  int(m[6] or 0))
-                except ValueError:
-                    raise ValueProblem("INVALID_DATETIME", raw) from None
-                if m[7]:
-                    off = m[7].replace(":", "")
-                    tz = UTC if off == "Z" else timezone(
-                        timedelta(hours=int(off[:3]), minutes=int(off[0] + off[3:])))
-                    dt = dt.replace(tzinfo=tz)
-            else:
-                try:
-                    dt = datetime.fromisoformat(_date(raw, f))
-                except ValueProblem:
-                    raise ValueProblem("INVALID_DATETIME", raw) from None
+        dt = _datetime_text(_nfkc(raw), raw, f)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=DEFAULT_TZ)
+    try:
+        in_range = DATETIME_MIN <= dt <= DATETIME_MAX
+    except OverflowError:  # an offset pushing the instant off the calendar
+        in_range = False
+    if not in_range:
+        raise ValueProblem("OUT_OF_RANGE", raw, min=DATETIME_MIN.isoformat(),
+                           max=DATETIME_MAX.isoformat())
     return dt.astimezone(DEFAULT_TZ).replace(microsecond=0).isoformat()
+
+
+def _datetime_text(s: str, raw: Any, f: Field) -> datetime:
+    m = _DATETIME_RE.match(s)  # first: its offsets are checked (fromisoformat takes +05:60)
+    if m:
+        return _clock(m, raw, "INVALID_DATETIME")
+    try:
+        return datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(_date(raw, f))
+    except ValueProblem:
+        raise ValueProblem("INVALID_DATETIME", raw) from None
 
 
 def _enum(raw: Any, f: Field) -> str:
@@ -330,24 +363,32 @@ def parse_value(raw: Any, f: Field) -> Any:
 
     Raises :class:`ValueProblem` with an error code from ``schema.errors``.
     """
-    return _parse(f, PARSERS[f.type], raw)
+    return _parse(f, PARSERS[f.type], field_limit(f).max_length, raw)
 
 
 def value_parser(f: Field) -> Callable[[Any], Any]:
     """``parse_value`` for field ``f``, its parser looked up once (for a column of cells)."""
-    return partial(_parse, f, PARSERS[f.type])
+    return partial(_parse, f, PARSERS[f.type], field_limit(f).max_length)
 
 
-def _parse(f: Field, parser: Callable[[Any, Field], Any], raw: Any) -> Any:
+def _parse(f: Field, parser: Callable[[Any, Field], Any], longest: int | None, raw: Any) -> Any:
+    """``parser(raw, f)``, blanks and Excel errors aside; text the store cannot hold (a
+    character, or more than the column's ``longest`` characters) is refused."""
     if isinstance(raw, str):
         text = raw.strip()
         if not text:
             return None
         if text.upper() in EXCEL_ERRORS:
             raise ValueProblem("EXCEL_ERROR_VALUE", text.upper())
+        bad = unstorable_char(text)
+        if bad is not None:
+            raise ValueProblem("UNSTORABLE_CHARACTER", "", position=bad[0] + 1, char=bad[1])
     elif is_blank(raw):
         return None
-    return parser(raw, f)
+    value = parser(raw, f)
+    if longest is not None and type(value) is str and len(value) > longest:
+        raise ValueProblem("TOO_LONG", value, max=longest, length=len(value))
+    return value
 
 
 def display_value(value: Any, f: Field, lang: str) -> Any:

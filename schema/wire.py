@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from schema.limits import unstorable_char
 
 RowStatus = Literal["applied", "merged", "conflict", "rejected"]
 Scalar = str | int | float | bool | None
@@ -16,6 +19,32 @@ Scalar = str | int | float | bool | None
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def storable_text(value: Any) -> Any:
+    """``value``, refused (naming the character and where it is) when it is text the store
+    cannot hold: NUL, other control characters a workbook cannot hold, lone surrogates."""
+    if type(value) is str and not (value.isascii() and value.isprintable()):
+        bad = unstorable_char(value)
+        if bad is not None:
+            raise PydanticCustomError(
+                "unstorable_text", "contains {char} at position {position}, a character "
+                "that cannot be stored", {"char": bad[1], "position": bad[0] + 1})
+    return value
+
+
+class RequestModel(BaseModel):
+    """A request body: unknown keys refused, JSON types taken as sent (``"1"`` is not an
+    integer, ``"yes"`` is not a boolean) and no text the store cannot hold. Every request
+    model derives from it; a field whose values a parser reads leniently (cells) says
+    ``Field(strict=False)``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return storable_text(value)
 
 
 class ErrorItem(_Model):
@@ -36,19 +65,21 @@ class ErrorResponse(_Model):
     errors: list[ErrorItem] = Field(default_factory=list)
 
 
-class RowChange(_Model):
-    """One row of a push: insert (client-made UUID), update or delete."""
+class RowChange(RequestModel):
+    """One row of a push: insert (client-made UUID), update or delete. Cell values are
+    any JSON scalar: the field's parser reads them (and names the field when it cannot)."""
 
     op: Literal["insert", "update", "delete"]
     entity: str = Field(min_length=1, max_length=64)
     id: str = Field(min_length=1, max_length=64)
-    base_version: int | None = Field(default=None, ge=1)
-    values: dict[str, Scalar] = Field(default_factory=dict)
-    base: dict[str, Scalar] = Field(default_factory=dict)
-    row: int | None = Field(default=None, description="the client's row number, echoed back")
+    base_version: int | None = Field(default=None, ge=1, le=2**31 - 1)  # an INTEGER column
+    values: dict[str, Scalar] = Field(default_factory=dict, strict=False)
+    base: dict[str, Scalar] = Field(default_factory=dict, strict=False)
+    row: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1,
+                            description="the client's row number, echoed back")
 
 
-class PushRequest(_Model):
+class PushRequest(RequestModel):
     idempotency_key: str = Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")
     template_version: str = Field(min_length=1, max_length=32)
     all_or_none: bool = False

@@ -13,6 +13,10 @@ from schema.values import DEFAULT_TZ
 ScoreMethod = Literal["rank", "ntile"]
 SCORE_METHODS: tuple[str, ...] = ("rank", "ntile")
 MAX_WINDOW_DAYS = 3660
+# Report dates: Excel's first day up to the day before the calendar ends (a report reads
+# up to the end of its last day, and compares the period before a KPI period with it).
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(9999, 12, 30)
+MAX_PERIOD_DAYS = 36_600  # a KPI period of up to 100 years (its previous period must exist)
 
 
 def today_local() -> date:
@@ -73,10 +77,23 @@ def _date(name: str, raw: str | date | None) -> date | None:
     if isinstance(raw, date):
         return raw
     try:
-        return date.fromisoformat(raw.strip())
+        day = date.fromisoformat(raw.strip())
     except ValueError:
         raise ApiError("REPORT_PARAM_INVALID", field=name,
                        detail=f"{name}={raw!r}: expected a date such as 2026-03-31") from None
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ApiError("REPORT_PARAM_INVALID", field=name,
+                       detail=f"{name}={raw!r}: expected a date between {DATE_MIN} and "
+                              f"{DATE_MAX}")
+    return day
+
+
+def _check_span(start: date, end: date) -> None:
+    """A KPI period (as given or by default) of at most ``MAX_PERIOD_DAYS``, forwards."""
+    if not timedelta(0) <= end - start < timedelta(days=MAX_PERIOD_DAYS):
+        raise ApiError("REPORT_PARAM_INVALID", field="period_from",
+                       detail=f"the period {start} .. {end} must run forwards and span at most "
+                              f"{MAX_PERIOD_DAYS} days")
 
 
 def make_params(as_of: str | date | None = None, period_from: str | date | None = None,
@@ -89,6 +106,7 @@ def make_params(as_of: str | date | None = None, period_from: str | date | None 
     if pf and pt and pf > pt:
         raise ApiError("REPORT_PARAM_INVALID", field="period_from",
                        detail=f"period_from {pf} is after period_to {pt}")
+    _check_span(pf or month_start(a, 11), pt or a)
     reg = None
     if region:
         reg = REGION.lookup().get(region.strip().casefold())

@@ -11,18 +11,21 @@ pull. Evaluation is one SQL ``CASE`` over the RFM relation.
 
 from __future__ import annotations
 
+import functools
 import json
-import math
 import operator
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
+    Integer,
     and_,
     case,
     delete,
@@ -37,7 +40,9 @@ from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import ApiError, item
 from bridge.reports.params import ReportParams
-from schema.dictionary import Dictionary
+from schema.dictionary import Dictionary, build_dictionary
+from schema.limits import number_text, type_limit, unstorable_char
+from schema.sql import column_type
 from schema.types import FieldType
 from schema.wire import ErrorItem, PushRequest, RowChange
 
@@ -68,62 +73,92 @@ def targets(dictionary: Dictionary) -> dict[str, list[str] | None]:
     return out
 
 
-def _number(v: Any) -> float | None:
-    if isinstance(v, bool):
+def metric_ranges(dictionary: Dictionary) -> dict[str, tuple[Decimal, Decimal]]:
+    """What a clause may compare each metric with: what the metric's SQL type holds, so a
+    rule never makes the database overflow (days and scores are INTEGER, order counts
+    BIGINT, net amounts the amount column's NUMERIC). A new metric declares its type here."""
+    money = type_limit(column_type(dictionary.entity("order").field("amount")))
+    ints, counts = type_limit(Integer()), type_limit(BigInteger())
+    kinds = {"recency_days": ints, "frequency": counts, "monetary": money, "r_score": ints,
+             "f_score": ints, "m_score": ints}
+    return {m: (lim.min_value, lim.max_value) for m, lim in kinds.items()
+            if lim.min_value is not None and lim.max_value is not None}
+
+
+def _number(v: Any) -> Decimal | None:
+    if isinstance(v, bool) or not isinstance(v, int | float | str):
         return None
-    if isinstance(v, int | float):
-        return float(v) if math.isfinite(float(v)) else None
-    if isinstance(v, str):
-        try:
-            f = float(v.strip().replace(",", ""))
-        except ValueError:
-            return None
-        return f if math.isfinite(f) else None
-    return None
+    try:
+        d = Decimal(v.strip().replace(",", "")) if isinstance(v, str) else Decimal(str(v))
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() else None
 
 
-def validate(dictionary: Dictionary, body: dict[str, Any]) -> dict[str, Any]:
-    """The normalised rule, or ``REPORT_RULE_INVALID`` listing every problem (zh and en)."""
-    errs: list[ErrorItem] = []
-    cond = body.get("condition")
+_ANY_NUMBER = (Decimal("-Infinity"), Decimal("Infinity"))  # an unknown metric's (reported)
+
+
+def _clause_value(v: Any, bounds: tuple[Decimal, Decimal]) -> int | float | str:
+    """A clause's number as stored (int or float), or the code of why it cannot be one."""
+    d = _number(v)
+    if d is None:
+        return "REPORT_RULE_BAD_NUMBER"
+    if not bounds[0] <= d <= bounds[1]:
+        return "REPORT_RULE_NUMBER_OUT_OF_RANGE"
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def _condition(cond: Any, ranges: dict[str, tuple[Decimal, Decimal]],
+               errs: list[ErrorItem]) -> list[dict[str, Any]]:
+    """The clauses of a condition (JSON text or a list), each problem added to ``errs``."""
     if isinstance(cond, str):
         try:
             cond = json.loads(cond)
         except ValueError as exc:
             errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
                              detail=f"not JSON ({exc})"))
-            cond = None
-    clauses: list[dict[str, Any]] = []
-    if not errs:
-        if not isinstance(cond, list) or not cond:
-            errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
-                             detail="expected a non-empty list of clauses "
-                                    '[{"metric": ..., "op": ..., "value": ...}]'))
-        elif len(cond) > MAX_CLAUSES:
-            errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
-                             detail=f"at most {MAX_CLAUSES} clauses"))
-        else:
-            for i, cl in enumerate(cond, start=1):
-                where = f"condition[{i}]"
-                if not isinstance(cl, dict) or set(cl) != {"metric", "op", "value"}:
-                    errs.append(item("REPORT_RULE_BAD_CONDITION", field=where,
-                                     detail=f"clause {i} must have exactly metric, op, value"))
-                    continue
-                m, op, v = cl["metric"], cl["op"], _number(cl["value"])
-                if m not in METRICS:
-                    errs.append(item("REPORT_RULE_UNKNOWN_METRIC", field=f"{where}.metric",
-                                     clause=i, value=m, allowed=", ".join(METRICS)))
-                if op not in OPS:
-                    errs.append(item("REPORT_RULE_BAD_OPERATOR", field=f"{where}.op",
-                                     clause=i, value=op, allowed=" ".join(OPS)))
-                if v is None:
-                    errs.append(item("REPORT_RULE_BAD_NUMBER", field=f"{where}.value",
-                                     clause=i, value=cl["value"]))
-                else:
-                    clauses.append({"metric": m, "op": op,
-                                    "value": int(v) if v.is_integer() else v})
+            return []
+    if not isinstance(cond, list) or not cond:
+        errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
+                         detail="expected a non-empty list of clauses "
+                                '[{"metric": ..., "op": ..., "value": ...}]'))
+        return []
+    if len(cond) > MAX_CLAUSES:
+        errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
+                         detail=f"at most {MAX_CLAUSES} clauses"))
+        return []
+    clauses = [_clause(i, cl, ranges, errs) for i, cl in enumerate(cond, start=1)]
+    return [c for c in clauses if c is not None]
+
+
+def _clause(i: int, cl: Any, ranges: dict[str, tuple[Decimal, Decimal]],
+            errs: list[ErrorItem]) -> dict[str, Any] | None:
+    """Clause ``i`` normalised, or None with its problems added to ``errs``."""
+    where = f"condition[{i}]"
+    if not isinstance(cl, dict) or set(cl) != {"metric", "op", "value"}:
+        errs.append(item("REPORT_RULE_BAD_CONDITION", field=where,
+                         detail=f"clause {i} must have exactly metric, op, value"))
+        return None
+    m, op = cl["metric"], cl["op"]
+    bounds = ranges.get(m, _ANY_NUMBER)
+    v = _clause_value(cl["value"], bounds)
+    if m not in METRICS:
+        errs.append(item("REPORT_RULE_UNKNOWN_METRIC", field=f"{where}.metric",
+                         clause=i, value=m, allowed=", ".join(METRICS)))
+    if op not in OPS:
+        errs.append(item("REPORT_RULE_BAD_OPERATOR", field=f"{where}.op",
+                         clause=i, value=op, allowed=" ".join(OPS)))
+    if isinstance(v, str):
+        errs.append(item(v, field=f"{where}.value", clause=i, value=cl["value"],
+                         min=number_text(bounds[0]), max=number_text(bounds[1])))
+        return None
+    return {"metric": m, "op": op, "value": v}
+
+
+def _target_value(dictionary: Dictionary, target: Any, value: Any,
+                  errs: list[ErrorItem]) -> Any:
+    """The value a rule sets (an enum target's code), each problem added to ``errs``."""
     allowed = targets(dictionary)
-    target, value = body.get("target"), body.get("value")
     if target not in allowed:
         errs.append(item("REPORT_RULE_BAD_TARGET", field="target", value=target,
                          allowed=", ".join(allowed)))
@@ -134,10 +169,20 @@ def validate(dictionary: Dictionary, body: dict[str, Any]) -> dict[str, Any]:
         if code is None:
             errs.append(item("REPORT_RULE_BAD_VALUE", field="value", target=target,
                              value=value, allowed=", ".join(f.enum.codes())))
-        value = code
-    elif not isinstance(value, str) or not value.strip() or len(value) > 100:
+        return code
+    elif (not isinstance(value, str) or not value.strip() or len(value) > 100
+          or unstorable_char(value) is not None):
         errs.append(item("REPORT_RULE_BAD_VALUE", field="value", target=target, value=value,
-                         allowed="1-100 characters"))
+                         allowed="1-100 characters (no control characters)"))
+    return value
+
+
+def validate(dictionary: Dictionary, body: dict[str, Any]) -> dict[str, Any]:
+    """The normalised rule, or ``REPORT_RULE_INVALID`` listing every problem (zh and en)."""
+    errs: list[ErrorItem] = []
+    clauses = _condition(body.get("condition"), metric_ranges(dictionary), errs)
+    target = body.get("target")
+    value = _target_value(dictionary, target, body.get("value"), errs)
     name = str(body.get("name") or "").strip()
     if errs:
         first = errs[0]
@@ -221,12 +266,26 @@ def rule_case(rules: list[dict[str, Any]], cols: Any) -> ColumnElement[Any] | No
     return case(*whens, else_=None) if whens else None
 
 
+@functools.cache
+def _core_ranges() -> dict[str, tuple[Decimal, Decimal]]:
+    return metric_ranges(build_dictionary())  # the metrics read core fields only
+
+
 def by_target(rules: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Active rules per target, in priority order, leaving out any rule saved before its
+    numbers were limited (one the database cannot compare)."""
+    ranges = _core_ranges()
     out: dict[str, list[dict[str, Any]]] = {}
     for r in sorted(rules, key=lambda r: (-int(r["priority"]), int(r["id"]))):
-        if r["active"]:
+        if r["active"] and _comparable(r, ranges):
             out.setdefault(r["target"], []).append(r)
     return out
+
+
+def _comparable(rule: dict[str, Any], ranges: dict[str, tuple[Decimal, Decimal]]) -> bool:
+    return all(c.get("metric") in ranges
+               and not isinstance(_clause_value(c.get("value"), ranges[c["metric"]]), str)
+               for c in rule["condition"])
 
 
 def apply_rules(db: Database, dictionary: Dictionary, user: User, p: ReportParams,

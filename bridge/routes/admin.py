@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import MetaData
 
 from bridge import audit
 from bridge.auth import add_user, issue_token, list_users, revoke_user_tokens
-from bridge.routes.deps import DB, AdminUser, Dict
+from bridge.routes.body import JsonRoute
+from bridge.routes.deps import DB, STORABLE, AdminUser, Dict, column_max
 from bridge.sync.undo import restore_field, undo_push
+from bridge.tables import system_tables
 from schema.permissions import ROLES
-from schema.wire import PushResponse, UserOut
+from schema.wire import PushResponse, RequestModel, UserOut
 
-router = APIRouter(tags=["admin"])
+_SYS = MetaData()
+system_tables(_SYS)
+AUDIT_ID_MAX = column_max(_SYS.tables["sys_audit"].c.id)
+Username = Annotated[str, Path(min_length=1, max_length=64), STORABLE]
+Text64 = Annotated[str | None, Query(max_length=64), STORABLE]
+
+router = APIRouter(tags=["admin"], route_class=JsonRoute)
 
 
-class NewUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewUser(RequestModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$")
     role: str = Field(pattern="^(" + "|".join(ROLES) + ")$",
                       description="one of the roles in schema.permissions")
@@ -32,14 +40,12 @@ class NewToken(BaseModel):
     token: str
 
 
-class Restore(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    audit_id: int = Field(ge=1, le=2**62)  # a database BIGINT; larger ids do not exist
+class Restore(RequestModel):
+    audit_id: int = Field(ge=1, le=AUDIT_ID_MAX)  # larger ids do not exist
     field: str = Field(min_length=1, max_length=64)
 
 
-class Undo(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Undo(RequestModel):
     push_key: str = Field(min_length=1, max_length=128)
 
 
@@ -61,19 +67,19 @@ def create_user(body: NewUser, request: Request, _: AdminUser, db: DB) -> NewTok
 
 
 @router.post("/users/{username}/revoke")
-def revoke(username: str, _: AdminUser, db: DB) -> dict[str, int]:
+def revoke(username: Username, _: AdminUser, db: DB) -> dict[str, int]:
     with db.write() as conn:
         return {"revoked": revoke_user_tokens(db, conn, username)}
 
 
 @router.get("/audit")
 def audit_log(_: AdminUser, db: DB,
-              entity: Annotated[str | None, Query(max_length=64)] = None,
-              record_id: Annotated[str | None, Query(max_length=64)] = None,
-              username: Annotated[str | None, Query(max_length=64)] = None,
-              push_key: Annotated[str | None, Query(max_length=128)] = None,
-              action: Annotated[str | None, Query(max_length=16)] = None,
-              after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
+              entity: Text64 = None,
+              record_id: Text64 = None,
+              username: Text64 = None,
+              push_key: Annotated[str | None, Query(max_length=128), STORABLE] = None,
+              action: Annotated[str | None, Query(max_length=16), STORABLE] = None,
+              after_id: Annotated[int, Query(ge=0, le=AUDIT_ID_MAX)] = 0,
               limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
     """Audit entries, oldest first: who changed which field, old and new value, when, in
     which push; and who pulled what."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import AfterValidator
 
 from bridge.auth import User, authenticate
 from bridge.db import Database
 from bridge.errors import ApiError
 from schema.dictionary import Dictionary
+from schema.limits import type_limit
+from schema.wire import storable_text
 
 
 def get_db(request: Request) -> Database:
@@ -40,3 +43,15 @@ DB = Annotated[Database, Depends(get_db)]
 Dict = Annotated[Dictionary, Depends(get_dictionary)]
 CurrentUser = Annotated[User, Depends(current_user)]
 AdminUser = Annotated[User, Depends(admin_user)]
+
+
+# every text parameter carries it: text the store cannot hold is a 422 naming the parameter
+STORABLE = AfterValidator(storable_text)
+
+
+def column_max(column: Any) -> int:
+    """The largest integer an integer column holds (an id parameter beyond it names
+    nothing, and must not reach the database: PostgreSQL refuses it)."""
+    top = type_limit(column.type).max_value
+    assert top is not None, column
+    return int(top)

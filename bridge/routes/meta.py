@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from bridge.routes.body import JsonRoute
 from bridge.routes.deps import CurrentUser, Dict
 from schema.permissions import visible_fields, writable_fields
 from schema.wire import MeResponse, UserOut
 
-router = APIRouter(tags=["meta"])
+router = APIRouter(tags=["meta"], route_class=JsonRoute)
 
 
 @router.get("/health")

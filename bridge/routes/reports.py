@@ -5,24 +5,32 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+from sqlalchemy import MetaData
 
 from bridge.reports import rules as R
 from bridge.reports.funnel import funnel as do_funnel
 from bridge.reports.kpis import kpis as do_kpis
 from bridge.reports.params import make_params
 from bridge.reports.rfm import rfm as do_rfm
-from bridge.routes.deps import DB, AdminUser, CurrentUser, Dict
+from bridge.routes.body import JsonRoute
+from bridge.routes.deps import DB, STORABLE, AdminUser, CurrentUser, Dict, column_max
+from bridge.tables import system_tables
+from schema.wire import RequestModel
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix="/reports", tags=["reports"], route_class=JsonRoute)
 
-AsOf = Annotated[str | None, Query(max_length=10, description="as-of date, e.g. 2026-03-31")]
-Day = Annotated[str | None, Query(max_length=10)]
-Name = Annotated[str | None, Query(max_length=64)]
+_SYS = MetaData()
+system_tables(_SYS)
+AsOf = Annotated[str | None, Query(max_length=10, description="as-of date, e.g. 2026-03-31"),
+                 STORABLE]
+Day = Annotated[str | None, Query(max_length=10), STORABLE]
+Name = Annotated[str | None, Query(max_length=64), STORABLE]
 Window = Annotated[int, Query(ge=1, le=3660, description="RFM window in days")]
 Method = Annotated[str, Query(pattern="^(rank|ntile)$")]
 Limit = Annotated[int, Query(ge=1, le=100_000)]
-RuleId = Annotated[int, Path(ge=1, le=2**62)]  # beyond: no such rule (and no DB overflow)
+# beyond the id column's range: no such rule (and PostgreSQL must not see it)
+RuleId = Annotated[int, Path(ge=1, le=column_max(_SYS.tables["sys_tag_rule"].c.id))]
 
 
 @router.get("/funnel")
@@ -55,8 +63,7 @@ def kpis(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None,
 
 
 
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RuleIn(RequestModel):
     name: str = Field(min_length=1, max_length=100)
     label_zh: str | None = Field(default=None, max_length=100)
     label_en: str | None = Field(default=None, max_length=100)
@@ -67,8 +74,7 @@ class RuleIn(BaseModel):
     active: bool = True
 
 
-class ApplyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ApplyIn(RequestModel):
     as_of: str | None = Field(default=None, max_length=10)
     window_days: int = Field(default=365, ge=1, le=3660)
     score_method: str = Field(default="rank", pattern="^(rank|ntile)$")

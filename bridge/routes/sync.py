@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
 
+from bridge.routes.body import parse_json
 from bridge.routes.deps import DB, CurrentUser, Dict
 from bridge.sync.pull import pull as do_pull
 from bridge.sync.push import push_json
@@ -24,7 +25,7 @@ class _BodyRequest(Request):
         if not hasattr(self, "_json"):
             body = await self.body()
             self.state.body_sha256 = hashlib.sha256(body).hexdigest()
-            self._json = orjson.loads(body)
+            self._json = parse_json(body)
         return self._json
 
 

@@ -30,6 +30,7 @@ from schema.dictionary import Dictionary
 from schema.permissions import row_scope, visible_fields, writable_fields
 from schema.types import Entity, Scope
 from schema.values import is_blank
+from schema.versions import parse_version
 from schema.wire import ErrorItem, FieldConflict, PushRequest, PushResponse
 
 
@@ -40,8 +41,8 @@ class _Abort(Exception):
 def check_template(dictionary: Dictionary, template: str) -> None:
     """Refuse pushes from a template the server cannot safely accept."""
     try:
-        t_major, t_minor, *_ = (int(x) for x in template.split("."))
-        s_major, s_minor, *_ = (int(x) for x in dictionary.version.split("."))
+        t_major, t_minor, _ = parse_version(template)
+        s_major, s_minor, _ = parse_version(dictionary.version)
     except ValueError:
         raise ApiError("TEMPLATE_VERSION_INVALID", template=template) from None
     if t_major < s_major:

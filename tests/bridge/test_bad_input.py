@@ -98,13 +98,13 @@ def test_wrong_top_level_shape(live_bridge: LiveBridge) -> None:
         assert_error(r, 422, "REQUEST_INVALID", "idempotency_key")
         # a row with an unknown key, a bad op, a nested value, a bad base_version
         row = dict(b["rows"][0])
-        for bad, where in (({**row, "colour": 1}, "rows.0.colour"),
-                           ({**row, "op": "upsert"}, "rows.0.op"),
-                           ({**row, "values": {"name": ["a"]}}, "rows.0.values.name"),
-                           ({**row, "values": {"name": {"zh": "甲"}}}, "rows.0.values.name"),
-                           ({**row, "base_version": 0}, "rows.0.base_version"),
-                           ({**row, "base_version": "one"}, "rows.0.base_version"),
-                           ({**row, "entity": ""}, "rows.0.entity")):
+        for bad, where in (({**row, "colour": 1}, "rows[0].colour"),
+                           ({**row, "op": "upsert"}, "rows[0].op"),
+                           ({**row, "values": {"name": ["a"]}}, "rows[0].values.name"),
+                           ({**row, "values": {"name": {"zh": "甲"}}}, "rows[0].values.name"),
+                           ({**row, "base_version": 0}, "rows[0].base_version"),
+                           ({**row, "base_version": "one"}, "rows[0].base_version"),
+                           ({**row, "entity": ""}, "rows[0].entity")):
             r = c.post("/push", json={**b, "rows": [bad]})
             err = assert_error(r, 422, "REQUEST_INVALID")
             assert err["field"].startswith(where), (err, where)
