@@ -17,6 +17,7 @@ from bridge.db import Database
 from bridge.errors import ApiError
 from bridge.permissions import scope_filter
 from bridge.sync.rows import columns_out, fetch_columns, select_rows
+from bridge.sync.tail import audit_only
 from schema.dictionary import Dictionary
 from schema.permissions import row_scope, visible_fields
 from schema.types import Entity, Scope
@@ -77,7 +78,7 @@ def _entity_pull(conn: Connection, db: Database, dictionary: Dictionary, user: U
 
 def _record(db: Database, user: User, since: int | None, cursor: int,
             counts: dict[str, int]) -> None:
-    """The pull's audit entry."""
-    with db.write() as conn:
+    """The pull's audit entry, written without taking the change counter pushes hold."""
+    with audit_only(db) as conn:
         audit.append(db, conn, [audit.Entry(user.username, "pull", changes={
             "since": since, "cursor": cursor, "rows": counts})])

@@ -38,6 +38,7 @@ from bridge.permissions import in_scope
 from bridge.sync import checks
 from bridge.sync.batch import Ctx, Result, Row, err, scope_default
 from bridge.sync.rows import fetch_by_ids
+from bridge.sync.tail import lock_audit_tail
 from bridge.sync.write import write
 from schema.dictionary import Dictionary
 from schema.permissions import row_scope, visible_fields, writable_fields
@@ -132,17 +133,17 @@ def _apply(db: Database, dictionary: Dictionary, conn: Connection, user: User,
     rows = [Row(i, rc, Result(rc.entity, rc.id, rc.row if rc.row is not None else i))
             for i, rc in enumerate(req.rows)]
     _run(ctx, rows)
-    if req.all_or_none and any(not r.live for r in rows):
+    committed = not (req.all_or_none and any(not r.live for r in rows))
+    if committed:
+        savepoint.commit()
+    else:
         for r in rows:
             if r.live:
                 r.reject([err(r, "BATCH_ABORTED")])
         savepoint.rollback()
-        cursor = 0
-    else:
-        savepoint.commit()
-        audit.append(db, conn, ctx.audit)
-        cursor = ctx.seq
-    audit.append(db, conn, ctx.refusals)
+    lock_audit_tail(db, conn)  # pulls append without the counter: queue with them
+    audit.append(db, conn, [*(ctx.audit if committed else []), *ctx.refusals])
+    cursor = ctx.seq if committed else 0
     return _answer(req.idempotency_key, cursor, [r.result for r in rows])
 
 
