@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -70,8 +71,10 @@ def named_entities(dictionary: Dictionary) -> frozenset[str]:
                      if f.type is FieldType.REFERENCE and f.ref is not None)
 
 
+@lru_cache(maxsize=65_536)
 def display_key(value: object) -> str | None:
-    """The ``NAME_KEY`` stored for a display value (None for a blank)."""
+    """The ``NAME_KEY`` stored for a display value (None for a blank); remembered, since a
+    push looks up, warns on and writes the same names."""
     if value is None:
         return None
     return name_key(str(value)) or None

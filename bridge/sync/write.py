@@ -57,13 +57,19 @@ def _insert(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any
         return
     columns: Sequence[str] = [*RECORD_COLUMNS, *entity.field_codes(),
                               *([NAME_KEY] if keyed else [])]
+    refs = [f.code for f in entity.fields if f.type is FieldType.REFERENCE]
+    dated = [f for f in entity.fields if f.type in (FieldType.DATE, FieldType.DATETIME)]
     records = []
     for r in rows:
-        values = {**system, "id": r.change.id,
-                  **{f.code: stored_value(f, r) for f in entity.fields}}
+        # by name: the row's values, the stamps over them, then what a column stores
+        values = {**r.new, **system, "id": r.change.id}
+        for code in refs:
+            values[code] = r.ref_ids.get(code)
+        for f in dated:
+            values[f.code] = to_db(f, values.get(f.code))
         if keyed:
             values[NAME_KEY] = display_key(r.new.get(entity.display_field))
-        records.append(tuple(values[c] for c in columns))
+        records.append(tuple(map(values.get, columns)))
         r.changed = {c: [None, v] for c in entity.field_codes()
                      if (v := r.new.get(c)) is not None}
         r.result.version = 1
