@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 from sqlalchemy import Connection, delete, insert, select
@@ -374,7 +374,7 @@ def _show_server_copies(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
 
 
 def _counts(results: list[Result]) -> dict[RowStatus, int]:
-    counts: dict[RowStatus, int] = {"applied": 0, "merged": 0, "conflict": 0, "rejected": 0}
+    counts: dict[RowStatus, int] = dict.fromkeys(get_args(RowStatus), 0)
     for res in results:
         counts[res.status] += 1
     return counts
