@@ -37,7 +37,7 @@ from bridge.errors import ApiError
 from bridge.permissions import in_scope
 from bridge.sync import checks
 from bridge.sync.batch import Ctx, Result, Row, err, scope_default
-from bridge.sync.rows import fetch_by_ids
+from bridge.sync.rows import fetch_by_ids, fetch_existing
 from bridge.sync.tail import lock_audit_tail
 from bridge.sync.write import write
 from schema.dictionary import Dictionary
@@ -209,8 +209,12 @@ def _decide(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     todo = [r for r in rows if r.live]
     blank = {f.code: None for f in entity.fields}
     blank.update({c: scope_default(user, c) for c in SCOPE_FIELDS if c in known})
+    # an insert only needs to know whether its id is taken (rarely: then by whom)
+    inserted = [r.change.id for r in todo if r.change.op == "insert"]
+    taken = fetch_existing(ctx.conn, ctx.db, entity, inserted) if inserted else set()
+    wanted = [r.change.id for r in todo if r.change.op != "insert" or r.change.id in taken]
     group = _Group(entity, user, writable, known, blank=blank, stored=fetch_by_ids(
-        ctx.conn, ctx.db, ctx.dictionary, entity, [r.change.id for r in todo]))
+        ctx.conn, ctx.db, ctx.dictionary, entity, wanted))
     for r in todo:
         DECIDE[r.change.op](ctx, group, r)
 

@@ -108,6 +108,14 @@ def fetch_columns(conn: Connection, q: Select[Any]) -> tuple[list[str], list[lis
     return names, cols
 
 
+def fetch_existing(conn: Connection, db: Database, entity: Entity, ids: list[str]) -> set[str]:
+    """Which of ``ids`` are taken by a record of ``entity`` (live or tombstoned)."""
+    t = db.table(table_name(entity.code))
+    if not ids:
+        return set()
+    return set(conn.execute(select(t.c.id).where(db.one_of(t.c.id, ids))).scalars())
+
+
 def fetch_by_ids(conn: Connection, db: Database, dictionary: Dictionary, entity: Entity,
                  ids: list[str]) -> dict[str, dict[str, Any]]:
     """Canonical rows (incl. tombstones) for ``ids``, keyed by id."""
