@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from schema import enums as E
-from schema.types import Access, Entity, EnumType, Field, FieldType
+from schema.types import SCOPE_FIELDS, Access, Entity, EnumType, Field, FieldType
 
 # Bump MINOR when fields are added (older templates keep working), MAJOR when a change
 # makes older workbooks unsafe to push (renamed/removed fields, changed types).
@@ -25,8 +25,9 @@ def _f(code: str, type_: FieldType, zh: str, en: str, **kw: object) -> Field:
 
 
 def _scope_fields() -> list[Field]:
-    """Owner, team, region and sharing: on every entity, used for row permissions."""
-    return [
+    """Owner, team, region and sharing (``SCOPE_FIELDS``): on every entity, used for row
+    permissions."""
+    fields = [
         _f("owner", T.TEXT, "负责人", "Owner", max_length=64, access=dict(RO_FOR_SALES),
            hint_zh="登录用户名；留空则为推送人", hint_en="User name; blank means the pusher"),
         _f("team", T.TEXT, "团队", "Team", max_length=64, access=dict(RO_FOR_SALES),
@@ -35,6 +36,8 @@ def _scope_fields() -> list[Field]:
         _f("shared", T.BOOLEAN, "团队共享", "Shared with team",
            hint_zh="是/否：共享后同团队销售可见", hint_en="Yes/No: visible to the whole team"),
     ]
+    assert tuple(f.code for f in fields) == SCOPE_FIELDS
+    return fields
 
 
 def _customer() -> Entity:

@@ -70,6 +70,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
            "“{field}” value “{value}” is already used by another record"),
         _e("REFERENCE_NOT_FOUND", 422, "“{field}”找不到“{value}”，请从下拉列表中选择",
            "“{field}”: no match for “{value}”; pick one from the dropdown"),
+        _e("SIMILAR_RECORD", 200, "“{field}”与已有记录“{value}”（{match_id}）相同，可能是同一条记录",
+           "“{field}” matches existing record “{value}” ({match_id}); it may be the "
+           "same record"),
         _e("REFERENCE_AMBIGUOUS", 422, "“{field}”的“{value}”对应多条记录，请写得更具体",
            "“{field}”: “{value}” matches several records; be more specific"),
         _e("UNKNOWN_FIELD", 422, "未知字段“{field}”", "Unknown field “{field}”"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -23,7 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from schema.dictionary import Dictionary
-from schema.types import Entity, Field, FieldType
+from schema.names import name_key
+from schema.types import SCOPE_FIELDS, Entity, Field, FieldType
 
 TABLE_PREFIX = "crm_"
 
@@ -57,9 +59,30 @@ def column_type(f: Field) -> TypeEngine[Any]:
 RECORD_COLUMNS = ("id", "version", "created_by", "created_at", "updated_by", "updated_at",
                   "deleted", "change_seq")  # every entity table's first columns, in order
 
+# The matching key (``schema.names.name_key``) of a record's display name, stored and
+# indexed on every entity that references point at, so a name typed in any width, case or
+# bracket style finds its record by one indexed lookup.
+NAME_KEY = "name_key"
 
-def entity_table(metadata: MetaData, entity: Entity) -> Table:
-    """Declare ``entity``'s table on ``metadata`` (system columns first)."""
+
+def named_entities(dictionary: Dictionary) -> frozenset[str]:
+    """Codes of the entities some reference field points at: the ones with a ``NAME_KEY``."""
+    return frozenset(f.ref for e in dictionary for f in e.fields
+                     if f.type is FieldType.REFERENCE and f.ref is not None)
+
+
+@lru_cache(maxsize=65_536)
+def display_key(value: object) -> str | None:
+    """The ``NAME_KEY`` stored for a display value (None for a blank); remembered, since a
+    push looks up, warns on and writes the same names."""
+    if value is None:
+        return None
+    return name_key(str(value)) or None
+
+
+def entity_table(metadata: MetaData, entity: Entity, named: bool = False) -> Table:
+    """Declare ``entity``'s table on ``metadata`` (system columns first, then the fields,
+    then the ``NAME_KEY`` when references point at ``entity``: ``named``)."""
     name = table_name(entity.code)
     cols: list[Column[Any]] = [  # RECORD_COLUMNS
         Column("id", String(36), primary_key=True),
@@ -78,13 +101,15 @@ def entity_table(metadata: MetaData, entity: Entity) -> Table:
                                index=True))
         else:
             cols.append(Column(f.code, column_type(f), info={"personal": f.personal}))
+    if named:
+        cols.append(Column(NAME_KEY, Text(), index=True))
     table = Table(name, metadata, *cols)
     for f in entity.fields:
         if f.unique:
             Index(f"uq_{name}_{f.code}", table.c[f.code], unique=True,
                   sqlite_where=text("deleted = 0"), postgresql_where=text("deleted = false"))
-    for scope_col in ("owner", "team", "region"):
-        if scope_col in table.c:
+    for scope_col in SCOPE_FIELDS:
+        if scope_col in table.c and scope_col != "shared":  # a yes/no column needs none
             Index(f"ix_{name}_{scope_col}", table.c[scope_col])
     return table
 
@@ -92,6 +117,7 @@ def entity_table(metadata: MetaData, entity: Entity) -> Table:
 def build_metadata(dictionary: Dictionary, metadata: MetaData | None = None) -> MetaData:
     """All entity tables of ``dictionary`` on ``metadata`` (a new one by default)."""
     md = metadata if metadata is not None else MetaData()
+    named = named_entities(dictionary)
     for entity in dictionary:
-        entity_table(md, entity)
+        entity_table(md, entity, entity.code in named)
     return md

@@ -150,14 +150,14 @@ class Entity:
         return [f.code for f in self.fields]
 
 
+# The row-permission fields every entity carries (owner, team, region, sharing), named once.
+SCOPE_FIELDS: tuple[str, ...] = ("owner", "team", "region", "shared")
+
 # System columns every record carries (not business fields; not editable in sheets).
 SYSTEM_COLUMNS: tuple[str, ...] = (
     "id",
     "version",
-    "owner",
-    "team",
-    "region",
-    "shared",
+    *SCOPE_FIELDS,
     "created_by",
     "created_at",
     "updated_by",
@@ -167,4 +167,4 @@ SYSTEM_COLUMNS: tuple[str, ...] = (
 )
 
 # System columns a pull returns beside the business fields.
-PULLED_SYSTEM_COLUMNS: tuple[str, ...] = ("id", "version", "owner", "team", "region", "shared")
+PULLED_SYSTEM_COLUMNS: tuple[str, ...] = ("id", "version", *SCOPE_FIELDS)

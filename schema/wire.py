@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from schema.limits import unstorable_char
 
 RowStatus = Literal["applied", "merged", "conflict", "rejected"]
+RowOp = Literal["insert", "update", "delete"]
 Scalar = str | int | float | bool | None
 
 
@@ -60,6 +61,13 @@ class ErrorItem(_Model):
     allowed: list[str] | None = None
 
 
+class WarningItem(ErrorItem):
+    """Advice on a row that was still applied (e.g. ``SIMILAR_RECORD``), with the message's
+    parameters a client acts on (``match_id``: the record it may duplicate)."""
+
+    params: dict[str, Scalar] = Field(default_factory=dict)
+
+
 class ErrorResponse(_Model):
     error: ErrorItem
     errors: list[ErrorItem] = Field(default_factory=list)
@@ -69,7 +77,7 @@ class RowChange(RequestModel):
     """One row of a push: insert (client-made UUID), update or delete. Cell values are
     any JSON scalar: the field's parser reads them (and names the field when it cannot)."""
 
-    op: Literal["insert", "update", "delete"]
+    op: RowOp
     entity: str = Field(min_length=1, max_length=64)
     id: str = Field(min_length=1, max_length=64)
     base_version: int | None = Field(default=None, ge=1, le=2**31 - 1)  # an INTEGER column
@@ -100,9 +108,13 @@ class RowResult(_Model):
     status: RowStatus
     version: int | None = None
     errors: list[ErrorItem] = Field(default_factory=list)
+    warnings: list[WarningItem] = Field(
+        default_factory=list, description="advice on an applied row (e.g. SIMILAR_RECORD)")
     conflicts: list[FieldConflict] = Field(default_factory=list)
     server: dict[str, Scalar] | None = Field(
-        default=None, description="the server's current copy of the row (on conflict)")
+        default=None, description="the server's copy of the row (visible fields, id, version): "
+                                  "on conflict, and on an applied or merged insert or update "
+                                  "whose stored values differ from what was sent")
 
 
 class AuditHead(_Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from bridge.db import Database
 from bridge.reports._sql import Sql, dims, narrowed, num, ratio, table, tune, visible
 from bridge.reports.params import ReportParams, day_start_utc
 from schema.dictionary import Dictionary
+from schema.types import EnumType
 
 TERMINAL = ("won", "lost")
 
@@ -67,154 +69,40 @@ def funnel(db: Database, dictionary: Dictionary, user: User, p: ReportParams) ->
         return _funnel(conn, db, dictionary, user, p)
 
 
+@dataclass(frozen=True)
+class _Stages:
+    """The stage vocabulary the funnel counts with."""
+
+    enum: EnumType
+    codes: list[str]  # every stage, in dictionary order
+    progress: list[str]  # the progression (lost left out; won stays last)
+    staying: list[str]  # stages one stays in (not won or lost)
+
+    @classmethod
+    def of(cls, dictionary: Dictionary) -> _Stages:
+        enum = dictionary.entity("opportunity").field("stage").enum
+        assert enum is not None
+        codes = enum.codes()
+        return cls(enum, codes, [c for c in codes if c != "lost"],
+                   [c for c in codes if c not in TERMINAL])
+
+
 def _funnel(conn: Connection, db: Database, dictionary: Dictionary, user: User,
             p: ReportParams) -> dict[str, Any]:
-    sql = Sql(db.dialect)
-    ent = dictionary.entity("opportunity")
-    stage_enum = ent.field("stage").enum
-    assert stage_enum is not None
-    codes = stage_enum.codes()
-    progress = [c for c in codes if c != "lost"]  # won stays last of the progression
-    o, ok = visible(user, db, dictionary, "opportunity", "o")
-    hist = db.table("sys_stage_history")
-    end = p.as_of_end
-
-    cond = [ok, dims(o, p), o.c.created_at < end]
-    if p.period_from:
-        cond.append(o.c.created_at >= day_start_utc(p.period_from))
-    if p.period_to:
-        cond.append(o.c.created_at < day_start_utc(p.period_to + timedelta(days=1)))
-    cohort = select(o.c.id, o.c.stage, o.c.amount, o.c.owner, o.c.team, o.c.region,
-                    o.c.lost_reason, sql.local_month(o.c.created_at).label("month")
-                    ).where(*cond).subquery("cohort")
-
-    # One window pass over the history (a single ordering per opportunity): the next
-    # entry's time gives the stay, and the entry without a successor is the last one.
-    idx = case({c: i for i, c in enumerate(progress)}, value=hist.c.stage, else_=None)
-    t = sql.epoch_days(hist.c.entered_at)
-    h_cond = [hist.c.entered_at < end]
-    if narrowed(user, ent, p):  # else the join below drops the few rows outside the cohort
-        h_cond.append(hist.c.opportunity_id.in_(select(o.c.id).where(*cond)))
-    h = (select(hist.c.opportunity_id.label("oid"), hist.c.stage.label("stage"),
-                idx.label("idx"), t.label("t"),
-                func.lead(t).over(partition_by=sql.binary(hist.c.opportunity_id),
-                                  order_by=(hist.c.entered_at, hist.c.id)).label("t_next"))
-         .where(*h_cond).subquery("h"))
-    # ... then one aggregation per opportunity: highest progression stage, the stage at
-    # as-of, and its stays (count, days) per non-terminal stage as FILTER columns
-    dur = func.coalesce(h.c.t_next, literal(sql.epoch_days_of(end), Float)) - h.c.t
-    staying = [c for c in codes if c not in TERMINAL]
-    oid = sql.binary(h.c.oid)
-    per_opp = (select(oid.label("oid"), func.max(h.c.idx).label("max_idx"),
-                      func.max(case((h.c.t_next.is_(None), h.c.stage), else_=None)).label("last"),
-                      *[cast(func.count().filter(h.c.stage == c), Integer).label(f"v{k}")
-                        for k, c in enumerate(staying)],
-                      *[func.sum(dur).filter(h.c.stage == c).label(f"d{k}")
-                        for k, c in enumerate(staying)])
-               .group_by(oid).subquery("per_opp"))
-    cur_idx = case({c: i for i, c in enumerate(progress)}, value=cohort.c.stage, else_=None)
-    facts = (select(cohort.c.amount, cohort.c.owner, cohort.c.team, cohort.c.region,
-                    cohort.c.month,
-                    func.coalesce(per_opp.c.last, cohort.c.stage).label("stage"),
-                    cohort.c.lost_reason,
-                    case((per_opp.c.last.is_(None), cur_idx), else_=per_opp.c.max_idx)
-                    .label("max_idx"),
-                    *[per_opp.c[f"v{k}"] for k in range(len(staying))],
-                    *[per_opp.c[f"d{k}"] for k in range(len(staying))])
-             .select_from(cohort.outerjoin(per_opp, per_opp.c.oid == cohort.c.id))
-             .subquery("facts"))
-    f = facts.c
-    keys = [sql.binary(f.stage).label("stage"), sql.binary(f.owner).label("owner"),
-            sql.binary(f.team).label("team"), sql.binary(f.region).label("region"),
-            sql.binary(f.month).label("month"),
-            sql.binary(case((f.stage == "lost", f.lost_reason), else_=None)).label("lost_key")]
-    # A single statement: the small snapshot cube (stage, owner, team, region, month, lost
-    # reason of lost ones) with reached counts and stays summed per cell.
-    cube = conn.execute(
-        select(*keys,
-               func.count().label("n"), func.coalesce(func.sum(f.amount), 0).label("amt"),
-               *[func.count().filter(f.max_idx >= i).label(f"r{i}")
-                 for i in range(len(progress))],
-               *[func.sum(f[f"v{k}"]).label(f"v{k}") for k in range(len(staying))],
-               *[func.sum(f[f"d{k}"]).label(f"d{k}") for k in range(len(staying))])
-        .group_by(*keys)
-    ).all()
-    reached = {c: sum(int(r[f"r{i}"]) for r in (x._mapping for x in cube))
-               for i, c in enumerate(progress)}
-    days: dict[str, tuple[int, Any, Any]] = {}
-    for k, c in enumerate(staying):
-        visits = sum(int(r[f"v{k}"] or 0) for r in (x._mapping for x in cube))
-        total_days = sum(float(r[f"d{k}"] or 0.0) for r in (x._mapping for x in cube))
-        days[c] = (visits, num(total_days / visits) if visits else None, num(total_days))
-    lost_acc: dict[Any, list[float]] = defaultdict(lambda: [0, 0.0])
-    for r in cube:
-        if r.stage == "lost":
-            lost_acc[r.lost_key][0] += int(r.n)
-            lost_acc[r.lost_key][1] += float(r.amt)
-    lost = sorted(((k, int(v[0]), v[1]) for k, v in lost_acc.items()),
-                  key=lambda x: (-x[1], x[0] is None, str(x[0])))
-
-    by_stage: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-    for r in cube:
-        by_stage[r.stage][0] += int(r.n)
-        by_stage[r.stage][1] += float(r.amt)
+    """Query the snapshot cube once, then derive every table from it."""
+    stages = _Stages.of(dictionary)
+    cube = _snapshot_cube(conn, db, dictionary, user, p, stages)
+    by_stage = _by_stage(cube)
     total = sum(v[0] for v in by_stage.values())
-    won, lost_n = by_stage["won"][0] if "won" in by_stage else 0, \
-        by_stage["lost"][0] if "lost" in by_stage else 0
-
-    stage_rows = []
-    for c in codes:
-        v = stage_enum.value(c)
-        n, amt = by_stage.get(c, [0, 0.0])
-        visits, avg_days, _ = days.get(c, (0, None, None))
-        stage_rows.append([c, v.zh, v.en, int(n), round(float(amt), 2), ratio(n, total),
-                           reached.get(c) if c != "lost" else None,
-                           avg_days if c not in TERMINAL else None, visits or None])
-    conv_rows = []
-    for a, b in itertools.pairwise(progress):
-        va, vb = stage_enum.value(a), stage_enum.value(b)
-        conv_rows.append([a, b, f"{va.zh}→{vb.zh}", f"{va.en} → {vb.en}", reached[a],
-                          reached[b], ratio(reached[b], reached[a])])
-    reasons = dictionary.entity("opportunity").field("lost_reason").enum
-    assert reasons is not None
-    lost_rows = []
-    for code, n_lost, amt_lost in lost:
-        lab = reasons.value(code) if code in reasons.codes() else None
-        lost_rows.append([code, lab.zh if lab else "（未填）", lab.en if lab else "(blank)",
-                          n_lost, num(amt_lost), ratio(n_lost, lost_n)])
-
-    breakdowns = {dim: _breakdown(list(cube), dim) for dim in ("owner", "team", "region", "month")}
-    region_enum = dictionary.enums.get("region")
-    stage_cols = [("stage", "阶段代码", "Stage code"), ("stage_zh", "阶段", "Stage"),
-                  ("stage_en", "阶段(英)", "Stage (en)"), ("count", "商机数", "Opportunities"),
-                  ("amount", "金额(元)", "Amount (CNY)"), ("share", "占比", "Share"),
-                  ("reached", "到达数", "Reached"),
-                  ("avg_days", "平均停留天数", "Avg days in stage"),
-                  ("visits", "停留次数", "Stays")]
+    won = by_stage["won"][0] if "won" in by_stage else 0
+    lost_n = by_stage["lost"][0] if "lost" in by_stage else 0
+    reached = _reached(cube, stages)
     tables = {
-        "by_stage": table("by_stage", "各阶段商机", "Opportunities by stage", stage_cols,
-                          stage_rows),
-        "conversion": table("conversion", "阶段转化率", "Stage-to-stage conversion", [
-            ("from", "从", "From"), ("to", "到", "To"), ("step_zh", "环节", "Step"),
-            ("step_en", "环节(英)", "Step (en)"), ("reached_from", "到达本阶段", "Reached from"),
-            ("reached_to", "到达下一阶段", "Reached next"), ("rate", "转化率", "Conversion")],
-            conv_rows),
-        "lost_reasons": table("lost_reasons", "输单原因", "Lost reasons", [
-            ("reason", "原因代码", "Reason code"), ("reason_zh", "原因", "Reason"),
-            ("reason_en", "原因(英)", "Reason (en)"), ("count", "商机数", "Opportunities"),
-            ("amount", "金额(元)", "Amount (CNY)"), ("share", "占比", "Share")], lost_rows),
+        "by_stage": _stage_table(stages, by_stage, total, reached, _days(cube, stages)),
+        "conversion": _conversion_table(stages, reached),
+        "lost_reasons": _lost_table(dictionary, _lost(cube), lost_n),
+        **_breakdown_tables(dictionary, cube),
     }
-    for dim, (zh, en) in {"owner": ("负责人", "Owner"), "team": ("团队", "Team"),
-                          "region": ("区域", "Region"), "month": ("月份", "Month")}.items():
-        rows = breakdowns[dim]
-        if dim == "region" and region_enum is not None:
-            names = {v.code: v.zh for v in region_enum.values}
-            rows = [[r[0] if r[0] is None else names.get(r[0], r[0]), *r[1:]] for r in rows]
-        tables[f"by_{dim}"] = table(f"by_{dim}", f"按{zh}", f"By {en.lower()}", [
-            (dim, zh, en), ("count", "商机数", "Opportunities"), ("amount", "金额(元)", "Amount"),
-            ("open", "进行中", "Open"), ("won", "赢单", "Won"),
-            ("won_amount", "赢单金额", "Won amount"),
-            ("lost", "输单", "Lost"), ("win_rate", "赢单率", "Win rate")], rows)
     return {
         "report": "funnel", "as_of": p.as_of.isoformat(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -225,6 +113,195 @@ def _funnel(conn: Connection, db: Database, dictionary: Dictionary, user: User,
         "definitions": {"zh": DEFINITIONS_ZH, "en": DEFINITIONS_EN},
         "tables": tables,
     }
+
+
+# -- the one query ---------------------------------------------------------------------------
+
+
+def _snapshot_cube(conn: Connection, db: Database, dictionary: Dictionary, user: User,
+                   p: ReportParams, stages: _Stages) -> list[Any]:
+    """A single statement: the small snapshot cube (stage, owner, team, region, month, lost
+    reason of lost ones) with reached counts and stays summed per cell."""
+    sql = Sql(db.dialect)
+    o, ok = visible(user, db, dictionary, "opportunity", "o")
+    cond = [ok, dims(o, p), o.c.created_at < p.as_of_end]
+    if p.period_from:
+        cond.append(o.c.created_at >= day_start_utc(p.period_from))
+    if p.period_to:
+        cond.append(o.c.created_at < day_start_utc(p.period_to + timedelta(days=1)))
+    cohort = select(o.c.id, o.c.stage, o.c.amount, o.c.owner, o.c.team, o.c.region,
+                    o.c.lost_reason, sql.local_month(o.c.created_at).label("month")
+                    ).where(*cond).subquery("cohort")
+    # else the join in _facts drops the few history rows outside the cohort
+    only = select(o.c.id).where(*cond) if narrowed(user, dictionary.entity("opportunity"), p) \
+        else None
+    per_opp = _per_opportunity(db, sql, p, stages, only)
+    f = _facts(cohort, per_opp, stages).c
+    keys = [sql.binary(f.stage).label("stage"), sql.binary(f.owner).label("owner"),
+            sql.binary(f.team).label("team"), sql.binary(f.region).label("region"),
+            sql.binary(f.month).label("month"),
+            sql.binary(case((f.stage == "lost", f.lost_reason), else_=None)).label("lost_key")]
+    staying = range(len(stages.staying))
+    return list(conn.execute(
+        select(*keys,
+               func.count().label("n"), func.coalesce(func.sum(f.amount), 0).label("amt"),
+               *[func.count().filter(f.max_idx >= i).label(f"r{i}")
+                 for i in range(len(stages.progress))],
+               *[func.sum(f[f"v{k}"]).label(f"v{k}") for k in staying],
+               *[func.sum(f[f"d{k}"]).label(f"d{k}") for k in staying])
+        .group_by(*keys)
+    ).all())
+
+
+def _per_opportunity(db: Database, sql: Sql, p: ReportParams, stages: _Stages,
+                     only: Any) -> Any:
+    """Per opportunity in the history: highest progression stage, the stage at as-of, and
+    its stays (count ``v<k>``, days ``d<k>``) per non-terminal stage as FILTER columns."""
+    hist = db.table("sys_stage_history")
+    end = p.as_of_end
+    # One window pass over the history (a single ordering per opportunity): the next
+    # entry's time gives the stay, and the entry without a successor is the last one.
+    idx = case({c: i for i, c in enumerate(stages.progress)}, value=hist.c.stage, else_=None)
+    t = sql.epoch_days(hist.c.entered_at)
+    h_cond = [hist.c.entered_at < end]
+    if only is not None:
+        h_cond.append(hist.c.opportunity_id.in_(only))
+    h = (select(hist.c.opportunity_id.label("oid"), hist.c.stage.label("stage"),
+                idx.label("idx"), t.label("t"),
+                func.lead(t).over(partition_by=sql.binary(hist.c.opportunity_id),
+                                  order_by=(hist.c.entered_at, hist.c.id)).label("t_next"))
+         .where(*h_cond).subquery("h"))
+    dur = func.coalesce(h.c.t_next, literal(sql.epoch_days_of(end), Float)) - h.c.t
+    oid = sql.binary(h.c.oid)
+    return (select(oid.label("oid"), func.max(h.c.idx).label("max_idx"),
+                   func.max(case((h.c.t_next.is_(None), h.c.stage), else_=None)).label("last"),
+                   *[cast(func.count().filter(h.c.stage == c), Integer).label(f"v{k}")
+                     for k, c in enumerate(stages.staying)],
+                   *[func.sum(dur).filter(h.c.stage == c).label(f"d{k}")
+                     for k, c in enumerate(stages.staying)])
+            .group_by(oid).subquery("per_opp"))
+
+
+def _facts(cohort: Any, per_opp: Any, stages: _Stages) -> Any:
+    """One row per cohort opportunity: its snapshot stage, furthest stage and stays."""
+    cur_idx = case({c: i for i, c in enumerate(stages.progress)}, value=cohort.c.stage,
+                   else_=None)
+    staying = range(len(stages.staying))
+    return (select(cohort.c.amount, cohort.c.owner, cohort.c.team, cohort.c.region,
+                   cohort.c.month,
+                   func.coalesce(per_opp.c.last, cohort.c.stage).label("stage"),
+                   cohort.c.lost_reason,
+                   case((per_opp.c.last.is_(None), cur_idx), else_=per_opp.c.max_idx)
+                   .label("max_idx"),
+                   *[per_opp.c[f"v{k}"] for k in staying],
+                   *[per_opp.c[f"d{k}"] for k in staying])
+            .select_from(cohort.outerjoin(per_opp, per_opp.c.oid == cohort.c.id))
+            .subquery("facts"))
+
+
+# -- rolling the cube up -------------------------------------------------------------------
+
+
+def _reached(cube: list[Any], stages: _Stages) -> dict[str, int]:
+    return {c: sum(int(r._mapping[f"r{i}"]) for r in cube)
+            for i, c in enumerate(stages.progress)}
+
+
+def _days(cube: list[Any], stages: _Stages) -> dict[str, tuple[int, Any, Any]]:
+    """Per staying stage: (stays, average days, total days)."""
+    days: dict[str, tuple[int, Any, Any]] = {}
+    for k, c in enumerate(stages.staying):
+        visits = sum(int(r._mapping[f"v{k}"] or 0) for r in cube)
+        total_days = sum(float(r._mapping[f"d{k}"] or 0.0) for r in cube)
+        days[c] = (visits, num(total_days / visits) if visits else None, num(total_days))
+    return days
+
+
+def _lost(cube: list[Any]) -> list[tuple[Any, int, float]]:
+    """(lost reason, count, amount), most frequent first."""
+    lost_acc: dict[Any, list[float]] = defaultdict(lambda: [0, 0.0])
+    for r in cube:
+        if r.stage == "lost":
+            lost_acc[r.lost_key][0] += int(r.n)
+            lost_acc[r.lost_key][1] += float(r.amt)
+    return sorted(((k, int(v[0]), v[1]) for k, v in lost_acc.items()),
+                  key=lambda x: (-x[1], x[0] is None, str(x[0])))
+
+
+def _by_stage(cube: list[Any]) -> dict[str, list[float]]:
+    """Per snapshot stage: [count, amount]."""
+    by_stage: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for r in cube:
+        by_stage[r.stage][0] += int(r.n)
+        by_stage[r.stage][1] += float(r.amt)
+    return by_stage
+
+
+STAGE_COLUMNS = [("stage", "阶段代码", "Stage code"), ("stage_zh", "阶段", "Stage"),
+                 ("stage_en", "阶段(英)", "Stage (en)"), ("count", "商机数", "Opportunities"),
+                 ("amount", "金额(元)", "Amount (CNY)"), ("share", "占比", "Share"),
+                 ("reached", "到达数", "Reached"),
+                 ("avg_days", "平均停留天数", "Avg days in stage"),
+                 ("visits", "停留次数", "Stays")]
+
+
+def _stage_table(stages: _Stages, by_stage: dict[str, list[float]], total: float,
+                 reached: dict[str, int], days: dict[str, tuple[int, Any, Any]]
+                 ) -> dict[str, Any]:
+    rows = []
+    for c in stages.codes:
+        v = stages.enum.value(c)
+        n, amt = by_stage.get(c, [0, 0.0])
+        visits, avg_days, _ = days.get(c, (0, None, None))
+        rows.append([c, v.zh, v.en, int(n), round(float(amt), 2), ratio(n, total),
+                     reached.get(c) if c != "lost" else None,
+                     avg_days if c not in TERMINAL else None, visits or None])
+    return table("by_stage", "各阶段商机", "Opportunities by stage", STAGE_COLUMNS, rows)
+
+
+def _conversion_table(stages: _Stages, reached: dict[str, int]) -> dict[str, Any]:
+    rows = []
+    for a, b in itertools.pairwise(stages.progress):
+        va, vb = stages.enum.value(a), stages.enum.value(b)
+        rows.append([a, b, f"{va.zh}→{vb.zh}", f"{va.en} → {vb.en}", reached[a],
+                     reached[b], ratio(reached[b], reached[a])])
+    return table("conversion", "阶段转化率", "Stage-to-stage conversion", [
+        ("from", "从", "From"), ("to", "到", "To"), ("step_zh", "环节", "Step"),
+        ("step_en", "环节(英)", "Step (en)"), ("reached_from", "到达本阶段", "Reached from"),
+        ("reached_to", "到达下一阶段", "Reached next"), ("rate", "转化率", "Conversion")], rows)
+
+
+def _lost_table(dictionary: Dictionary, lost: list[tuple[Any, int, float]],
+                lost_n: float) -> dict[str, Any]:
+    reasons = dictionary.entity("opportunity").field("lost_reason").enum
+    assert reasons is not None
+    rows = []
+    for code, n_lost, amt_lost in lost:
+        lab = reasons.value(code) if code in reasons.codes() else None
+        rows.append([code, lab.zh if lab else "（未填）", lab.en if lab else "(blank)",
+                     n_lost, num(amt_lost), ratio(n_lost, lost_n)])
+    return table("lost_reasons", "输单原因", "Lost reasons", [
+        ("reason", "原因代码", "Reason code"), ("reason_zh", "原因", "Reason"),
+        ("reason_en", "原因(英)", "Reason (en)"), ("count", "商机数", "Opportunities"),
+        ("amount", "金额(元)", "Amount (CNY)"), ("share", "占比", "Share")], rows)
+
+
+def _breakdown_tables(dictionary: Dictionary, cube: list[Any]) -> dict[str, Any]:
+    """``by_owner``, ``by_team``, ``by_region`` (region names in Chinese), ``by_month``."""
+    region_enum = dictionary.enums.get("region")
+    tables = {}
+    for dim, (zh, en) in {"owner": ("负责人", "Owner"), "team": ("团队", "Team"),
+                          "region": ("区域", "Region"), "month": ("月份", "Month")}.items():
+        rows = _breakdown(cube, dim)
+        if dim == "region" and region_enum is not None:
+            names = {v.code: v.zh for v in region_enum.values}
+            rows = [[r[0] if r[0] is None else names.get(r[0], r[0]), *r[1:]] for r in rows]
+        tables[f"by_{dim}"] = table(f"by_{dim}", f"按{zh}", f"By {en.lower()}", [
+            (dim, zh, en), ("count", "商机数", "Opportunities"), ("amount", "金额(元)", "Amount"),
+            ("open", "进行中", "Open"), ("won", "赢单", "Won"),
+            ("won_amount", "赢单金额", "Won amount"),
+            ("lost", "输单", "Lost"), ("win_rate", "赢单率", "Win rate")], rows)
+    return tables
 
 
 def _breakdown(cube: list[Any], dim: str) -> list[list[Any]]:

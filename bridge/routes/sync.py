@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -13,7 +12,7 @@ from fastapi.routing import APIRoute
 from bridge.routes.body import parse_json
 from bridge.routes.deps import DB, CurrentUser, Dict
 from bridge.sync.pull import pull as do_pull
-from bridge.sync.push import push_json
+from bridge.sync.push import fingerprint, push_json
 from schema.wire import ErrorResponse, PullResponse, PushRequest, PushResponse
 
 
@@ -24,7 +23,7 @@ class _BodyRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
-            self.state.body_sha256 = hashlib.sha256(body).hexdigest()
+            self.state.body_fingerprint = fingerprint(body)
             self._json = parse_json(body)
         return self._json
 
@@ -50,7 +49,7 @@ def push(req: PushRequest, request: Request, user: CurrentUser, db: DB,
     rejected. Replaying the idempotency key returns the stored answer."""
     settings = request.app.state.settings
     body = push_json(db, dictionary, user, req, settings.max_batch_rows,
-                     settings.idempotency_days, getattr(request.state, "body_sha256", None))
+                     settings.idempotency_days, getattr(request.state, "body_fingerprint", None))
     return Response(body, media_type="application/json")
 
 

@@ -1,28 +1,37 @@
 """The state of one push while it runs: each row's change, fate and values, and the context
-shared by the steps (prepare, checks, write)."""
+shared by the steps (decide, check, write).
+
+A row's outcome is recorded in one place, the methods of :class:`Row` (``applied``,
+``merged``, ``conflict``, ``reject``, ``warn``); every step calls them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
-from bridge import audit
+from bridge.audit import Entry
 from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import item
 from schema.dictionary import Dictionary
-from schema.types import Field
+from schema.types import SCOPE_FIELDS, Field
 from schema.values import ValueProblem, parse_value
-from schema.wire import ErrorItem, FieldConflict, RowChange, RowStatus
+from schema.wire import ErrorItem, FieldConflict, RowChange, RowResult, RowStatus, WarningItem
 
-SCOPE_DEFAULTS = ("owner", "team", "region", "shared")
+LIVE: tuple[RowStatus, ...] = ("applied", "merged")  # the outcomes that write the row
 
 
 @dataclass(slots=True)
 class Result:
-    """One row's answer (the wire's ``RowResult``, built cheaply: a push has 10,000)."""
+    """One row's answer (the wire's ``RowResult``, built cheaply: a push has 10,000).
+
+    Its attributes are ``RowResult``'s fields, name for name (checked below), so the wire
+    model is the one place to edit.
+    """
 
     entity: str
     id: str
@@ -30,33 +39,77 @@ class Result:
     status: RowStatus = "applied"
     version: int | None = None
     errors: list[ErrorItem] = field(default_factory=list)
+    warnings: list[WarningItem] = field(default_factory=list)
     conflicts: list[FieldConflict] = field(default_factory=list)
     server: dict[str, Any] | None = None
 
     def wire(self) -> dict[str, Any]:
         """The ``RowResult`` JSON object."""
-        return {"entity": self.entity, "id": self.id, "row": self.row, "status": self.status,
-                "version": self.version, "errors": [e.model_dump() for e in self.errors],
-                "conflicts": [c.model_dump() for c in self.conflicts], "server": self.server}
+        return {k: _plain(getattr(self, k)) for k in RESULT_KEYS}
+
+
+RESULT_KEYS = tuple(RowResult.model_fields)
+if set(RESULT_KEYS) != set(Result.__dataclass_fields__):  # pragma: no cover - import check
+    raise TypeError("bridge.sync.batch.Result must hold exactly RowResult's fields")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
+    return value
 
 
 @dataclass(slots=True)
 class Row:
+    """One pushed row while the push runs."""
+
     pos: int
-    rc: RowChange
+    change: RowChange
     result: Result
-    current: dict[str, Any] | None = None
+    stored: dict[str, Any] | None = None  # the record as stored before this push
     new: dict[str, Any] = field(default_factory=dict)  # full canonical row after the change
+    ref_ids: dict[str, str] = field(default_factory=dict)  # reference field -> resolved id
     changed: dict[str, list[Any]] = field(default_factory=dict)  # field -> [old, new]
     unparsed: set[str] = field(default_factory=set)  # pushed fields left as sent in ``new``
 
+    # -- the outcome: recorded here and nowhere else ---------------------------------------
+    def applied(self, version: int | None = None) -> None:
+        """The change goes through as sent (``version``: the record's, when known)."""
+        self.result.status = "applied"
+        self.result.version = version
+
+    def merged(self) -> None:
+        """The change goes through, merged with others' changes since its base."""
+        self.result.status = "merged"
+
+    def conflict(self, version: int, server: dict[str, Any] | None = None,
+                 conflicts: list[FieldConflict] | None = None,
+                 errors: list[ErrorItem] | None = None) -> None:
+        """Someone else changed (or deleted) the record: nothing is written."""
+        self.result.status = "conflict"
+        self.result.version = version
+        self.result.server = server
+        self.result.conflicts = conflicts or []
+        self.result.errors = errors or []
+
     def reject(self, errors: list[ErrorItem]) -> None:
+        """The row is refused: nothing is written."""
         self.result.status = "rejected"
         self.result.errors = errors
 
+    def warn(self, warning: WarningItem) -> None:
+        """Advice on a row that still goes through."""
+        self.result.warnings.append(warning)
+
     @property
     def live(self) -> bool:
-        return self.result.status in ("applied", "merged")
+        """Still on its way to being written."""
+        return self.result.status in LIVE
+
+    @property
+    def writes_values(self) -> bool:
+        """A live insert or update (the rows whose values are checked)."""
+        return self.result.status in LIVE and self.change.op != "delete"
 
 
 @dataclass
@@ -67,7 +120,8 @@ class Ctx:
     user: User
     key: str
     seq: int
-    audit: list[audit.Entry] = field(default_factory=list)
+    audit: list[Entry] = field(default_factory=list)  # written with the changes
+    refusals: list[Entry] = field(default_factory=list)  # written even on abort
     _canon: dict[tuple[int, type, Any], tuple[Any, bool]] = field(default_factory=dict)
 
     def canon(self, raw: Any, f: Field) -> tuple[Any, bool]:
@@ -92,10 +146,12 @@ class Ctx:
 
 def err(r: Row, code: str, f: Field | str | None = None, **params: Any) -> ErrorItem:
     """An error item about row ``r``."""
-    return item(code, entity=r.rc.entity, row=r.result.row, id=r.rc.id, field=f, **params)
+    return item(code, entity=r.change.entity, row=r.result.row, id=r.change.id, field=f,
+                **params)
 
 
 def scope_default(user: User, code: str) -> Any:
     """What a blank owner/team/region/shared means for ``user``: their own."""
-    return {"owner": user.username, "team": user.team, "region": user.region,
-            "shared": False}.get(code)
+    own = {"owner": user.username, "team": user.team, "region": user.region, "shared": False}
+    assert own.keys() == set(SCOPE_FIELDS)
+    return own.get(code)

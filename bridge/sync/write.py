@@ -1,72 +1,118 @@
-"""Writing a push's accepted rows in bulk, and queueing their audit entries."""
+"""Writing a push's accepted rows in bulk, and queueing their audit entries.
+
+Every tuple handed to ``bridge.bulk`` is built from a list of column names, value by
+name, so nothing depends on the order of the table's columns.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from bridge import audit, bulk
 from bridge.auth import now
 from bridge.sync.batch import Ctx, Row
 from bridge.sync.rows import to_db
-from schema.sql import RECORD_COLUMNS, table_name
-from schema.types import Entity, FieldType
+from schema.sql import NAME_KEY, RECORD_COLUMNS, display_key, table_name
+from schema.types import Entity, Field, FieldType
 
 STAMP_COLUMNS = ("updated_by", "updated_at", "change_seq")
+
+
+def stored_value(f: Field, r: Row) -> Any:
+    """What ``f``'s column stores for row ``r``: a reference's resolved id (the row holds
+    the referenced record's name), any other field's value as the column wants it."""
+    if f.type is FieldType.REFERENCE:
+        return r.ref_ids.get(f.code)
+    return to_db(f, r.new.get(f.code))
 
 
 def write(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     """Apply the accepted rows in bulk and queue their audit entries."""
     t = ctx.db.table(table_name(entity.code))
-    at, user, seq = now(), ctx.user.username, ctx.seq
-    fields = entity.fields
-    codes, by_code = entity.field_codes(), {f.code: f for f in fields}
-    has_stage = entity.has_field("stage")
-    # a reference column stores the resolved id (``<code>__id``), not the name
-    stored = [f"{f.code}__id" if f.type is FieldType.REFERENCE else f.code for f in fields]
-    dated = [i for i, f in enumerate(fields) if f.type in (FieldType.DATE, FieldType.DATETIME)]
-    stamp = (user, at, seq)
-    inserts: list[tuple[Any, ...]] = []
-    updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
-    deletes: list[tuple[Any, ...]] = []
-    stages: list[tuple[Any, ...]] = []
+    keyed = NAME_KEY in t.c
+    live, system = [r for r in rows if r.live], _record(ctx)
+    _insert(ctx, entity, t, keyed, system, [r for r in live if r.change.op == "insert"])
+    _update(ctx, entity, t, keyed, system, [r for r in live if r.change.op == "update"])
+    _delete(ctx, entity, t, system, [r for r in live if r.change.op == "delete"])
+    if entity.has_field("stage"):
+        at = system["updated_at"]
+        bulk.insert_rows(ctx.conn, ctx.db.table("sys_stage_history"),
+                         ["opportunity_id", "stage", "entered_at", "change_seq"],
+                         [(r.change.id, r.new["stage"], at, ctx.seq) for r in live
+                          if "stage" in r.changed and r.new.get("stage")])
+
+
+def _record(ctx: Ctx) -> dict[str, Any]:
+    """The system columns a write stamps (an insert's; the version is set per row)."""
+    at, user = now(), ctx.user.username
+    return {"version": 1, "created_by": user, "created_at": at, "updated_by": user,
+            "updated_at": at, "deleted": False, "change_seq": ctx.seq}
+
+
+def _insert(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any],
+            rows: list[Row]) -> None:
+    if not rows:
+        return
+    columns: Sequence[str] = [*RECORD_COLUMNS, *entity.field_codes(),
+                              *([NAME_KEY] if keyed else [])]
+    refs = [f.code for f in entity.fields if f.type is FieldType.REFERENCE]
+    dated = [f for f in entity.fields if f.type in (FieldType.DATE, FieldType.DATETIME)]
+    records = []
     for r in rows:
-        if not r.live:
+        # by name: the row's values, the stamps over them, then what a column stores
+        values = {**r.new, **system, "id": r.change.id}
+        for code in refs:
+            values[code] = r.ref_ids.get(code)
+        for f in dated:
+            values[f.code] = to_db(f, values.get(f.code))
+        if keyed:
+            values[NAME_KEY] = display_key(r.new.get(entity.display_field))
+        records.append(tuple(map(values.get, columns)))
+        r.changed = {c: [None, v] for c in entity.field_codes()
+                     if (v := r.new.get(c)) is not None}
+        r.result.version = 1
+        ctx.audit.append(audit.Entry(ctx.user.username, "insert", entity.code, r.change.id,
+                                     r.changed, ctx.key, ctx.seq))
+    bulk.insert_rows(ctx.conn, t, columns, records)
+
+
+def _update(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any],
+            rows: list[Row]) -> None:
+    updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    for r in rows:
+        stored = r.stored
+        assert stored is not None
+        # only pushed fields can differ from the stored row (see ``push._merge``)
+        r.changed = {c: [old, v] for c in entity.field_codes() if c in r.change.values
+                     and (v := r.new.get(c)) != (old := stored.get(c))}
+        r.result.version = stored["version"]
+        if not r.changed:
             continue
-        rc, new = r.rc, r.new
-        if rc.op == "insert":
-            values = [new.get(c) for c in stored]
-            for i in dated:
-                values[i] = to_db(fields[i], values[i])
-            inserts.append((rc.id, 1, user, at, user, at, False, seq, *values))
-            r.changed = {c: [None, v] for c in codes if (v := new.get(c)) is not None}
-            r.result.version = 1
-            ctx.audit.append(audit.Entry(user, "insert", entity.code, rc.id, r.changed,
-                                         ctx.key, seq))
-        elif rc.op == "update":
-            cur = r.current
-            assert cur is not None
-            # only pushed fields can differ from the stored row (see ``_merge``)
-            r.changed = {c: [old, v] for c in codes if c in rc.values
-                         and (v := new.get(c)) != (old := cur.get(c))}
-            r.result.version = cur["version"]
-            if not r.changed:
-                continue
-            cols = tuple(sorted(r.changed))
-            updates[cols].append((rc.id, *(to_db(by_code[c], new.get(f"{c}__id", new.get(c)))
-                                           for c in cols), cur["version"] + 1, *stamp))
-            r.result.version = cur["version"] + 1
-            ctx.audit.append(audit.Entry(user, "update", entity.code, rc.id, r.changed,
-                                         ctx.key, seq))
-        elif r.current is not None:  # delete of a live row
-            deletes.append((rc.id, True, r.current["version"] + 1, *stamp))
-            r.result.version = r.current["version"] + 1
-            ctx.audit.append(audit.Entry(user, "delete", entity.code, rc.id, None, ctx.key, seq))
-        if has_stage and "stage" in r.changed and new.get("stage"):
-            stages.append((rc.id, new["stage"], at, seq))
-    bulk.insert_rows(ctx.conn, t, [*RECORD_COLUMNS, *codes], inserts)
-    for cols, recs in updates.items():
-        bulk.update_rows(ctx.conn, t, "id", [*cols, "version", *STAMP_COLUMNS], recs)
-    bulk.update_rows(ctx.conn, t, "id", ["deleted", "version", *STAMP_COLUMNS], deletes)
-    bulk.insert_rows(ctx.conn, ctx.db.table("sys_stage_history"),
-                     ["opportunity_id", "stage", "entered_at", "change_seq"], stages)
+        r.result.version = version = stored["version"] + 1
+        values = {c: stored_value(entity.field(c), r) for c in r.changed}
+        if keyed and entity.display_field in r.changed:
+            values[NAME_KEY] = display_key(r.new.get(entity.display_field))
+        values |= {"version": version, **{c: system[c] for c in STAMP_COLUMNS}}
+        columns = tuple(sorted(values))
+        updates[columns].append((r.change.id, *(values[c] for c in columns)))
+        ctx.audit.append(audit.Entry(ctx.user.username, "update", entity.code, r.change.id,
+                                     r.changed, ctx.key, ctx.seq))
+    for columns, records in updates.items():
+        bulk.update_rows(ctx.conn, t, "id", columns, records)
+
+
+def _delete(ctx: Ctx, entity: Entity, t: Any, system: dict[str, Any],
+            rows: list[Row]) -> None:
+    columns = ("deleted", "version", *STAMP_COLUMNS)
+    records = []
+    for r in rows:
+        if r.stored is None:  # already deleted: nothing to write
+            continue
+        r.result.version = version = r.stored["version"] + 1
+        values = {**system, "deleted": True, "version": version}
+        records.append((r.change.id, *(values[c] for c in columns)))
+        ctx.audit.append(audit.Entry(ctx.user.username, "delete", entity.code, r.change.id,
+                                     None, ctx.key, ctx.seq))
+    bulk.update_rows(ctx.conn, t, "id", columns, records)

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import openpyxl
-import pytest
 
 from addin import commands
 from addin.port import MARK_COLORS
@@ -70,9 +69,7 @@ def test_values_the_server_filled_in_show_after_an_insert(live_bridge_any: LiveB
     fill(a, "customer", [{"name": "甲公司", "region": "华东"}])
     seen = RecordPushes()
     assert push(a, seen).ok
-    if seen.results[0].get("server") is None:
-        pytest.xfail("this bridge does not yet send RowResult.server for applied rows whose "
-                     "stored values differ from those sent (issue 16 item 2, bridge side)")
+    assert seen.results[0].get("server") is not None  # stored values differ from those sent
     row = rows(a, "customer")[0]
     assert row["owner"] == "alice"  # the pusher's own, filled in by the server
     assert base_rows(a)[row["_id"]][1]["owner"] == "alice"
@@ -93,9 +90,7 @@ def test_values_merged_from_others_show_after_the_push(live_bridge_any: LiveBrid
     seen = RecordPushes()
     res = push(m, seen)
     assert res.counts["merged"] == 1, res.lines()
-    if seen.results[0].get("server") is None:
-        pytest.xfail("this bridge does not yet send RowResult.server for merged rows "
-                     "(wire contract of issue 16 item 2, bridge side)")
+    assert seen.results[0].get("server") is not None  # a merged row carries the server's copy
     row = rows(m, "customer")[0]
     assert (row["industry"], row["website"], row["notes"]) == (
         "信息技术", "https://jia.com", "重点客户")
@@ -114,8 +109,7 @@ def test_warnings_show_without_holding_the_row_back(live_bridge_any: LiveBridge,
     at = fill(a, "customer", [{"name": "星辰科技(上海)有限公司", "region": "华东"}])
     seen = RecordPushes()
     res = push(a, seen)
-    if not seen.results or not seen.results[0].get("warnings"):
-        pytest.xfail("this bridge does not yet send RowResult.warnings (SIMILAR_RECORD)")
+    assert seen.results and seen.results[0].get("warnings")
     assert res.counts["inserted"] == 1, res.lines()
     wb = openpyxl.load_workbook(a, keep_vba=True)
     ws = sheet_of(wb, "customer")

@@ -7,8 +7,8 @@ import re
 from schema.dictionary import build_dictionary
 from schema.layout import SYSTEM_KEYS, workbook_layout
 from schema.permissions import ROLES, field_access, row_scope
-from schema.sql import RECORD_COLUMNS, build_metadata, table_name
-from schema.types import SYSTEM_COLUMNS, Access, FieldType
+from schema.sql import NAME_KEY, RECORD_COLUMNS, build_metadata, named_entities, table_name
+from schema.types import SCOPE_FIELDS, SYSTEM_COLUMNS, Access, FieldType
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -52,11 +52,12 @@ def test_every_table_column_maps_to_a_field_or_a_system_column() -> None:
     md = build_metadata(d)
     assert set(md.tables) == {table_name(e.code) for e in d}
     for e in d:
+        key = [NAME_KEY] if e.code in named_entities(d) else []
         cols = {c.name for c in md.tables[table_name(e.code)].columns}
-        assert cols == set(e.field_codes()) | (set(SYSTEM_COLUMNS) - {"owner", "team", "region",
-                                                                     "shared"}), e.code
+        assert cols == set(e.field_codes()) | (set(SYSTEM_COLUMNS) - set(SCOPE_FIELDS)) | \
+            set(key), e.code
         names = [c.name for c in md.tables[table_name(e.code)].columns]
-        assert names == [*RECORD_COLUMNS, *e.field_codes()], e.code  # bulk writes rely on it
+        assert names == [*RECORD_COLUMNS, *e.field_codes(), *key], e.code
 
 
 def test_layout_has_every_field_once_plus_system_columns() -> None:
