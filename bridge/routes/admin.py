@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bridge import audit
 from bridge.auth import add_user, issue_token, list_users, revoke_user_tokens
 from bridge.routes.deps import DB, AdminUser, Dict
+from bridge.routes.responses import ADMIN, BODY, INPUT, errors
 from bridge.sync.undo import restore_field, undo_push
 from schema.permissions import ROLES
 from schema.wire import PushResponse, UserOut
@@ -43,7 +44,7 @@ class Undo(BaseModel):
     push_key: str = Field(min_length=1, max_length=128)
 
 
-@router.get("/users", response_model=list[UserOut])
+@router.get("/users", response_model=list[UserOut], responses=errors(*ADMIN))
 def users(_: AdminUser, db: DB) -> list[UserOut]:
     with db.engine.connect() as conn:
         return [UserOut(username=u.username, display_name=u.display_name, role=u.role,
@@ -51,7 +52,8 @@ def users(_: AdminUser, db: DB) -> list[UserOut]:
                 for u in list_users(db, conn)]
 
 
-@router.post("/users", response_model=NewToken, status_code=201)
+@router.post("/users", response_model=NewToken, status_code=201,
+             responses=errors(*ADMIN, *BODY, "USER_EXISTS"))
 def create_user(body: NewUser, request: Request, _: AdminUser, db: DB) -> NewToken:
     """Create a user and hand back their first token (shown once)."""
     with db.write() as conn:
@@ -60,13 +62,13 @@ def create_user(body: NewUser, request: Request, _: AdminUser, db: DB) -> NewTok
     return NewToken(username=body.username, token=token)
 
 
-@router.post("/users/{username}/revoke")
+@router.post("/users/{username}/revoke", responses=errors(*ADMIN, *INPUT))
 def revoke(username: str, _: AdminUser, db: DB) -> dict[str, int]:
     with db.write() as conn:
         return {"revoked": revoke_user_tokens(db, conn, username)}
 
 
-@router.get("/audit")
+@router.get("/audit", responses=errors(*ADMIN, *INPUT))
 def audit_log(_: AdminUser, db: DB,
               entity: Annotated[str | None, Query(max_length=64)] = None,
               record_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -82,7 +84,7 @@ def audit_log(_: AdminUser, db: DB,
                            push_key=push_key, action=action, after_id=after_id, limit=limit)
 
 
-@router.get("/audit/verify")
+@router.get("/audit/verify", responses=errors(*ADMIN))
 def audit_verify(_: AdminUser, db: DB) -> dict[str, Any]:
     with db.read() as conn:
         r = audit.verify(db, conn)
@@ -90,14 +92,16 @@ def audit_verify(_: AdminUser, db: DB) -> dict[str, Any]:
             "reason": r.reason}
 
 
-@router.post("/audit/restore", response_model=PushResponse)
+@router.post("/audit/restore", response_model=PushResponse,
+             responses=errors(*ADMIN, *BODY, "AUDIT_NOT_FOUND", "ROW_NOT_FOUND"))
 def restore(body: Restore, user: AdminUser, db: DB, dictionary: Dict) -> PushResponse:
     """Set a field back to the value it had before an audited change (a new, audited
     change that goes through the same conflict rules)."""
     return restore_field(db, dictionary, user, body.audit_id, body.field)
 
 
-@router.post("/audit/undo", response_model=PushResponse)
+@router.post("/audit/undo", response_model=PushResponse,
+             responses=errors(*ADMIN, *BODY, "AUDIT_NOT_FOUND"))
 def undo(body: Undo, user: AdminUser, db: DB, dictionary: Dict) -> PushResponse:
     """Undo every change of one push, as a new audited push under the conflict rules."""
     return undo_push(db, dictionary, user, body.push_key)
