@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bridge import audit
 from bridge.auth import add_user, issue_token, list_users, revoke_user_tokens
 from bridge.routes.deps import DB, AdminUser, Dict
-from bridge.routes.responses import ADMIN, BODY, INPUT, errors
+from bridge.routes.responses import ADMIN, BODY, INPUT, REVOKES_CREDENTIALS, errors
 from bridge.sync.undo import restore_field, undo_push
 from schema.permissions import ROLES
 from schema.wire import PushResponse, UserOut
@@ -62,7 +62,8 @@ def create_user(body: NewUser, request: Request, _: AdminUser, db: DB) -> NewTok
     return NewToken(username=body.username, token=token)
 
 
-@router.post("/users/{username}/revoke", responses=errors(*ADMIN, *INPUT))
+@router.post("/users/{username}/revoke", responses=errors(*ADMIN, *INPUT),
+             openapi_extra=REVOKES_CREDENTIALS)
 def revoke(username: str, _: AdminUser, db: DB) -> dict[str, int]:
     with db.write() as conn:
         return {"revoked": revoke_user_tokens(db, conn, username)}

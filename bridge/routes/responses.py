@@ -24,6 +24,10 @@ BODY = ("MALFORMED_JSON", "REQUEST_INVALID")
 ALWAYS = ("BODY_TOO_LARGE", "INTERNAL")
 """Any request: the body limit (``app.BodyLimit``) and the last-resort handler."""
 
+REVOKES_CREDENTIALS: dict[str, Any] = {"x-revokes-credentials": True}
+"""``openapi_extra`` of an operation that revokes, rotates or deactivates someone's
+credentials: fuzzers aim it at throwaway users only, so a run cannot lock itself out."""
+
 _BEARER = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
 _HEADERS: dict[str, dict[str, Any]] = {code: _BEARER for code in AUTH}
 """Headers sent with a code (``bridge.auth`` adds ``WWW-Authenticate`` to every 401)."""
