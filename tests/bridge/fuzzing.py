@@ -73,14 +73,16 @@ class FuzzReport:
     cases: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     per_operation: Counter[str] = field(default_factory=Counter)
-    findings: dict[tuple[str, str, int, str | None], Finding] = field(default_factory=dict)
+    findings: dict[tuple[str, str, int, str | None, str], Finding] = field(default_factory=dict)
 
     @property
     def server_errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if status >= 500)
 
     def add(self, finding: Finding) -> None:
-        key = (finding.operation, finding.kind, finding.status, finding.code)
+        """Count ``finding``; a 500 is told apart by its exception (numbers aside)."""
+        cause = re.sub(r"\d+", "N", finding.detail) if finding.status >= 500 else ""
+        key = (finding.operation, finding.kind, finding.status, finding.code, cause)
         if key in self.findings:
             self.findings[key].count += 1
         else:
