@@ -25,12 +25,20 @@ from bridge.server import app_with_admin, serve_in_thread
 from tests.bridge.fuzzing import FuzzReport, fuzz, fuzz_revoking, server_log
 
 
-def run_backend(backend: str, cases: int, seeded: bool) -> list[FuzzReport]:
+def progress(report: FuzzReport) -> None:
+    print(f"  {report.label}: {report.cases} cases, {report.server_errors} of 5xx, "
+          f"{len(report.findings)} distinct failures so far", flush=True)
+
+
+def run_backend(backend: str, cases: int, seeded: bool,
+                minutes: float | None) -> list[FuzzReport]:
+    deadline = time.monotonic() + minutes * 60 if minutes else None
     with tempfile.TemporaryDirectory() as tmp, fresh_settings(backend, Path(tmp)) as settings:
         app, db, token = app_with_admin(settings)
         try:
             with serve_in_thread(app) as url, server_log() as log:
-                main = fuzz(url, token, cases, backend, log, derandomize=seeded)
+                main = fuzz(url, token, cases, backend, log, derandomize=seeded,
+                            rounds=1 if seeded else 20, deadline=deadline, progress=progress)
                 revoking = fuzz_revoking(url, token, max(20, cases // 100),
                                          f"{backend} (revoking)", log, derandomize=seeded)
         finally:
@@ -42,6 +50,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--cases", type=int, default=10_000, help="cases per backend")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="stop after the round running when this many minutes have passed "
+                         "(the count reached is printed)")
     ap.add_argument("--seeded", action="store_true",
                     help="derandomize (the suite's fixed examples) instead of fresh ones")
     args = ap.parse_args()
@@ -51,7 +62,7 @@ def main() -> None:
     failed = False
     for backend in backends:
         started = time.monotonic()
-        for report in run_backend(backend, args.cases, args.seeded):
+        for report in run_backend(backend, args.cases, args.seeded, args.minutes):
             print(report.summary(), flush=True)
             failed = failed or bool(report.findings)
         print(f"{backend}: {time.monotonic() - started:.0f} s", flush=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -219,16 +220,27 @@ def still_signed_in(url: str, token: str) -> bool:
 
 
 def fuzz(url: str, admin_token: str, cases: int, label: str, log: ServerLog,
-         derandomize: bool = True) -> FuzzReport:
+         derandomize: bool = True, rounds: int = 1, deadline: float | None = None,
+         progress: Callable[[FuzzReport], None] | None = None) -> FuzzReport:
     """At least ``cases`` generated requests over every operation except the revoking ones
-    (shared evenly among those that take input; the others once), as a new admin."""
+    (shared evenly among those that take input; the others once), as a new admin.
+
+    ``rounds`` > 1 (with ``derandomize=False``) visits every operation that many times with
+    a share each, so a run stopped at ``deadline`` (``time.monotonic()``) still covers every
+    operation; ``progress`` sees the report after each round."""
     _, token = new_admin(url, admin_token)
     main, _ = load_operations(url, token)
     with_input = [o for o in main if takes_input(o)]
-    per_op = math.ceil(cases / max(1, len(with_input)))
+    per_op = math.ceil(cases / max(1, len(with_input)) / rounds)
     sender = Sender(url, token, FuzzReport(label), log)
-    for op in main:
-        _run(op, per_op if takes_input(op) else 1, sender.send, derandomize)
+    for turn in range(rounds):
+        for op in main:
+            if takes_input(op) or turn == 0:
+                _run(op, per_op if takes_input(op) else 1, sender.send, derandomize)
+        if progress:
+            progress(sender.report)
+        if deadline is not None and time.monotonic() > deadline:
+            break
     if not still_signed_in(url, token):
         sender.report.add(Finding("(run)", "the run lost its own credentials", 401, None,
                                   "an operation outside x-revokes-credentials revoked them",
