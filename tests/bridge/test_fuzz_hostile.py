@@ -1,6 +1,6 @@
-"""Hostile strings (hypothesis) into every field of a push row of every entity and into every
-query and path parameter of every route, on SQLite and PostgreSQL: no answer is a 5xx, and
-nothing stored is lost or half-written.
+"""Hostile strings (hypothesis) into every field of a push row of every entity, every query
+and path parameter of every route and every text field of every other request body, on
+SQLite and PostgreSQL: no answer is a 5xx, and nothing stored is lost or half-written.
 
 The hostile cores: NUL, lone surrogates, a 1 MB string, RTL override and zero-width
 characters, SQL injection and spreadsheet formula injection, each with generated text
@@ -50,6 +50,10 @@ KNOWN_FAILING = {  # the integrator removes these once the hostile-input fixes a
                         "500 (UNIQUE constraint failed: crm_customer.name), not DUPLICATE_VALUE",
     ("push", "postgres"): "issue 17 item 1: NUL in push values and ids is a 500 on PostgreSQL "
                           "(text fields cannot contain NUL bytes)",
+    ("bodies", "sqlite"): "a lone surrogate (JSON \\ud800) in a tag rule's value reaches SQLite: "
+                          "500 (UnicodeEncodeError: surrogates not allowed)",
+    ("bodies", "postgres"): "issue 17 item 1: NUL in /users fields, the undo push_key and "
+                            "tag-rule texts is a 500 on PostgreSQL",
     ("params", "postgres"): "issue 17 item 1: NUL in query and path parameters (audit, reports "
                             "owner/team/region, pull entities, revoke username) is a 500",
 }
@@ -258,3 +262,77 @@ def test_hostile_values_in_every_query_and_path_parameter(
     assert sent >= 20
     after = stored(lb)
     assert {k: v for k, v in after.items() if k in before} == before
+
+
+# --- text fields of every other request body ----------------------------------------------
+
+BODIES: dict[str, Any] = {  # a valid body per request schema; new schemas must be added here
+    "NewUser": lambda: {"username": f"h{uuid.uuid4().hex[:10]}", "role": "sales", "team": "t",
+                        "region": "east", "display_name": "x"},
+    "Restore": lambda: {"audit_id": 1, "field": "name"},
+    "Undo": lambda: {"push_key": "k-nothing-here"},
+    "RuleIn": lambda: {"name": f"r{uuid.uuid4().hex[:10]}", "label_zh": "x", "label_en": "x",
+                       "target": "value_tier", "value": "a",
+                       "condition": [{"metric": "monetary", "op": ">", "value": 1}]},
+    "ApplyIn": lambda: {"as_of": "2026-03-31", "score_method": "rank"},
+}
+PUSH_SCHEMA = "PushRequest"  # covered field by field above
+
+
+def takes_text(schema: dict[str, Any]) -> bool:
+    """A property a string may be sent in (typed string, or untyped)."""
+    kinds = [schema.get("type")] + [s.get("type") for s in schema.get("anyOf", [])]
+    return "string" in kinds or not any(kinds)
+
+
+def body_requests(doc: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
+    """(method, path, schema name, property) for every text property of every JSON body."""
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            content = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            schema = content.get("schema", {})
+            ref = schema.get("$ref") or next((s["$ref"] for s in schema.get("anyOf", [])
+                                              if "$ref" in s), None)
+            if ref is None:
+                continue
+            name = ref.rsplit("/", 1)[-1]
+            if name == PUSH_SCHEMA:
+                continue
+            props = doc["components"]["schemas"][name]["properties"]
+            filled = path.replace("{rule_id}", "1")
+            for prop, spec in props.items():
+                if takes_text(spec):
+                    yield method.upper(), filled, name, prop
+
+
+def test_every_request_body_schema_has_a_valid_example(tmp_path: Any) -> None:
+    from bridge.app import create_app
+    from bridge.settings import Settings
+
+    doc = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}")).openapi()
+    names = {name for _, _, name, _ in body_requests(doc)}
+    assert names <= set(BODIES) and len(names) >= 4, names - set(BODIES)
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(value=hostile)
+@example(value="\x00").via("NUL")
+@example(value=BIG).via("1 MB")
+def test_hostile_values_in_every_text_field_of_every_request_body(
+        bridge: tuple[str, LiveBridge], request: pytest.FixtureRequest, value: str) -> None:
+    backend, lb = bridge
+    expect_known_failures(request, "bodies", backend)
+    doc = httpx.get(lb.url + "/openapi.json").json()
+    sent = 0
+    with lb.client() as c:
+        for method, path, name, prop in body_requests(doc):
+            payload = {**BODIES[name](), prop: value}
+            resp = c.request(method, lb.url + path, content=json.dumps(payload).encode(),
+                             headers={"Content-Type": "application/json"})
+            sent += 1
+            assert resp.status_code < 500, (repr(value[:50]), method, path, prop,
+                                            resp.status_code)
+        assert sent >= 10
+        assert c.get("/me").status_code == 200 and stored(lb) is not None
