@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
 from bridge.routes import admin, meta, reports, sync
+from bridge.routes.responses import errors
 from bridge.settings import Settings
 from schema.dictionary import Dictionary, build_dictionary
 from schema.validation import validate_frame
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None, dictionary: Dictionary | None =
         title="Excel CRM bridge", version=dictionary.version,
         description="Central store of the Excel-native CRM: push, pull, audit, reports.",
         openapi_url="/openapi.json", docs_url="/docs",
-        responses={422: {"model": ErrorItem}},
+        responses=errors(),  # every route: 413 and 500 as ErrorResponse
     )
     app.state.settings, app.state.dictionary, app.state.db = settings, dictionary, db
 

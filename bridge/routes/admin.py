@@ -12,6 +12,7 @@ from bridge import audit
 from bridge.auth import add_user, issue_token, list_users, revoke_user_tokens
 from bridge.routes.body import JsonRoute
 from bridge.routes.deps import DB, STORABLE, AdminUser, Dict, column_max
+from bridge.routes.responses import ADMIN, BODY, INPUT, REVOKES_CREDENTIALS, errors
 from bridge.sync.undo import restore_field, undo_push
 from bridge.tables import system_tables
 from schema.permissions import ROLES
@@ -49,7 +50,7 @@ class Undo(RequestModel):
     push_key: str = Field(min_length=1, max_length=128)
 
 
-@router.get("/users", response_model=list[UserOut])
+@router.get("/users", response_model=list[UserOut], responses=errors(*ADMIN))
 def users(_: AdminUser, db: DB) -> list[UserOut]:
     with db.engine.connect() as conn:
         return [UserOut(username=u.username, display_name=u.display_name, role=u.role,
@@ -57,7 +58,8 @@ def users(_: AdminUser, db: DB) -> list[UserOut]:
                 for u in list_users(db, conn)]
 
 
-@router.post("/users", response_model=NewToken, status_code=201)
+@router.post("/users", response_model=NewToken, status_code=201,
+             responses=errors(*ADMIN, *BODY, "USER_EXISTS"))
 def create_user(body: NewUser, request: Request, _: AdminUser, db: DB) -> NewToken:
     """Create a user and hand back their first token (shown once)."""
     with db.write() as conn:
@@ -66,13 +68,14 @@ def create_user(body: NewUser, request: Request, _: AdminUser, db: DB) -> NewTok
     return NewToken(username=body.username, token=token)
 
 
-@router.post("/users/{username}/revoke")
+@router.post("/users/{username}/revoke", responses=errors(*ADMIN, *INPUT),
+             openapi_extra=REVOKES_CREDENTIALS)
 def revoke(username: Username, _: AdminUser, db: DB) -> dict[str, int]:
     with db.write() as conn:
         return {"revoked": revoke_user_tokens(db, conn, username)}
 
 
-@router.get("/audit")
+@router.get("/audit", responses=errors(*ADMIN, *INPUT))
 def audit_log(_: AdminUser, db: DB,
               entity: Text64 = None,
               record_id: Text64 = None,
@@ -88,7 +91,7 @@ def audit_log(_: AdminUser, db: DB,
                            push_key=push_key, action=action, after_id=after_id, limit=limit)
 
 
-@router.get("/audit/verify")
+@router.get("/audit/verify", responses=errors(*ADMIN))
 def audit_verify(_: AdminUser, db: DB) -> dict[str, Any]:
     with db.read() as conn:
         r = audit.verify(db, conn)
@@ -96,14 +99,16 @@ def audit_verify(_: AdminUser, db: DB) -> dict[str, Any]:
             "reason": r.reason}
 
 
-@router.post("/audit/restore", response_model=PushResponse)
+@router.post("/audit/restore", response_model=PushResponse,
+             responses=errors(*ADMIN, *BODY, "AUDIT_NOT_FOUND", "ROW_NOT_FOUND"))
 def restore(body: Restore, user: AdminUser, db: DB, dictionary: Dict) -> PushResponse:
     """Set a field back to the value it had before an audited change (a new, audited
     change that goes through the same conflict rules)."""
     return restore_field(db, dictionary, user, body.audit_id, body.field)
 
 
-@router.post("/audit/undo", response_model=PushResponse)
+@router.post("/audit/undo", response_model=PushResponse,
+             responses=errors(*ADMIN, *BODY, "AUDIT_NOT_FOUND"))
 def undo(body: Undo, user: AdminUser, db: DB, dictionary: Dict) -> PushResponse:
     """Undo every change of one push, as a new audited push under the conflict rules."""
     return undo_push(db, dictionary, user, body.push_key)

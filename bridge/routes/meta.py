@@ -8,18 +8,19 @@ from fastapi import APIRouter
 
 from bridge.routes.body import JsonRoute
 from bridge.routes.deps import CurrentUser, Dict
+from bridge.routes.responses import AUTH, errors
 from schema.permissions import visible_fields, writable_fields
 from schema.wire import MeResponse, UserOut
 
 router = APIRouter(tags=["meta"], route_class=JsonRoute)
 
 
-@router.get("/health")
+@router.get("/health", responses=errors())
 def health(dictionary: Dict) -> dict[str, Any]:
     return {"status": "ok", "dictionary_version": dictionary.version}
 
 
-@router.get("/me", response_model=MeResponse)
+@router.get("/me", response_model=MeResponse, responses=errors(*AUTH))
 def me(user: CurrentUser, dictionary: Dict) -> MeResponse:
     return MeResponse(
         user=UserOut(username=user.username, display_name=user.display_name, role=user.role,

@@ -15,6 +15,7 @@ from bridge.reports.params import make_params
 from bridge.reports.rfm import rfm as do_rfm
 from bridge.routes.body import JsonRoute
 from bridge.routes.deps import DB, STORABLE, AdminUser, CurrentUser, Dict, column_max
+from bridge.routes.responses import ADMIN, AUTH, BODY, INPUT, errors
 from bridge.tables import system_tables
 from schema.wire import RequestModel
 
@@ -31,9 +32,12 @@ Method = Annotated[str, Query(pattern="^(rank|ntile)$")]
 Limit = Annotated[int, Query(ge=1, le=100_000)]
 # beyond the id column's range: no such rule (and PostgreSQL must not see it)
 RuleId = Annotated[int, Path(ge=1, le=column_max(_SYS.tables["sys_tag_rule"].c.id))]
+REPORT = errors(*AUTH, *INPUT, "REPORT_PARAM_INVALID")
+RULE_CODES = (*ADMIN, *BODY, "REPORT_RULE_INVALID", "REPORT_RULE_DUPLICATE")
+RULE = errors(*RULE_CODES)
 
 
-@router.get("/funnel")
+@router.get("/funnel", responses=REPORT)
 def funnel(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None,
            period_from: Day = None, period_to: Day = None, owner: Name = None,
            team: Name = None, region: Name = None) -> dict[str, Any]:
@@ -43,7 +47,7 @@ def funnel(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None,
     return do_funnel(db, dictionary, user, p)
 
 
-@router.get("/rfm")
+@router.get("/rfm", responses=REPORT)
 def rfm(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None, owner: Name = None,
         team: Name = None, region: Name = None, window_days: Window = 365,
         score_method: Method = "rank", limit: Limit = 1000) -> dict[str, Any]:
@@ -52,7 +56,7 @@ def rfm(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None, owner: 
     return do_rfm(db, dictionary, user, p)
 
 
-@router.get("/kpis")
+@router.get("/kpis", responses=REPORT)
 def kpis(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None,
          period_from: Day = None, period_to: Day = None, owner: Name = None, team: Name = None,
          region: Name = None, limit: Limit = 1000) -> dict[str, Any]:
@@ -80,30 +84,31 @@ class ApplyIn(RequestModel):
     score_method: str = Field(default="rank", pattern="^(rank|ntile)$")
 
 
-@router.get("/rules")
+@router.get("/rules", responses=errors(*AUTH))
 def list_rules(_: CurrentUser, db: DB) -> list[dict[str, Any]]:
     with db.read() as conn:
         return R.list_rules(db, conn)
 
 
-@router.post("/rules", status_code=201)
+@router.post("/rules", status_code=201, responses=RULE)
 def create_rule(body: RuleIn, user: AdminUser, db: DB, dictionary: Dict) -> dict[str, Any]:
     return R.create_rule(db, dictionary, user, body.model_dump())
 
 
-@router.put("/rules/{rule_id}")
+@router.put("/rules/{rule_id}", responses=errors(*RULE_CODES, "REPORT_RULE_NOT_FOUND"))
 def update_rule(rule_id: RuleId, body: RuleIn, user: AdminUser, db: DB,
                 dictionary: Dict) -> dict[str, Any]:
     return R.update_rule(db, dictionary, user, rule_id, body.model_dump())
 
 
-@router.delete("/rules/{rule_id}")
+@router.delete("/rules/{rule_id}",
+                responses=errors(*ADMIN, *INPUT, "REPORT_RULE_NOT_FOUND"))
 def delete_rule(rule_id: RuleId, _: AdminUser, db: DB) -> dict[str, int]:
     R.delete_rule(db, rule_id)
     return {"deleted": rule_id}
 
 
-@router.post("/rules/apply")
+@router.post("/rules/apply", responses=errors(*ADMIN, *BODY, "REPORT_PARAM_INVALID"))
 def apply_rules(request: Request, user: AdminUser, db: DB, dictionary: Dict,
                 body: ApplyIn | None = None) -> dict[str, Any]:
     """Write the rules' values (value_tier ...) to customers through the push engine."""

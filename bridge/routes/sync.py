@@ -11,9 +11,10 @@ from fastapi.routing import APIRoute
 
 from bridge.routes.body import parse_json
 from bridge.routes.deps import DB, CurrentUser, Dict
+from bridge.routes.responses import AUTH, BODY, INPUT, errors
 from bridge.sync.pull import pull as do_pull
 from bridge.sync.push import fingerprint, push_json
-from schema.wire import ErrorResponse, PullResponse, PushRequest, PushResponse
+from schema.wire import PullResponse, PushRequest, PushResponse
 
 
 class _BodyRequest(Request):
@@ -39,10 +40,11 @@ class _BodyRoute(APIRoute):
 
 
 router = APIRouter(tags=["sync"], route_class=_BodyRoute)
-ERRORS = {s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 409, 413, 422)}
 
 
-@router.post("/push", response_model=PushResponse, responses=ERRORS)  # type: ignore[arg-type]
+@router.post("/push", response_model=PushResponse, responses=errors(
+    *AUTH, *BODY, "TEMPLATE_VERSION_INVALID", "TEMPLATE_OUTDATED", "TEMPLATE_NEWER",
+    "BATCH_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED"))
 def push(req: PushRequest, request: Request, user: CurrentUser, db: DB,
          dictionary: Dict) -> Response:
     """Apply a batch of row changes; each row comes back applied, merged, conflict or
@@ -53,7 +55,8 @@ def push(req: PushRequest, request: Request, user: CurrentUser, db: DB,
     return Response(body, media_type="application/json")
 
 
-@router.get("/pull", response_model=PullResponse, responses=ERRORS)  # type: ignore[arg-type]
+@router.get("/pull", response_model=PullResponse,
+            responses=errors(*AUTH, *INPUT, "UNKNOWN_ENTITY", "CURSOR_INVALID"))
 def pull(user: CurrentUser, db: DB, dictionary: Dict,
          since: Annotated[int | None, Query(ge=0, le=2**62)] = None,
          entities: Annotated[str | None, Query(max_length=500)] = None) -> Response:
