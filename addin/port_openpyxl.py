@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import tempfile
+import zipfile
 from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
@@ -42,13 +43,20 @@ from addin.port import (
     needs_text_guard,
 )
 from addin.report_sheets import build_report_sheets
-from addin.safety import DEFAULT_LIMITS, Limits, check_workbook_file
+from addin.safety import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_workbook_file,
+    package_problems,
+    repair_package,
+)
 from schema.layout import LISTS_SHEET
 
 ProgressFn = Callable[[str, float | None], None]
 _NO_FILL = PatternFill(fill_type=None)
 # OOXML escapes characters XML cannot carry as _xHHHH_ (Excel does; openpyxl does not)
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_VML_SHAPE = re.compile(r"<v:shape\b.*?</v:shape>", re.S)
 _NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
 
 
@@ -60,6 +68,13 @@ def ooxml_escape(text: str) -> str:
 
 def ooxml_unescape(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
+
+
+def only_note_shapes(vml: bytes) -> bool:
+    """Whether a VML drawing holds nothing but cell-note shapes (or nothing at all)."""
+    text = vml.decode("utf-8", "replace")
+    shapes = _VML_SHAPE.findall(text)
+    return all('ObjectType="Note"' in shape for shape in shapes)
 
 
 def plain(value: Any) -> Any:
@@ -98,6 +113,7 @@ class OpenpyxlPort(MetaCache):
         self._values_wb: Workbook | None = None
         self._meta: dict[str, str] | None = None
         self.on_progress = on_progress
+        self.repairs: list[str] = []  # package problems fixed when the file was opened
 
     # construction ---------------------------------------------------------------------------
     @classmethod
@@ -106,8 +122,10 @@ class OpenpyxlPort(MetaCache):
         """Check, then open ``path`` (macros kept for .xlsm)."""
         path = Path(path)
         check_workbook_file(path, limits)
-        data = path.read_bytes()
-        return cls(cls._load(data, path), path, source=data, on_progress=on_progress)
+        data, repairs = repair_package(path.read_bytes(), path.name)
+        port = cls(cls._load(data, path), path, source=data, on_progress=on_progress)
+        port.repairs = repairs
+        return port
 
     @classmethod
     def from_bytes(cls, data: bytes, path: Path | str, *,
@@ -274,14 +292,45 @@ class OpenpyxlPort(MetaCache):
         if self.on_progress is not None:
             self.on_progress(text, fraction)
 
+    def _settle_legacy_drawings(self) -> None:
+        """Let openpyxl write each sheet's note drawing afresh unless the old one holds more
+        than notes: a drawing left from removed notes (or missing from the file) would be
+        related but not written, and the next save would fail on it."""
+        archive = self.wb.vba_archive
+        names = set(archive.namelist()) if archive is not None else set()
+        for ws in self.wb.worksheets:
+            legacy = ws.legacy_drawing
+            if legacy is None:
+                continue
+            if archive is None or legacy not in names or only_note_shapes(archive.read(legacy)):
+                ws.legacy_drawing = None
+
+    def _check_package(self, tmp: str) -> None:
+        """Refuse to replace the file with a package that has a dangling relationship: carry
+        over a kept drawing openpyxl did not copy, else fail with the reason."""
+        problems = package_problems(Path(tmp))
+        archive = self.wb.vba_archive
+        missing = [p.target for p in problems if p.kind == "missing_part"]
+        if archive is not None and missing and set(missing) <= set(archive.namelist()):
+            with zipfile.ZipFile(tmp, "a", zipfile.ZIP_DEFLATED) as zf:
+                for part in sorted(set(missing)):
+                    zf.writestr(part, archive.read(part))
+            problems = package_problems(Path(tmp))
+        if problems:
+            raise WorkbookError("WORKBOOK_INVALID", path=self.path.name,
+                                detail=f"not saved: {problems[0]}")
+
     def save(self) -> None:
-        """Write to a temporary file beside the target, then replace it in one step."""
+        """Write to a temporary file beside the target, check its package, then replace the
+        target in one step."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".crm-", suffix=self.path.suffix,
                                    dir=self.path.parent)
         os.close(fd)
         try:
+            self._settle_legacy_drawings()
             self.wb.save(tmp)
+            self._check_package(tmp)
             os.chmod(tmp, _file_mode(self.path))  # mkstemp makes 0600: keep the file's own
             os.replace(tmp, self.path)
         except OSError as exc:
