@@ -10,7 +10,7 @@ Also home of :class:`AddinError`, the typed error every add-in failure is raised
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import pandas as pd
 
@@ -20,6 +20,8 @@ from schema.layout import META_SHEET
 MarkKind = Literal["error", "conflict", "warning"]
 MARK_COLORS: dict[str, str] = {"error": "FFC7CE", "conflict": "FFEB9C", "warning": "FCE4D6"}
 NOTE_AUTHOR = "CRM"
+# a mark on a cell that holds a user's note is added below the user's text, after this line
+MARK_SEPARATOR = "—— CRM ——\n"
 MARKS_META_PREFIX = "marks:"  # _meta key remembering which cells of a sheet are marked
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # formula injection (CSV/Excel)
 
@@ -58,6 +60,51 @@ class CellMark:
     @property
     def color(self) -> str:
         return MARK_COLORS[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class CellNote:
+    """A note a user wrote on a cell (the add-in's marks are not notes)."""
+
+    row: int
+    col: int
+    text: str
+    author: str = ""
+
+
+def user_part(text: str | None, ours: bool = False) -> str | None:
+    """The user's text of a note, without any mark of ours (None: the note is only a mark).
+
+    ``ours`` says the note was written by the add-in (its author), so it holds no user text
+    unless a mark was added under a user's note."""
+    text = text or ""
+    at = text.find(MARK_SEPARATOR)
+    if at < 0:
+        return None if ours or not text else text
+    user = text[:at].removesuffix("\n\n")
+    return user or None
+
+
+def mark_part(text: str | None, ours: bool = False) -> str | None:
+    """The add-in's message in a note (None: the note holds no mark)."""
+    text = text or ""
+    at = text.find(MARK_SEPARATOR)
+    if at >= 0:
+        return text[at + len(MARK_SEPARATOR):]
+    return text if ours else None
+
+
+def marked_text(user: str | None, message: str) -> str:
+    """The note a marked cell shows: the user's own text first, then the add-in's message."""
+    if not user:
+        return message
+    return f"{user}\n\n{MARK_SEPARATOR}{message}"
+
+
+def kind_of_color(color: str | None) -> MarkKind:
+    """The mark kind whose fill colour is ``color`` (hex, any alpha prefix; else "error")."""
+    hexa = (color or "").upper()[-6:]
+    return cast(MarkKind, next((k for k, c in MARK_COLORS.items() if c == hexa), "error"))
 
 
 def needs_text_guard(value: Any) -> bool:
@@ -120,7 +167,22 @@ class WorkbookPort(Protocol):
         ...
 
     def mark_cells(self, sheet: str, marks: list[CellMark]) -> None:
-        """Clear the previous marks of ``sheet``, then colour and annotate ``marks``."""
+        """Clear the previous marks of ``sheet``, then colour and annotate ``marks``.
+
+        Users' notes stay: a mark on a cell with a note is added below the user's text and
+        taken away again when the mark is cleared."""
+        ...
+
+    def read_notes(self, sheet: str) -> list[CellNote]:
+        """Every note users wrote on ``sheet`` (their text only, without our marks)."""
+        ...
+
+    def write_notes(self, sheet: str, notes: list[CellNote]) -> None:
+        """Put ``notes`` on their cells (replacing what those cells had)."""
+        ...
+
+    def read_marks(self, sheet: str) -> list[CellMark]:
+        """The add-in's marks now on ``sheet`` (as :meth:`mark_cells` left them)."""
         ...
 
     def read_meta(self) -> dict[str, str]:

@@ -30,17 +30,23 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from addin.port import (
+    MARK_SEPARATOR,
     MARKS_META_PREFIX,
     NOTE_AUTHOR,
     CellMark,
+    CellNote,
     MetaCache,
     WorkbookError,
     column_letter,
     decode_marks,
     encode_marks,
+    kind_of_color,
     list_ref,
+    mark_part,
+    marked_text,
     merge_marks,
     needs_text_guard,
+    user_part,
 )
 from addin.report_sheets import build_report_sheets
 from addin.safety import (
@@ -68,6 +74,32 @@ def ooxml_escape(text: str) -> str:
 
 def ooxml_unescape(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
+
+
+def _note(text: str, author: str) -> Comment:
+    note = Comment(text, author)
+    note.width, note.height = 300, min(60 + 20 * text.count("\n") + len(text) // 2, 400)
+    return note
+
+
+def _is_mark(note: Comment) -> bool:
+    return note.author == NOTE_AUTHOR or MARK_SEPARATOR in (note.text or "")
+
+
+def _without_mark(note: Comment | None) -> Comment | None:
+    """``note`` with any mark of ours taken out (None when nothing of the user's is left)."""
+    if note is None or not _is_mark(note):
+        return note
+    user = user_part(note.text, note.author == NOTE_AUTHOR)
+    return None if user is None else _note(user, note.author or "")
+
+
+def _with_mark(note: Comment | None, message: str) -> Comment:
+    """The note of a marked cell: the user's note (if any) with our message below it."""
+    user = None if note is None else user_part(note.text, note.author == NOTE_AUTHOR)
+    if note is None or user is None:
+        return _note(message, NOTE_AUTHOR)
+    return _note(marked_text(user, message), note.author or "")
 
 
 def only_note_shapes(vml: bytes) -> bool:
@@ -249,24 +281,50 @@ class OpenpyxlPort(MetaCache):
     def mark_cells(self, sheet: str, marks: list[CellMark]) -> None:
         ws = self._sheet(sheet)
         meta = self.read_meta()
-        for row, col in decode_marks(meta.get(MARKS_META_PREFIX + sheet, "")):
-            cell = ws._cells.get((row, col))
-            if cell is None or isinstance(cell, MergedCell):
+        recorded = set(decode_marks(meta.get(MARKS_META_PREFIX + sheet, "")))
+        for (row, col), cell in list(ws._cells.items()):
+            marked = cell.comment is not None and _is_mark(cell.comment)
+            if ((row, col) not in recorded and not marked) or isinstance(cell, MergedCell):
                 continue
-            cell.fill = _NO_FILL
-            if cell.comment is not None and cell.comment.author == NOTE_AUTHOR:
-                cell.comment = None
+            if (row, col) in recorded or (marked and cell.comment.author == NOTE_AUTHOR):
+                cell.fill = _NO_FILL
+            cell.comment = _without_mark(cell.comment)
         merged = merge_marks(marks)
         for m in merged:
             if isinstance(ws._cells.get((m.row, m.col)), MergedCell):
                 continue
             cell = ws.cell(row=m.row, column=m.col)
             cell.fill = PatternFill(fill_type="solid", start_color=m.color, end_color=m.color)
-            note = Comment(m.note[:2000], NOTE_AUTHOR)
-            note.width, note.height = 300, min(60 + 20 * m.note.count("\n") + len(m.note) // 2,
-                                               400)
-            cell.comment = note
+            cell.comment = _with_mark(cell.comment, m.note[:2000])
         self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(merged) or None})
+
+    def read_notes(self, sheet: str) -> list[CellNote]:
+        ws = self._sheet(sheet)
+        out = []
+        for (row, col), cell in ws._cells.items():
+            note = cell.comment
+            user = None if note is None else user_part(note.text, note.author == NOTE_AUTHOR)
+            if note is not None and user is not None:
+                out.append(CellNote(row, col, user, note.author or ""))
+        return sorted(out, key=lambda n: (n.row, n.col))
+
+    def write_notes(self, sheet: str, notes: list[CellNote]) -> None:
+        ws = self._sheet(sheet)
+        for n in notes:
+            if not isinstance(ws._cells.get((n.row, n.col)), MergedCell):
+                ws.cell(row=n.row, column=n.col).comment = _note(n.text, n.author)
+
+    def read_marks(self, sheet: str) -> list[CellMark]:
+        ws = self._sheet(sheet)
+        out = []
+        for row, col in decode_marks(self.read_meta().get(MARKS_META_PREFIX + sheet, "")):
+            cell = ws._cells.get((row, col))
+            note = None if cell is None else cell.comment
+            text = None if note is None else mark_part(note.text, note.author == NOTE_AUTHOR)
+            if cell is not None and text is not None:
+                color = cell.fill.fgColor.rgb if cell.fill.fill_type == "solid" else None
+                out.append(CellMark(row, col, kind_of_color(str(color)), text))
+        return out
 
     def write_list(self, name: str, values: list[str]) -> None:
         ws = self._sheet(LISTS_SHEET)

@@ -16,15 +16,22 @@ import pandas as pd
 import xlwings as xw
 
 from addin.port import (
+    MARK_SEPARATOR,
     MARKS_META_PREFIX,
+    NOTE_AUTHOR,
     CellMark,
+    CellNote,
     MetaCache,
     WorkbookError,
     decode_marks,
     encode_marks,
+    kind_of_color,
     list_ref,
+    mark_part,
+    marked_text,
     merge_marks,
     needs_text_guard,
+    user_part,
 )
 from addin.port_openpyxl import plain
 from addin.report_sheets import SHEET_NAMES, report_grid
@@ -108,18 +115,63 @@ class XlwingsPort(MetaCache):
             cell = sht.range((row, col))
             cell.color = None
             note = cell.note
-            if note is not None:
-                note.delete()
+            if note is not None and MARK_SEPARATOR in (note.text or ""):
+                user = user_part(note.text)
+                if user is None:
+                    note.delete()
+                else:
+                    note.text = user
         merged = merge_marks(marks)
         for m in merged:
             cell = sht.range((m.row, m.col))
             cell.color = f"#{m.color}"
             note = cell.note
+            user = user_part(note.text) if note is not None else None
+            # Excel sets a note's author itself: the separator tells our marks apart
+            text = marked_text(user, m.note[:2000]) if user else MARK_SEPARATOR + m.note[:2000]
             if note is not None:
-                note.text = m.note[:2000]
+                note.text = text
             else:
-                cell.add_note(m.note[:2000])
+                cell.add_note(text)
         self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(merged) or None})
+
+    def _notes(self, sheet: str) -> list[tuple[int, int, str, str]]:
+        """(row, col, text, author) of every note on ``sheet`` (Excel's Comments)."""
+        out = []
+        for c in self._sheet(sheet).api.Comments:
+            out.append((int(c.Parent.Row), int(c.Parent.Column), str(c.Text()),
+                        str(c.Author or "")))
+        return out
+
+    def read_notes(self, sheet: str) -> list[CellNote]:
+        out = []
+        for row, col, text, author in self._notes(sheet):
+            user = user_part(text, author == NOTE_AUTHOR)
+            if user is not None:
+                out.append(CellNote(row, col, user, author))
+        return out
+
+    def write_notes(self, sheet: str, notes: list[CellNote]) -> None:
+        sht = self._sheet(sheet)
+        for n in notes:
+            cell = sht.range((n.row, n.col))
+            if cell.note is not None:
+                cell.note.text = n.text
+            else:
+                cell.add_note(n.text)
+
+    def read_marks(self, sheet: str) -> list[CellMark]:
+        sht = self._sheet(sheet)
+        out = []
+        for row, col in decode_marks(self.read_meta().get(MARKS_META_PREFIX + sheet, "")):
+            cell = sht.range((row, col))
+            note = cell.note
+            text = mark_part(note.text) if note is not None else None
+            if text is not None:
+                rgb = cell.color
+                color = "".join(f"{int(v):02X}" for v in rgb) if rgb else None
+                out.append(CellMark(row, col, kind_of_color(color), text))
+        return out
 
     def write_list(self, name: str, values: list[str]) -> None:
         sht = self._sheet(LISTS_SHEET)
