@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from addin.cell_text import trimmed_text_warnings
 from addin.changes import (
     RowPlan,
     SheetAnalysis,
@@ -21,6 +22,7 @@ from addin.changes import (
     status_texts,
 )
 from addin.port import WorkbookPort
+from addin.restore import restore_layouts
 from addin.sheets import (
     BaseStore,
     Conflict,
@@ -96,6 +98,8 @@ def analyse_all(book: Book, writable: dict[str, set[str]] | None) -> dict[str, S
                          None if writable is None else writable.get(code, set()))
            for code, t in book.tables.items()}
     check_references(out, book.dictionary)
+    for an in out.values():
+        an.warnings += trimmed_text_warnings(an)
     return out
 
 
@@ -168,6 +172,7 @@ def finish(book: Book, analyses: dict[str, SheetAnalysis], problems: list[Proble
                 c.row = t.sheet_row(label)
         write_conflicts(port, book.conflicts_sheet, book.conflicts, book.dictionary, book.lang)
     write_reference_lists(book, port)
+    restore_layouts(port, book.dictionary, book.lang, book.tables, book.conflicts_sheet)
 
 
 def write_reference_lists(book: Book, port: WorkbookPort) -> None:

@@ -20,7 +20,7 @@ from schema.layout import META_SHEET
 MarkKind = Literal["error", "conflict", "warning"]
 MARK_COLORS: dict[str, str] = {"error": "FFC7CE", "conflict": "FFEB9C", "warning": "FCE4D6"}
 NOTE_AUTHOR = "CRM"
-# a mark on a cell that holds a user's note is added below the user's text, after this line
+# the add-in's message in a cell note starts after this line (below the user's text, if any)
 MARK_SEPARATOR = "—— CRM ——\n"
 MARKS_META_PREFIX = "marks:"  # _meta key remembering which cells of a sheet are marked
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # formula injection (CSV/Excel)
@@ -95,16 +95,43 @@ def mark_part(text: str | None, ours: bool = False) -> str | None:
 
 
 def marked_text(user: str | None, message: str) -> str:
-    """The note a marked cell shows: the user's own text first, then the add-in's message."""
-    if not user:
-        return message
-    return f"{user}\n\n{MARK_SEPARATOR}{message}"
+    """The note a marked cell shows: the user's own text first (if any), then the add-in's
+    message after :data:`MARK_SEPARATOR`, which tells our part apart even when another
+    program drops the note's author (LibreOffice does)."""
+    return f"{user}\n\n{MARK_SEPARATOR}{message}" if user else MARK_SEPARATOR + message
 
 
 def kind_of_color(color: str | None) -> MarkKind:
     """The mark kind whose fill colour is ``color`` (hex, any alpha prefix; else "error")."""
     hexa = (color or "").upper()[-6:]
     return cast(MarkKind, next((k for k, c in MARK_COLORS.items() if c == hexa), "error"))
+
+
+@dataclass(frozen=True, slots=True)
+class Dropdown:
+    """A column's data validation as the template has it (a list and/or an input message)."""
+
+    col: int  # 1-based
+    list_name: str | None  # defined name of the list; None: an input message only
+    stop: bool  # refuse values not in the list (else only inform)
+    error_title: str = ""
+    error: str = ""
+    prompt_title: str = ""
+    prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SheetSpec:
+    """What a sheet must keep whoever saved it last: validations over the template's full
+    row range, frozen panes, hidden rows, columns and sheet."""
+
+    first_row: int = 0
+    last_row: int = 0
+    dropdowns: tuple[Dropdown, ...] = ()
+    freeze: tuple[int, int] | None = None  # (row, col) of the first cell that scrolls
+    hidden_rows: tuple[int, ...] = ()
+    hidden_cols: tuple[int, ...] = ()
+    hidden: bool = False
 
 
 def needs_text_guard(value: Any) -> bool:
@@ -183,6 +210,11 @@ class WorkbookPort(Protocol):
 
     def read_marks(self, sheet: str) -> list[CellMark]:
         """The add-in's marks now on ``sheet`` (as :meth:`mark_cells` left them)."""
+        ...
+
+    def restore_layout(self, sheet: str, spec: SheetSpec) -> None:
+        """Put back what another program shortened or dropped: ``spec``'s validations replace
+        those of their columns, frozen panes come back if gone, hidden things are hidden."""
         ...
 
     def read_meta(self) -> dict[str, str]:

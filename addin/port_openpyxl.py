@@ -8,6 +8,7 @@ replaces the file atomically, so a failed command leaves the file untouched.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import math
 import os
@@ -27,6 +28,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from addin.port import (
@@ -36,6 +38,7 @@ from addin.port import (
     CellMark,
     CellNote,
     MetaCache,
+    SheetSpec,
     WorkbookError,
     column_letter,
     decode_marks,
@@ -97,9 +100,48 @@ def _without_mark(note: Comment | None) -> Comment | None:
 def _with_mark(note: Comment | None, message: str) -> Comment:
     """The note of a marked cell: the user's note (if any) with our message below it."""
     user = None if note is None else user_part(note.text, note.author == NOTE_AUTHOR)
-    if note is None or user is None:
-        return _note(message, NOTE_AUTHOR)
-    return _note(marked_text(user, message), note.author or "")
+    author = NOTE_AUTHOR if note is None or user is None else note.author or ""
+    return _note(marked_text(user, message), author)
+
+
+def hide_column(ws: Worksheet, col: int) -> None:
+    """Hide one column, splitting a width group that holds it with others (LibreOffice
+    groups equal columns)."""
+    dims = ws.column_dimensions
+    group = next((d for d in dims.values() if d.min is not None and d.max is not None
+                  and d.min <= col <= d.max), None)
+    if group is None:
+        dims[column_letter(col)].hidden = True
+        return
+    if group.hidden:
+        return
+    lo, hi = group.min or col, group.max or col
+    del dims[column_letter(lo)]
+    for a, b, hidden in ((lo, col - 1, False), (col, col, True), (col + 1, hi, False)):
+        if a <= b:
+            part = copy.copy(group)
+            part.index, part.min, part.max, part.hidden = column_letter(a), a, b, hidden
+            dims[column_letter(a)] = part
+
+
+def restore_dropdowns(ws: Worksheet, spec: SheetSpec) -> None:
+    """Replace the validations touching ``spec``'s columns by the template's, over rows
+    ``first_row..last_row``; validations of other columns are kept."""
+    cols = {d.col for d in spec.dropdowns}
+    kept = [dv for dv in ws.data_validations.dataValidation
+            if not any(rng.min_col <= c <= rng.max_col and rng.max_row >= spec.first_row
+                       for rng in dv.sqref.ranges for c in cols)]
+    ws.data_validations.dataValidation = kept
+    for d in spec.dropdowns:
+        letter = column_letter(d.col)
+        dv = DataValidation(type="list" if d.list_name else None,
+                            formula1=d.list_name, allow_blank=True,
+                            showErrorMessage=True, showInputMessage=bool(d.prompt),
+                            errorStyle="stop" if d.stop else "information",
+                            errorTitle=d.error_title or None, error=d.error or None,
+                            promptTitle=d.prompt_title or None, prompt=d.prompt or None,
+                            sqref=f"{letter}{spec.first_row}:{letter}{spec.last_row}")
+        ws.data_validations.dataValidation.append(dv)
 
 
 def only_note_shapes(vml: bytes) -> bool:
@@ -325,6 +367,19 @@ class OpenpyxlPort(MetaCache):
                 color = cell.fill.fgColor.rgb if cell.fill.fill_type == "solid" else None
                 out.append(CellMark(row, col, kind_of_color(str(color)), text))
         return out
+
+    def restore_layout(self, sheet: str, spec: SheetSpec) -> None:
+        ws = self._sheet(sheet)
+        if spec.hidden and ws.sheet_state == "visible" and self.wb.active is not ws:
+            ws.sheet_state = "hidden"
+        if spec.freeze is not None and ws.freeze_panes is None:
+            ws.freeze_panes = ws.cell(row=spec.freeze[0], column=spec.freeze[1]).coordinate
+        for row in spec.hidden_rows:
+            ws.row_dimensions[row].hidden = True
+        for col in spec.hidden_cols:
+            hide_column(ws, col)
+        if spec.dropdowns:
+            restore_dropdowns(ws, spec)
 
     def write_list(self, name: str, values: list[str]) -> None:
         ws = self._sheet(LISTS_SHEET)

@@ -22,6 +22,7 @@ from addin.port import (
     CellMark,
     CellNote,
     MetaCache,
+    SheetSpec,
     WorkbookError,
     decode_marks,
     encode_marks,
@@ -126,9 +127,8 @@ class XlwingsPort(MetaCache):
             cell = sht.range((m.row, m.col))
             cell.color = f"#{m.color}"
             note = cell.note
-            user = user_part(note.text) if note is not None else None
-            # Excel sets a note's author itself: the separator tells our marks apart
-            text = marked_text(user, m.note[:2000]) if user else MARK_SEPARATOR + m.note[:2000]
+            text = marked_text(user_part(note.text) if note is not None else None,
+                               m.note[:2000])
             if note is not None:
                 note.text = text
             else:
@@ -172,6 +172,41 @@ class XlwingsPort(MetaCache):
                 color = "".join(f"{int(v):02X}" for v in rgb) if rgb else None
                 out.append(CellMark(row, col, kind_of_color(color), text))
         return out
+
+    def restore_layout(self, sheet: str, spec: SheetSpec) -> None:
+        """As the file port, through Excel's object model (Windows)."""
+        sht = self._sheet(sheet)
+        if spec.hidden and sht.visible:
+            sht.visible = False
+        for row in spec.hidden_rows:
+            sht.api.Rows(row).Hidden = True
+        for col in spec.hidden_cols:
+            sht.api.Columns(col).Hidden = True
+        for d in spec.dropdowns:
+            rule = sht.range((spec.first_row, d.col), (spec.last_row, d.col)).api.Validation
+            rule.Delete()
+            if d.list_name:  # xlValidateList; xlValidAlertStop / xlValidAlertInformation
+                rule.Add(Type=3, AlertStyle=1 if d.stop else 3, Operator=1,
+                         Formula1="=" + d.list_name)
+            else:
+                rule.Add(Type=0)  # xlValidateInputOnly
+            rule.IgnoreBlank = True
+            rule.InputTitle, rule.InputMessage = d.prompt_title, d.prompt
+            rule.ErrorTitle, rule.ErrorMessage = d.error_title, d.error
+            rule.ShowInput, rule.ShowError = bool(d.prompt), True
+        if spec.freeze is not None:
+            self._freeze(sht, *spec.freeze)
+
+    def _freeze(self, sht: xw.Sheet, row: int, col: int) -> None:
+        """Freeze the panes above and left of (row, col) unless the sheet has frozen panes;
+        Excel does this on the window, so the sheet is shown for a moment."""
+        active = self.book.sheets.active
+        sht.activate()
+        window = self.book.app.api.ActiveWindow
+        if not window.FreezePanes:
+            window.SplitRow, window.SplitColumn = row - 1, col - 1
+            window.FreezePanes = True
+        active.activate()
 
     def write_list(self, name: str, values: list[str]) -> None:
         sht = self._sheet(LISTS_SHEET)

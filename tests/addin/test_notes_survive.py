@@ -66,6 +66,7 @@ def test_a_mark_on_a_noted_cell_keeps_the_note_and_gives_it_back(tmp_path: Path)
     assert not validate(path).ok
     shown = notes_by_row(path)
     author, text = shown[("甲公司", "industry")]
+    assert shown[("乙公司", "name")] == ("李娜", "老客户")
     assert author == "张伟" and text.startswith("客户自己说是火星产业\n\n" + MARK_SEPARATOR)
     assert "火星" in text.split(MARK_SEPARATOR)[1]
     assert shown[("乙公司", "name")] == ("李娜", "老客户")

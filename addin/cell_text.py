@@ -1,0 +1,30 @@
+"""Text the parsers trim: a value typed (or pasted) with a tab or a line break at its start or
+end is saved without it, and the user is told so, naming the sheet, row and field."""
+
+from __future__ import annotations
+
+from addin.changes import SheetAnalysis
+from addin.sheets import Problem
+
+EDGE_CHARACTERS = ("\t", "\r", "\n")
+
+
+def trims_edge(raw: object) -> bool:
+    """Whether ``raw`` is text that starts or ends with a tab or a line break."""
+    return isinstance(raw, str) and raw.strip() != "" and (
+        raw.startswith(EDGE_CHARACTERS) or raw.endswith(EDGE_CHARACTERS))
+
+
+def trimmed_text_warnings(an: SheetAnalysis) -> list[Problem]:
+    """A warning per cell about to be pushed whose tab or line break at an edge is dropped."""
+    table, out = an.table, []
+    for label, plan in an.plans.items():
+        if plan.op not in ("insert", "update"):
+            continue
+        for code in plan.values:
+            if trims_edge(table.get(label, code)):
+                f = table.entity.field(code)
+                out.append(Problem.of("TEXT_EDGE_TRIMMED", "warning", sheet=table.sheet,
+                                      row=label, field=code, zh={"field": f.zh},
+                                      en={"field": f.en}))
+    return out
