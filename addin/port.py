@@ -134,6 +134,18 @@ class SheetSpec:
     hidden: bool = False
 
 
+def row_moves(before: pd.Index, after: pd.Index, first_row: int) -> dict[int, int | None]:
+    """Where each row read (``before``: sheet rows) lands when ``after`` (frame labels, in
+    order) is written from ``first_row``: only rows that move or go."""
+    landing = {label: first_row + i for i, label in enumerate(after)}
+    out: dict[int, int | None] = {}
+    for label in before:
+        new = landing.get(label)
+        if new != label:
+            out[int(label)] = new
+    return out
+
+
 def needs_text_guard(value: Any) -> bool:
     """True for a string Excel would run as a formula (or mangle) if written plainly."""
     return isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES)
@@ -210,6 +222,11 @@ class WorkbookPort(Protocol):
 
     def read_marks(self, sheet: str) -> list[CellMark]:
         """The add-in's marks now on ``sheet`` (as :meth:`mark_cells` left them)."""
+        ...
+
+    def move_notes(self, sheet: str, moves: dict[int, int | None]) -> None:
+        """Move users' notes with their rows after a table write (old row -> new row; None:
+        the row is gone, and its notes with it); marks are left for :meth:`mark_cells`."""
         ...
 
     def restore_layout(self, sheet: str, spec: SheetSpec) -> None:

@@ -356,6 +356,19 @@ class OpenpyxlPort(MetaCache):
             if not isinstance(ws._cells.get((n.row, n.col)), MergedCell):
                 ws.cell(row=n.row, column=n.col).comment = _note(n.text, n.author)
 
+    def move_notes(self, sheet: str, moves: dict[int, int | None]) -> None:
+        ws = self._sheet(sheet)
+        found = [(r, c, cell) for (r, c), cell in ws._cells.items()
+                 if r in moves and cell.comment is not None]
+        notes = [(r, c, cell.comment) for r, c, cell in found]
+        for _r, _c, cell in found:
+            cell.comment = None
+        for r, c, note in notes:
+            user = user_part(note.text, note.author == NOTE_AUTHOR)
+            to = moves[r]
+            if to is not None and user is not None:
+                ws.cell(row=to, column=c).comment = _note(user, note.author or "")
+
     def read_marks(self, sheet: str) -> list[CellMark]:
         ws = self._sheet(sheet)
         out = []

@@ -160,6 +160,18 @@ class XlwingsPort(MetaCache):
             else:
                 cell.add_note(n.text)
 
+    def move_notes(self, sheet: str, moves: dict[int, int | None]) -> None:
+        sht = self._sheet(sheet)
+        found = [n for n in self._notes(sheet) if n[0] in moves]
+        for row, col, _text, _author in found:
+            note = sht.range((row, col)).note
+            if note is not None:
+                note.delete()
+        for row, col, text, author in found:
+            user, to = user_part(text, author == NOTE_AUTHOR), moves[row]
+            if to is not None and user is not None:
+                sht.range((to, col)).add_note(user)
+
     def read_marks(self, sheet: str) -> list[CellMark]:
         sht = self._sheet(sheet)
         out = []

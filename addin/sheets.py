@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from addin.port import AddinError, WorkbookError, WorkbookPort
+from addin.port import AddinError, WorkbookError, WorkbookPort, row_moves
 from schema.dictionary import Dictionary
 from schema.errors import render
 from schema.layout import (
@@ -181,6 +181,10 @@ class SheetTable:
     def write(self, port: WorkbookPort) -> None:
         if self.changed():
             port.write_table(self.sheet, self.keys, self.raw, FIRST_DATA_ROW)
+            if self.original is not None:  # users' notes go with their rows
+                moves = row_moves(self.original.index, self.raw.index, FIRST_DATA_ROW)
+                if moves:
+                    port.move_notes(self.sheet, moves)
 
 
 def read_sheet(port: WorkbookPort, sheet: str, entity: Entity) -> SheetTable:

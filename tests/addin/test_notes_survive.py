@@ -126,3 +126,22 @@ def test_notes_stay_on_their_rows_through_push_and_pull(live_bridge_any: LiveBri
     assert user_notes(a) == {("甲公司", "name"): ("张伟", "重点客户"),
                              ("乙公司", "industry"): ("张伟", "待确认")}
     assert package_problems(a) == [] and package_problems(b) == []
+
+
+def test_notes_move_with_their_rows_when_rows_above_go(live_bridge_any: LiveBridge,
+                                                      tmp_path: Path) -> None:
+    lb = live_bridge_any
+    a = signed_in(tmp_path, "a", lb, lb.make_user("alice", "sales", "t1", "east"))
+    b = signed_in(tmp_path, "b", lb, lb.make_user("bob", "manager", None, "east"))
+    fill(a, "customer", [{"name": n, "region": "华东"} for n in ("甲公司", "乙公司", "丙公司")])
+    assert push(a).ok
+    write_note(a, "customer", "乙公司", "name", "乙的批注")
+    write_note(a, "customer", "丙公司", "address", "丙的批注", "李娜")
+    assert pull(b).ok
+    edit(b, "customer", ("name", "甲公司"), {"_change": "删除"})
+    assert push(b).ok
+    res = pull(a)  # 甲公司 leaves the sheet: the rows below move up, their notes with them
+    assert res.counts["removed"] == 1, res.lines()
+    assert user_notes(a) == {("乙公司", "name"): ("张伟", "乙的批注"),
+                             ("丙公司", "address"): ("李娜", "丙的批注")}
+    assert package_problems(a) == []
