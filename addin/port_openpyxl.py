@@ -324,7 +324,7 @@ class OpenpyxlPort(MetaCache):
         ws = self._sheet(sheet)
         meta = self.read_meta()
         recorded = set(decode_marks(meta.get(MARKS_META_PREFIX + sheet, "")))
-        for (row, col), cell in list(ws._cells.items()):
+        for (row, col), cell in ws._cells.items():  # marks moved by a sort are found too
             marked = cell.comment is not None and _is_mark(cell.comment)
             if ((row, col) not in recorded and not marked) or isinstance(cell, MergedCell):
                 continue

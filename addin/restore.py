@@ -6,13 +6,14 @@ workbook layout (``schema.layout``) and the template builder, never written twic
 from __future__ import annotations
 
 from addin.port import Dropdown, SheetSpec, WorkbookPort
-from addin.sheets import SheetTable
+from addin.sheets import SheetTable, special_sheet
 from addin.template.builder import (
     _CHOICE_HINT,
     _CONFLICT_LABELS,
     CONFLICT_CHOICE_LIST,
     CONFLICT_KEYS,
     VALIDATION_LAST_ROW,
+    VOCABULARY_SHEET,
     _validation,
 )
 from schema.dictionary import Dictionary
@@ -23,12 +24,14 @@ from schema.layout import (
     KEY_ROW,
     LISTS_SHEET,
     META_SHEET,
+    REPORT_SETTINGS_SHEET,
     STATUS,
     SheetColumn,
     sheet_layout,
 )
 
 HIDDEN_SHEETS = (META_SHEET, LISTS_SHEET, BASE_SHEET)
+FROZEN_SHEETS = {REPORT_SETTINGS_SHEET: (HEADER_ROW + 1, 1), VOCABULARY_SHEET: (2, 1)}
 
 
 def dropdown(col: int, column: SheetColumn, lang: str) -> Dropdown | None:
@@ -73,7 +76,11 @@ def restore_layouts(port: WorkbookPort, dictionary: Dictionary, lang: str,
         port.restore_layout(table.sheet, entity_spec(code, table.cols, dictionary, lang))
     if conflicts_sheet is not None:
         port.restore_layout(conflicts_sheet, conflicts_spec(lang))
-    names = port.sheet_names()
+    names, meta = port.sheet_names(), port.read_meta()
+    for code, freeze in FROZEN_SHEETS.items():  # the builder freezes their header rows
+        sheet = special_sheet(meta, names, code)
+        if sheet is not None:
+            port.restore_layout(sheet, SheetSpec(freeze=freeze))
     for sheet in HIDDEN_SHEETS:
         if sheet in names:
             port.restore_layout(sheet, SheetSpec(hidden=True))

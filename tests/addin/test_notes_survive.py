@@ -9,7 +9,7 @@ import openpyxl
 from openpyxl.comments import Comment
 
 from addin import commands
-from addin.port import MARK_SEPARATOR
+from addin.port import MARK_SEPARATOR, user_part
 from addin.port_openpyxl import OpenpyxlPort
 from addin.safety import package_problems
 from tests.addin.conftest import edit, fill, keys_of, new_workbook, sheet_of, table
@@ -48,8 +48,13 @@ def notes_by_row(path: Path, entity: str = "customer") -> Notes:
 
 
 def user_notes(path: Path, entity: str = "customer") -> Notes:
-    return {k: v for k, v in notes_by_row(path, entity).items()
-            if v[0] != "CRM" and MARK_SEPARATOR not in v[1]}
+    """The users' notes, their text without any mark of ours below it."""
+    out = {}
+    for k, (author, text) in notes_by_row(path, entity).items():
+        user = user_part(text, author == "CRM")
+        if user is not None:
+            out[k] = (author, user)
+    return out
 
 
 def validate(path: Path) -> commands.CommandResult:
