@@ -16,13 +16,16 @@ def trims_edge(raw: object) -> bool:
 
 
 def trimmed_text_warnings(an: SheetAnalysis) -> list[Problem]:
-    """A warning per cell about to be pushed whose tab or line break at an edge is dropped."""
-    table, out = an.table, []
-    for label, plan in an.plans.items():
-        if plan.op not in ("insert", "update"):
-            continue
-        for code in plan.values:
-            if trims_edge(table.get(label, code)):
+    """A warning per cell about to be pushed whose tab or line break at an edge is dropped
+    (one pass per column, not one cell look-up per row)."""
+    table, out = an.table, list[Problem]()
+    labels = [lbl for lbl, plan in an.plans.items() if plan.op in ("insert", "update")]
+    if not labels:
+        return out
+    for code in table.field_codes:
+        cells = table.column(code).loc[labels]
+        for label in cells.index[cells.map(trims_edge).astype(bool)]:
+            if code in an.plans[label].values:
                 f = table.entity.field(code)
                 out.append(Problem.of("TEXT_EDGE_TRIMMED", "warning", sheet=table.sheet,
                                       row=label, field=code, zh={"field": f.zh},
