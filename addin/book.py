@@ -10,8 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
+from addin.cell_text import trimmed_text_warnings
 from addin.changes import analyse, check_references, normalize, row_hash
-from addin.port import CellMark, WorkbookPort
+from addin.port import CellMark, WorkbookPort, row_moves
+from addin.restore import restore_layouts
 from addin.sheets import (
     BASE_KEYS,
     CONFLICT_KEYS,
@@ -100,11 +102,14 @@ def load(port: WorkbookPort, dictionary: Dictionary | None = None) -> Book:
 
 # working on the book in memory ------------------------------------------------------------------
 def analyse_all(book: Book, writable: dict[str, set[str]] | None) -> None:
-    """Plan every row of every sheet and note its problems (references across sheets too)."""
+    """Plan every row of every sheet and note its problems (references across sheets too;
+    text whose edge tab or line break the parsers drop is a warning)."""
     for code, sheet in book.tables.items():
         analyse(sheet, book.dictionary, book.base,
                 None if writable is None else writable.get(code, set()))
     check_references(book.tables)
+    for sheet in book.tables.values():
+        sheet.problems += trimmed_text_warnings(sheet)
 
 
 def resolve_conflicts(book: Book) -> int:
@@ -163,6 +168,7 @@ def finish(book: Book) -> None:
         write_conflicts(book.port, book.conflicts_sheet, book.conflicts, book.dictionary,
                         book.lang)
     write_reference_lists(book, book.port)
+    restore_layouts(book.port, book.dictionary, book.lang, book.tables, book.conflicts_sheet)
 
 
 def write_sheet(port: WorkbookPort, sheet: Sheet, lang: str) -> None:
@@ -177,7 +183,16 @@ def write_sheet(port: WorkbookPort, sheet: Sheet, lang: str) -> None:
                  [row_hash(p.current, sheet.field_codes) for p in stale])
     if sheet.changed():
         port.write_table(sheet.sheet, sheet.keys, sheet.raw, FIRST_DATA_ROW)
+        _move_notes(port, sheet)
     port.mark_cells(sheet.sheet, problems_to_marks(sheet, lang))
+
+
+def _move_notes(port: WorkbookPort, sheet: Sheet) -> None:
+    """Users' notes go with their rows when rows above them left the sheet."""
+    if sheet.original is not None:
+        moves = row_moves(sheet.original.index, sheet.raw.index, FIRST_DATA_ROW)
+        if moves:
+            port.move_notes(sheet.sheet, moves)
 
 
 def write_base(port: WorkbookPort, store: BaseStore) -> None:

@@ -28,10 +28,11 @@ from addin.book import (
 )
 from addin.client import BridgeClient, RetryFn, normalize_server
 from addin.credentials import load_token, save_token
-from addin.port import AddinError, WorkbookPort
+from addin.port import AddinError, CellMark, CellNote, WorkbookPort
 from addin.sheets import (
     Level,
     Problem,
+    SheetTable,
     entity_sheets,
     norm_text,
     require_crm,
@@ -46,9 +47,12 @@ from addin.sync import (
 )
 from schema.dictionary import Dictionary
 from schema.layout import (
+    BASE_SHEET,
     CONFLICTS_SHEET,
     FIRST_DATA_ROW,
     HEADER_ROW,
+    LISTS_SHEET,
+    META_SHEET,
     REPORT_SETTING_KEYS,
     REPORT_SETTINGS,
     REPORT_SETTINGS_SHEET,
@@ -56,6 +60,7 @@ from schema.layout import (
 from schema.wire import EntityPull, PushResponse
 
 MAX_MESSAGES = 200
+HIDDEN_SHEETS = (META_SHEET, LISTS_SHEET, BASE_SHEET)
 
 
 @dataclass
@@ -370,29 +375,20 @@ def upgrade(old: WorkbookPort, new: WorkbookPort,
     require_crm(names)
     new_meta = new.read_meta()
     targets = entity_sheets(new_meta, names, book.dictionary)
-    counts = {"sheets": 0, "rows": 0}
+    counts = {"sheets": 0, "rows": 0, "notes": 0}
     for code, table in book.tables.items():
         target = targets.get(code)
         if target is None:
             book.notes.append(Problem.of("SHEET_MISSING", "warning", zh={"entity": table.sheet},
                                          en={"entity": table.sheet}))
             continue
-        keys, frame = new.read_table(target)
-        headers = list(frame.loc[HEADER_ROW]) if HEADER_ROW in frame.index else []
-        headers += [None] * (len(keys) - len(headers))
-        sources: list[int | None] = [table.cols.get(k) if k else None for k in keys]
-        mapped = set(table.cols.values())
-        for i in range(len(table.keys)):  # extra user columns travel along at the end
-            if i not in mapped and not table.raw[i].isna().all():
-                keys, headers = [*keys, ""], [*headers, table.headers[i]]
-                sources.append(i)
-        data = pd.DataFrame({j: (table.raw[s].tolist() if s is not None else [None] * len(
-            table.raw)) for j, s in enumerate(sources)}, dtype=object)
-        top = pd.DataFrame([headers], columns=range(len(keys)), dtype=object)
-        new.write_table(target, keys, pd.concat([top, data], ignore_index=True), HEADER_ROW)
+        counts["notes"] += copy_sheet(old, table, new, target)
         counts["sheets"] += 1
         counts["rows"] += len(table.raw)
     write_base(new, book.base)
+    moved = {t.sheet for t in book.tables.values()} | set(targets.values())
+    for sheet in sorted(set(old.sheet_names()) & set(names) - moved - set(HIDDEN_SHEETS)):
+        counts["notes"] += carry_notes(old, sheet, new, sheet, None)
     csheet = special_sheet(new_meta, names, CONFLICTS_SHEET)
     if csheet is not None:
         write_conflicts(new, csheet, book.conflicts, book.dictionary, book.lang)
@@ -413,6 +409,43 @@ def upgrade(old: WorkbookPort, new: WorkbookPort,
                f"Upgraded to template {new_meta.get('template_version')}: {counts['sheets']} "
                f"sheets, {counts['rows']} rows moved")
     return result
+
+
+def copy_sheet(old: WorkbookPort, table: SheetTable, new: WorkbookPort, target: str) -> int:
+    """Copy one entity sheet (hidden columns and extra user columns too) into ``target`` of
+    the new workbook, with its notes and marks; returns how many notes travelled."""
+    keys, frame = new.read_table(target)
+    headers = list(frame.loc[HEADER_ROW]) if HEADER_ROW in frame.index else []
+    headers += [None] * (len(keys) - len(headers))
+    sources: list[int | None] = [table.cols.get(k) if k else None for k in keys]
+    mapped = set(table.cols.values())
+    for i in range(len(table.keys)):  # extra user columns travel along at the end
+        if i not in mapped and not table.raw[i].isna().all():
+            keys, headers = [*keys, ""], [*headers, table.headers[i]]
+            sources.append(i)
+    data = pd.DataFrame({j: (table.raw[s].tolist() if s is not None else [None] * len(
+        table.raw)) for j, s in enumerate(sources)}, dtype=object)
+    top = pd.DataFrame([headers], columns=range(len(keys)), dtype=object)
+    new.write_table(target, keys, pd.concat([top, data], ignore_index=True), HEADER_ROW)
+    return carry_notes(old, table.sheet, new, target,
+                       {s + 1: j + 1 for j, s in enumerate(sources) if s is not None})
+
+
+def carry_notes(old: WorkbookPort, sheet: str, new: WorkbookPort, target: str,
+                columns: dict[int, int] | None) -> int:
+    """Copy users' notes and the add-in's marks of ``sheet`` to ``target``, moving each to
+    its column's new place (``columns``: old -> new; None: same place); returns the notes."""
+    def moved(col: int) -> int | None:
+        return col if columns is None else columns.get(col)
+
+    notes = [CellNote(n.row, c, n.text, n.author) for n in old.read_notes(sheet)
+             if (c := moved(n.col)) is not None]
+    new.write_notes(target, notes)
+    marks = [CellMark(m.row, c, m.kind, m.note) for m in old.read_marks(sheet)
+             if (c := moved(m.col)) is not None]
+    if marks:
+        new.mark_cells(target, marks)
+    return len(notes)
 
 
 def template_bytes(lang: str) -> bytes:

@@ -10,7 +10,7 @@ Also home of :class:`AddinError`, the typed error every add-in failure is raised
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import pandas as pd
 
@@ -20,6 +20,8 @@ from schema.layout import META_SHEET
 MarkKind = Literal["error", "conflict", "warning"]
 MARK_COLORS: dict[str, str] = {"error": "FFC7CE", "conflict": "FFEB9C", "warning": "FCE4D6"}
 NOTE_AUTHOR = "CRM"
+# the add-in's message in a cell note starts after this line (below the user's text, if any)
+MARK_SEPARATOR = "—— CRM ——\n"
 MARKS_META_PREFIX = "marks:"  # _meta key remembering which cells of a sheet are marked
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # formula injection (CSV/Excel)
 
@@ -58,6 +60,90 @@ class CellMark:
     @property
     def color(self) -> str:
         return MARK_COLORS[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class CellNote:
+    """A note a user wrote on a cell (the add-in's marks are not notes)."""
+
+    row: int
+    col: int
+    text: str
+    author: str = ""
+
+
+def user_part(text: str | None, ours: bool = False) -> str | None:
+    """The user's text of a note, without any mark of ours (None: the note is only a mark).
+
+    ``ours`` says the note was written by the add-in (its author), so it holds no user text
+    unless a mark was added under a user's note."""
+    text = text or ""
+    at = text.find(MARK_SEPARATOR)
+    if at < 0:
+        return None if ours or not text else text
+    user = text[:at].removesuffix("\n\n")
+    return user or None
+
+
+def mark_part(text: str | None, ours: bool = False) -> str | None:
+    """The add-in's message in a note (None: the note holds no mark)."""
+    text = text or ""
+    at = text.find(MARK_SEPARATOR)
+    if at >= 0:
+        return text[at + len(MARK_SEPARATOR):]
+    return text if ours else None
+
+
+def marked_text(user: str | None, message: str) -> str:
+    """The note a marked cell shows: the user's own text first (if any), then the add-in's
+    message after :data:`MARK_SEPARATOR`, which tells our part apart even when another
+    program drops the note's author (LibreOffice does)."""
+    return f"{user}\n\n{MARK_SEPARATOR}{message}" if user else MARK_SEPARATOR + message
+
+
+def kind_of_color(color: str | None) -> MarkKind:
+    """The mark kind whose fill colour is ``color`` (hex, any alpha prefix; else "error")."""
+    hexa = (color or "").upper()[-6:]
+    return cast(MarkKind, next((k for k, c in MARK_COLORS.items() if c == hexa), "error"))
+
+
+@dataclass(frozen=True, slots=True)
+class Dropdown:
+    """A column's data validation as the template has it (a list and/or an input message)."""
+
+    col: int  # 1-based
+    list_name: str | None  # defined name of the list; None: an input message only
+    stop: bool  # refuse values not in the list (else only inform)
+    error_title: str = ""
+    error: str = ""
+    prompt_title: str = ""
+    prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SheetSpec:
+    """What a sheet must keep whoever saved it last: validations over the template's full
+    row range, frozen panes, hidden rows, columns and sheet."""
+
+    first_row: int = 0
+    last_row: int = 0
+    dropdowns: tuple[Dropdown, ...] = ()
+    freeze: tuple[int, int] | None = None  # (row, col) of the first cell that scrolls
+    hidden_rows: tuple[int, ...] = ()
+    hidden_cols: tuple[int, ...] = ()
+    hidden: bool = False
+
+
+def row_moves(before: pd.Index, after: pd.Index, first_row: int) -> dict[int, int | None]:
+    """Where each row read (``before``: sheet rows) lands when ``after`` (frame labels, in
+    order) is written from ``first_row``: only rows that move or go."""
+    landing = {label: first_row + i for i, label in enumerate(after)}
+    out: dict[int, int | None] = {}
+    for label in before:
+        new = landing.get(label)
+        if new != label:
+            out[int(label)] = new
+    return out
 
 
 def needs_text_guard(value: Any) -> bool:
@@ -120,7 +206,32 @@ class WorkbookPort(Protocol):
         ...
 
     def mark_cells(self, sheet: str, marks: list[CellMark]) -> None:
-        """Clear the previous marks of ``sheet``, then colour and annotate ``marks``."""
+        """Clear the previous marks of ``sheet``, then colour and annotate ``marks``.
+
+        Users' notes stay: a mark on a cell with a note is added below the user's text and
+        taken away again when the mark is cleared."""
+        ...
+
+    def read_notes(self, sheet: str) -> list[CellNote]:
+        """Every note users wrote on ``sheet`` (their text only, without our marks)."""
+        ...
+
+    def write_notes(self, sheet: str, notes: list[CellNote]) -> None:
+        """Put ``notes`` on their cells (replacing what those cells had)."""
+        ...
+
+    def read_marks(self, sheet: str) -> list[CellMark]:
+        """The add-in's marks now on ``sheet`` (as :meth:`mark_cells` left them)."""
+        ...
+
+    def move_notes(self, sheet: str, moves: dict[int, int | None]) -> None:
+        """Move users' notes with their rows after a table write (old row -> new row; None:
+        the row is gone, and its notes with it); marks are left for :meth:`mark_cells`."""
+        ...
+
+    def restore_layout(self, sheet: str, spec: SheetSpec) -> None:
+        """Put back what another program shortened or dropped: ``spec``'s validations replace
+        those of their columns, frozen panes come back if gone, hidden things are hidden."""
         ...
 
     def read_meta(self) -> dict[str, str]:

@@ -16,15 +16,23 @@ import pandas as pd
 import xlwings as xw
 
 from addin.port import (
+    MARK_SEPARATOR,
     MARKS_META_PREFIX,
+    NOTE_AUTHOR,
     CellMark,
+    CellNote,
     MetaCache,
+    SheetSpec,
     WorkbookError,
     decode_marks,
     encode_marks,
+    kind_of_color,
     list_ref,
+    mark_part,
+    marked_text,
     merge_marks,
     needs_text_guard,
+    user_part,
 )
 from addin.port_openpyxl import plain
 from addin.report_sheets import SHEET_NAMES, report_grid
@@ -108,18 +116,109 @@ class XlwingsPort(MetaCache):
             cell = sht.range((row, col))
             cell.color = None
             note = cell.note
-            if note is not None:
-                note.delete()
+            if note is not None and MARK_SEPARATOR in (note.text or ""):
+                user = user_part(note.text)
+                if user is None:
+                    note.delete()
+                else:
+                    note.text = user
         merged = merge_marks(marks)
         for m in merged:
             cell = sht.range((m.row, m.col))
             cell.color = f"#{m.color}"
             note = cell.note
+            text = marked_text(user_part(note.text) if note is not None else None,
+                               m.note[:2000])
             if note is not None:
-                note.text = m.note[:2000]
+                note.text = text
             else:
-                cell.add_note(m.note[:2000])
+                cell.add_note(text)
         self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(merged) or None})
+
+    def _notes(self, sheet: str) -> list[tuple[int, int, str, str]]:
+        """(row, col, text, author) of every note on ``sheet`` (Excel's Comments)."""
+        out = []
+        for c in self._sheet(sheet).api.Comments:
+            out.append((int(c.Parent.Row), int(c.Parent.Column), str(c.Text()),
+                        str(c.Author or "")))
+        return out
+
+    def read_notes(self, sheet: str) -> list[CellNote]:
+        out = []
+        for row, col, text, author in self._notes(sheet):
+            user = user_part(text, author == NOTE_AUTHOR)
+            if user is not None:
+                out.append(CellNote(row, col, user, author))
+        return out
+
+    def write_notes(self, sheet: str, notes: list[CellNote]) -> None:
+        sht = self._sheet(sheet)
+        for n in notes:
+            cell = sht.range((n.row, n.col))
+            if cell.note is not None:
+                cell.note.text = n.text
+            else:
+                cell.add_note(n.text)
+
+    def move_notes(self, sheet: str, moves: dict[int, int | None]) -> None:
+        sht = self._sheet(sheet)
+        found = [n for n in self._notes(sheet) if n[0] in moves]
+        for row, col, _text, _author in found:
+            note = sht.range((row, col)).note
+            if note is not None:
+                note.delete()
+        for row, col, text, author in found:
+            user, to = user_part(text, author == NOTE_AUTHOR), moves[row]
+            if to is not None and user is not None:
+                sht.range((to, col)).add_note(user)
+
+    def read_marks(self, sheet: str) -> list[CellMark]:
+        sht = self._sheet(sheet)
+        out = []
+        for row, col in decode_marks(self.read_meta().get(MARKS_META_PREFIX + sheet, "")):
+            cell = sht.range((row, col))
+            note = cell.note
+            text = mark_part(note.text) if note is not None else None
+            if text is not None:
+                rgb = cell.color
+                color = "".join(f"{int(v):02X}" for v in rgb) if rgb else None
+                out.append(CellMark(row, col, kind_of_color(color), text))
+        return out
+
+    def restore_layout(self, sheet: str, spec: SheetSpec) -> None:
+        """As the file port, through Excel's object model (Windows)."""
+        sht = self._sheet(sheet)
+        if spec.hidden and sht.visible:
+            sht.visible = False
+        for row in spec.hidden_rows:
+            sht.api.Rows(row).Hidden = True
+        for col in spec.hidden_cols:
+            sht.api.Columns(col).Hidden = True
+        for d in spec.dropdowns:
+            rule = sht.range((spec.first_row, d.col), (spec.last_row, d.col)).api.Validation
+            rule.Delete()
+            if d.list_name:  # xlValidateList; xlValidAlertStop / xlValidAlertInformation
+                rule.Add(Type=3, AlertStyle=1 if d.stop else 3, Operator=1,
+                         Formula1="=" + d.list_name)
+            else:
+                rule.Add(Type=0)  # xlValidateInputOnly
+            rule.IgnoreBlank = True
+            rule.InputTitle, rule.InputMessage = d.prompt_title, d.prompt
+            rule.ErrorTitle, rule.ErrorMessage = d.error_title, d.error
+            rule.ShowInput, rule.ShowError = bool(d.prompt), True
+        if spec.freeze is not None:
+            self._freeze(sht, *spec.freeze)
+
+    def _freeze(self, sht: xw.Sheet, row: int, col: int) -> None:
+        """Freeze the panes above and left of (row, col) unless the sheet has frozen panes;
+        Excel does this on the window, so the sheet is shown for a moment."""
+        active = self.book.sheets.active
+        sht.activate()
+        window = self.book.app.api.ActiveWindow
+        if not window.FreezePanes:
+            window.SplitRow, window.SplitColumn = row - 1, col - 1
+            window.FreezePanes = True
+        active.activate()
 
     def write_list(self, name: str, values: list[str]) -> None:
         sht = self._sheet(LISTS_SHEET)

@@ -234,8 +234,6 @@ class Sheet:
                     self.raw.index.equals(self.original.index) and self.raw.equals(self.original))
 
 
-
-
 SheetTable = Sheet  # its former name, still imported by modules of parallel branches
 
 def parse_sheet(sheet: str, entity: Entity, keys: list[str], frame: pd.DataFrame) -> Sheet:

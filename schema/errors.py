@@ -31,6 +31,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
         _e("REQUIRED_WHEN", 422, "当“{other}”为“{other_value}”时，“{field}”为必填项",
            "“{field}” is required when “{other}” is “{other_value}”"),
         _e("INVALID_TEXT", 422, "“{field}”应为文本", "“{field}” must be text"),
+        _e("TEXT_EDGE_TRIMMED", 422, "“{field}”开头或结尾的制表符/换行已去掉，保存的是去掉后的文字",
+           "The tab or line break at the start or end of “{field}” was removed; the text "
+           "is saved without it"),
         _e("TOO_LONG", 422, "“{field}”最多 {max} 个字符（当前 {length}）",
            "“{field}” allows at most {max} characters (has {length})"),
         _e("INVALID_INTEGER", 422, "“{field}”应为整数，收到“{value}”",
