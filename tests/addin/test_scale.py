@@ -1,9 +1,9 @@
 """Port calls per command do not grow with rows: a 10k-row push and pull against a bridge
-double, through a counting proxy around the real file port."""
+double, through a counting proxy around the real file port. No timing here: the time target
+lives in ``bench/bench_scale.py``."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -39,9 +39,7 @@ def _push_and_pull(tmp: Path, n: int) -> tuple[Counter[str], Counter[str]]:
 @pytest.mark.slow
 def test_port_calls_do_not_grow_with_rows(tmp_path: Path) -> None:
     small_push, small_pull = _push_and_pull(tmp_path, 10)
-    started = time.perf_counter()
     big_push, big_pull = _push_and_pull(tmp_path, 10_000)
-    assert time.perf_counter() - started < 90
     assert big_push == small_push, (small_push, big_push)
     assert big_pull == small_pull, (small_pull, big_pull)
     for calls in (big_push, big_pull):  # one read per table, one write per changed table
