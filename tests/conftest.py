@@ -122,3 +122,27 @@ def live_bridge(tmp_path: Path) -> Iterator[LiveBridge]:
 def live_bridge_any(settings: Settings) -> Iterator[LiveBridge]:
     """A real bridge on each backend (SQLite and PostgreSQL)."""
     yield from _live(settings)
+
+
+# --- the quick loop stays quick -------------------------------------------------------------
+# Tests over ~20 s carry ``@pytest.mark.slow`` (or ``stress``) so ``./scripts/test --quick``
+# can skip them. Nothing here asserts on time: a test that ran longer than SLOW_SECONDS without
+# either mark is named in the terminal summary, for a person to decide.
+
+SLOW_SECONDS = 20.0
+_UNMARKED_SLOW: list[tuple[str, float]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" or report.duration < SLOW_SECONDS:
+        return
+    if not {"slow", "stress"} & set(report.keywords):
+        _UNMARKED_SLOW.append((report.nodeid, report.duration))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _UNMARKED_SLOW:
+        return
+    terminalreporter.section(f"tests over {SLOW_SECONDS:.0f} s not marked slow or stress")
+    for nodeid, seconds in sorted(_UNMARKED_SLOW, key=lambda x: -x[1]):
+        terminalreporter.line(f"{seconds:7.1f} s  {nodeid}")

@@ -78,6 +78,7 @@ def test_every_ribbon_button_has_a_handler(ui: FakeUi, book: Path) -> None:
     assert help_ is not None and any("推送" in line for line in help_.lines())
 
 
+@pytest.mark.slow  # ~23-28 s
 def test_cli_and_ribbon_against_a_live_bridge(live_bridge: LiveBridge, tmp_path: Path,
                                               ui: FakeUi) -> None:
     token = live_bridge.make_user("alice", "sales", "t1", "east")

@@ -81,6 +81,7 @@ def test_teams_see_their_own_rows_and_the_manager_sees_both(live_bridge: LiveBri
     assert push(m).counts["updated"] == 0
 
 
+@pytest.mark.slow  # ~33 s
 def test_merge_conflict_and_resolution(live_bridge: LiveBridge, tmp_path: Path) -> None:
     lb = live_bridge
     a = signed_in(tmp_path, "a", lb, lb.make_user("alice", "sales", "t1", "east"))
@@ -126,6 +127,7 @@ def test_merge_conflict_and_resolution(live_bridge: LiveBridge, tmp_path: Path) 
     assert row["address"] == "徐汇" and row["notes"] == "重点客户"
 
 
+@pytest.mark.slow  # ~23 s
 def test_pull_keeps_unpushed_edits_and_upgrade_keeps_everything(live_bridge: LiveBridge,
                                                                 tmp_path: Path) -> None:
     lb = live_bridge

@@ -1,5 +1,6 @@
 """Port calls per command do not grow with rows: a 10k-row push and pull against the real
-bridge, through a counting proxy around the real file port."""
+bridge, through a counting proxy around the real file port. No timing here: the time target
+lives in ``bench/bench_scale.py``."""
 
 from __future__ import annotations
 

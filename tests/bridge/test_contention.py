@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from bridge.settings import Settings
@@ -226,6 +227,7 @@ def check_final(settings: Settings, workers: list[Worker]) -> None:
     assert keys <= {a[0] for a in accepted}, "an audit entry for a push nobody saw accepted"
 
 
+@pytest.mark.stress  # ~50-90 s a backend on 2 loaded cores
 def test_two_processes_sixteen_clients(settings: Settings, tmp_path: Path) -> None:
     stats = run_contention(settings, tmp_path / "logs", PUSHES)
     assert stats["statuses"].get("conflict", 0) > 0, stats  # clashes really happened

@@ -128,6 +128,7 @@ def run_cut_connections(upstream_port: int, api_token: str, db: Database, n: int
     return stats
 
 
+@pytest.mark.stress  # minutes: cut connections on both backends
 def test_cut_connections_apply_exactly_once(live_bridge_any: LiveBridge) -> None:
     lb = live_bridge_any
     port = int(lb.url.rsplit(":", 1)[1])
@@ -273,6 +274,7 @@ def run_kills(settings: Settings, log_dir: Path, runs: int, seed: int = 7) -> di
         db.engine.dispose()
 
 
+@pytest.mark.stress  # kills and restarts bridge processes
 def test_sigkill_mid_push(settings: Settings, tmp_path: Path) -> None:
     stats = run_kills(settings, tmp_path / "logs", KILL_RUNS)
     assert stats["kills"] == KILL_RUNS

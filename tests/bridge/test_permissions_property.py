@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete as sql_delete
@@ -283,6 +284,7 @@ def build(db: Database, world: World) -> None:
     assert res["counts"]["applied"] == len(rows), res
 
 
+@pytest.mark.slow  # ~30-80 s a backend
 @settings(max_examples=EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])

@@ -299,6 +299,7 @@ class SyncMachine(RuleBasedStateMachine):
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+@pytest.mark.slow  # ~30-90 s a backend
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_sync_protocol_state_machine(backend: str) -> None:
     if backend == "postgres" and _PG_REASON:

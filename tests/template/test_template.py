@@ -235,6 +235,7 @@ def test_xlwings_version_matches_installed(book: Workbook) -> None:
 
 
 # (5) LibreOffice opens and converts a copy
+@pytest.mark.slow  # LibreOffice: ~15-25 s a language
 def test_libreoffice_converts_a_copy(tmp_path: Path, lang: str) -> None:
     soffice = shutil.which("soffice")
     if soffice is None:
