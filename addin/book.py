@@ -34,6 +34,7 @@ from addin.sheets import (
 )
 from addin.types import EntityCode, FrameLabel, RecordId
 from schema.dictionary import Dictionary, build_dictionary
+from schema.errors import ErrorCode, Lang, as_lang
 from schema.layout import (
     BASE_SHEET,
     CHANGE,
@@ -54,7 +55,7 @@ class Book:
     port: WorkbookPort
     dictionary: Dictionary
     meta: dict[str, str]
-    lang: str
+    lang: Lang
     tables: dict[EntityCode, Sheet]  # the entity sheets, in dictionary order
     base: BaseStore
     conflicts_sheet: str | None
@@ -92,12 +93,13 @@ def load(port: WorkbookPort, dictionary: Dictionary | None = None) -> Book:
     tables = {code: parse_sheet(sheet, d.entity(code), *port.read_table(sheet))
               for code, sheet in sheets.items()}
     notes = [p for t in tables.values() for p in t.notes]
-    notes += [Problem.of("SHEET_MISSING", "warning", zh={"entity": e.zh}, en={"entity": e.en})
+    notes += [Problem.of(ErrorCode.SHEET_MISSING, "warning", zh={"entity": e.zh},
+                         en={"entity": e.en})
               for e in d if e.code not in sheets]
     csheet = special_sheet(meta, names, CONFLICTS_SHEET)
     conflicts = parse_conflicts(*port.read_table(csheet), d) if csheet else []
     base = parse_base(port.read_table(BASE_SHEET)[1])
-    return Book(port, d, meta, str(lang), tables, base, csheet, conflicts, notes)
+    return Book(port, d, meta, as_lang(lang), tables, base, csheet, conflicts, notes)
 
 
 # working on the book in memory ------------------------------------------------------------------
@@ -146,7 +148,7 @@ def hold_conflicts(book: Book) -> int:
             if plan.id and (code, plan.id) in waiting:
                 plan.op = None
                 held += 1
-                sheet.problems.append(Problem.of("CONFLICT_UNRESOLVED", "error",
+                sheet.problems.append(Problem.of(ErrorCode.CONFLICT_UNRESOLVED, "error",
                                                  sheet=sheet.sheet, row=plan.label,
                                                  field=STATUS))
     return held
@@ -171,7 +173,7 @@ def finish(book: Book) -> None:
     restore_layouts(book.port, book.dictionary, book.lang, book.tables, book.conflicts_sheet)
 
 
-def write_sheet(port: WorkbookPort, sheet: Sheet, lang: str) -> None:
+def write_sheet(port: WorkbookPort, sheet: Sheet, lang: Lang) -> None:
     """One sheet's Change, Status and stale ``_hash`` cells, its table and its marks."""
     texts = status_texts(sheet, lang)
     labels = sheet.raw.index.tolist()
@@ -201,7 +203,7 @@ def write_base(port: WorkbookPort, store: BaseStore) -> None:
 
 
 def write_conflicts(port: WorkbookPort, sheet: str, conflicts: list[Conflict],
-                    dictionary: Dictionary, lang: str) -> None:
+                    dictionary: Dictionary, lang: Lang) -> None:
     """Rewrite the Conflicts sheet's rows."""
     port.write_table(sheet, CONFLICT_KEYS, conflicts_frame(conflicts, dictionary, lang),
                      FIRST_DATA_ROW)
@@ -217,7 +219,7 @@ def write_reference_lists(book: Book, port: WorkbookPort) -> None:
         port.write_list(reference_list_name(code), sorted(n for n in names if n))
 
 
-def change_label(plan: RowPlan, lang: str) -> str | None:
+def change_label(plan: RowPlan, lang: Lang) -> str | None:
     """The Change column text of a row: 新增/修改/删除 or blank."""
     idx = 0 if lang == "zh" else 1
     kind = {"insert": "new", "update": "update", "delete": "delete", "drop": "delete"}.get(
@@ -230,7 +232,7 @@ def change_label(plan: RowPlan, lang: str) -> str | None:
 MAX_MARKS = 1000  # per sheet: every problem is in the Status column; this many get a note
 
 
-def problems_to_marks(sheet: Sheet, lang: str) -> list[CellMark]:
+def problems_to_marks(sheet: Sheet, lang: Lang) -> list[CellMark]:
     """Cell marks for problems whose row is still in the sheet (labels -> sheet rows),
     errors first, at most :data:`MAX_MARKS`."""
     marks: list[CellMark] = []
@@ -241,7 +243,7 @@ def problems_to_marks(sheet: Sheet, lang: str) -> list[CellMark]:
             continue
         col = sheet.col_number(p.field) if p.field else None
         kind: Literal["error", "conflict", "warning"] = (
-            "conflict" if p.code == "CONFLICT_UNRESOLVED" else
+            "conflict" if p.code == ErrorCode.CONFLICT_UNRESOLVED else
             "error" if p.level == "error" else "warning")
         marks.append(CellMark(sheet.sheet_row(p.row), col or status_col, kind, p.message(lang)))
         if len(marks) >= MAX_MARKS:
@@ -249,7 +251,7 @@ def problems_to_marks(sheet: Sheet, lang: str) -> list[CellMark]:
     return marks
 
 
-def status_texts(sheet: Sheet, lang: str) -> dict[FrameLabel, str]:
+def status_texts(sheet: Sheet, lang: Lang) -> dict[FrameLabel, str]:
     """Per row label, the Status column: what happened to it, then its problems."""
     out: dict[FrameLabel, list[str]] = {label: [text] for label, text in sheet.statuses.items()}
     for p in sheet.problems:

@@ -4,6 +4,7 @@ end is saved without it, and the user is told so, naming the sheet, row and fiel
 from __future__ import annotations
 
 from addin.sheets import Problem, Sheet
+from schema.errors import ErrorCode
 
 EDGE_CHARACTERS = ("\t", "\r", "\n")
 
@@ -26,7 +27,7 @@ def trimmed_text_warnings(table: Sheet) -> list[Problem]:
         for label in cells.index[cells.map(trims_edge).astype(bool)]:
             if code in table.plans[label].values:
                 f = table.entity.field(code)
-                out.append(Problem.of("TEXT_EDGE_TRIMMED", "warning", sheet=table.sheet,
+                out.append(Problem.of(ErrorCode.TEXT_EDGE_TRIMMED, "warning", sheet=table.sheet,
                                       row=label, field=code, zh={"field": f.zh},
                                       en={"field": f.en}))
     return out

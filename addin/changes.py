@@ -20,6 +20,7 @@ import pandas as pd
 from addin.sheets import BaseRow, BaseStore, Problem, RowPlan, Sheet, as_int, norm_text
 from addin.types import FrameLabel, RecordId
 from schema.dictionary import Dictionary
+from schema.errors import ErrorCode
 from schema.layout import CHANGE, CHANGE_VALUES, ROW_HASH, ROW_ID, ROW_VERSION, STATUS
 from schema.types import FieldType
 from schema.validation import cell_error, validate_frame
@@ -136,7 +137,7 @@ def _unique_id(sheet: Sheet, label: FrameLabel, rid: RecordId | None,
     if rid is None:
         return None
     if rid in seen or sheet.missing_id:
-        sheet.problems.append(Problem.of("ROW_DUPLICATE_ID", "warning", sheet=sheet.sheet,
+        sheet.problems.append(Problem.of(ErrorCode.ROW_DUPLICATE_ID, "warning", sheet=sheet.sheet,
                                          row=label, field=ROW_ID))
         return None
     seen.add(rid)
@@ -147,7 +148,7 @@ def _plan_cleared(sheet: Sheet, plan: RowPlan) -> None:
     """Every field blanked: never a delete; a stored record's row is reported."""
     plan.cleared = plan.id is not None
     if plan.cleared:
-        sheet.problems.append(Problem.of("ROW_CLEARED", "warning", sheet=sheet.sheet,
+        sheet.problems.append(Problem.of(ErrorCode.ROW_CLEARED, "warning", sheet=sheet.sheet,
                                          row=plan.label, field=STATUS))
 
 
@@ -177,7 +178,7 @@ def _drop_read_only(sheet: Sheet, plan: RowPlan, writable: set[str]) -> None:
     """Fields the user may not change are not sent (each one is reported)."""
     entity = sheet.entity
     for c in [c for c in plan.values if c not in writable]:
-        sheet.problems.append(Problem.of("FIELD_READ_ONLY", "warning", sheet=sheet.sheet,
+        sheet.problems.append(Problem.of(ErrorCode.FIELD_READ_ONLY, "warning", sheet=sheet.sheet,
                                          row=plan.label, field=c,
                                          zh={"field": entity.field(c).zh},
                                          en={"field": entity.field(c).en}))
@@ -201,5 +202,5 @@ def check_references(sheets: dict[str, Sheet]) -> None:
             for f in refs:
                 value = plan.values.get(f.code)
                 if value is not None and str(value) not in names[str(f.ref)]:
-                    e = cell_error(entity, plan.label, f, "REFERENCE_NOT_FOUND", value)
+                    e = cell_error(entity, plan.label, f, ErrorCode.REFERENCE_NOT_FOUND, value)
                     sheet.problems.append(_problem(e, sheet.sheet))

@@ -21,6 +21,8 @@ from addin.client import BridgeClient, BridgeError, RetryInfo, normalize_server
 from addin.credentials import save_token
 from addin.port import AddinError, WorkbookError
 from addin.port_openpyxl import OpenpyxlPort
+from schema.errors import LANGS, ErrorCode, as_lang
+from schema.errors import Lang as MessageLang
 
 app = typer.Typer(name="crm-sheet", help="Excel CRM workbooks from the command line.",
                   no_args_is_help=True, add_completion=False)
@@ -28,8 +30,9 @@ console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_SERVER = 0, 1, 2, 3
-_AUTH_CODES = {"NOT_SIGNED_IN", "SERVER_URL_INVALID", "CREDENTIAL_STORE_UNAVAILABLE",
-               "TOKEN_FILE_UNUSABLE"}
+_AUTH_CODES = {ErrorCode.NOT_SIGNED_IN, ErrorCode.SERVER_URL_INVALID,
+               ErrorCode.CREDENTIAL_STORE_UNAVAILABLE,
+               ErrorCode.TOKEN_FILE_UNUSABLE}
 
 Book = Annotated[Path, typer.Argument(help="The workbook (.xlsm/.xlsx)")]
 Token = Annotated[str | None, typer.Option(help="Bridge token (default: the stored one or "
@@ -44,12 +47,12 @@ def exit_code_for(exc: AddinError) -> int:
     return EXIT_USAGE
 
 
-def _lang_of(path: Path | None, lang: str | None) -> str:
-    if lang in ("zh", "en"):
-        return str(lang)
+def _lang_of(path: Path | None, lang: str | None) -> MessageLang:
+    if lang in LANGS:
+        return as_lang(lang)
     if path is not None and path.is_file():
         try:
-            return OpenpyxlPort.open(path).read_meta().get("lang") or "zh"
+            return as_lang(OpenpyxlPort.open(path).read_meta().get("lang"))
         except AddinError:
             return "zh"
     return "zh"
@@ -108,7 +111,7 @@ def new(path: Book, lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
         err_console.print(f"{path} exists; use --force to overwrite")
         raise typer.Exit(EXIT_USAGE)
     with _handled(None, lang):
-        port = OpenpyxlPort.from_bytes(commands.template_bytes(lang), path)
+        port = OpenpyxlPort.from_bytes(commands.template_bytes(as_lang(lang)), path)
         if server:
             port.write_meta({"server_url": normalize_server(server)})
         port.save()
@@ -133,8 +136,8 @@ def login(server: Annotated[str, typer.Option(help="Server URL, e.g. https://crm
             result = commands.CommandResult("sign_in", _lang_of(None, lang))
             result.say(f"已登录 {url}：{me.user.username}", f"Signed in to {url} as "
                                                            f"{me.user.username}")
-        if lang in ("zh", "en"):
-            result.lang = str(lang)
+        if lang in LANGS:
+            result.lang = as_lang(lang)
         _report(result)
 
 
@@ -204,7 +207,7 @@ def upgrade(book: Book, lang: Lang = None,
     """Move the data into the newest template, keeping unpushed edits."""
     with _handled(book, lang):
         old = OpenpyxlPort.open(book)
-        wb_lang = old.read_meta().get("lang") or "zh"
+        wb_lang = as_lang(old.read_meta().get("lang"))
         target = out or book
         new_port = OpenpyxlPort.from_bytes(commands.template_bytes(wb_lang), target)
         if out is None:
@@ -220,8 +223,8 @@ def upgrade(book: Book, lang: Lang = None,
 
 
 def _with_lang(result: commands.CommandResult, lang: str | None) -> commands.CommandResult:
-    if lang in ("zh", "en"):
-        result.lang = str(lang)
+    if lang in LANGS:
+        result.lang = as_lang(lang)
     return result
 
 

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from addin.port import AddinError
+from addin.errors import AddinError, code_of
+from schema.errors import ErrorCode, Lang
 from schema.wire import (
     ErrorItem,
     ErrorResponse,
@@ -39,11 +40,12 @@ DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 class BridgeError(AddinError):
     """An error from (or on the way to) the bridge: ``code``, both messages, HTTP status."""
 
-    def __init__(self, code: str, message_zh: str | None = None, message_en: str | None = None,
-                 status: int | None = None, *, errors: list[ErrorItem] | None = None,
+    def __init__(self, code: ErrorCode, message_zh: str | None = None,
+                 message_en: str | None = None, status: int | None = None, *,
+                 errors: list[ErrorItem] | None = None, wire_code: str | None = None,
                  **params: Any) -> None:
         super().__init__(code, status=status, message_zh=message_zh, message_en=message_en,
-                         **params)
+                         wire_code=wire_code, **params)
         self.errors = errors or []
 
 
@@ -56,7 +58,7 @@ class RetryInfo:
     delay: float
     reason: str
 
-    def message(self, lang: str) -> str:
+    def message(self, lang: Lang) -> str:
         if lang == "zh":
             return (f"连接服务器失败（{self.reason}），{self.delay:.1f} 秒后重试"
                     f"（第 {self.attempt}/{self.attempts - 1} 次）")
@@ -76,7 +78,7 @@ def normalize_server(url: str) -> str:
         text = "https://" + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BridgeError("SERVER_URL_INVALID", value=url)
+        raise BridgeError(ErrorCode.SERVER_URL_INVALID, value=url)
     return text
 
 
@@ -97,11 +99,11 @@ def _error_from(resp: httpx.Response) -> BridgeError:
     try:
         body = ErrorResponse.model_validate_json(resp.content)
     except ValidationError:
-        return BridgeError("BRIDGE_BAD_RESPONSE", status=resp.status_code,
+        return BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=resp.status_code,
                            detail=resp.text[:200] or resp.reason_phrase)
     e = body.error
-    return BridgeError(e.code, e.message_zh, e.message_en, resp.status_code,
-                       errors=body.errors or [e])
+    return BridgeError(code_of(e.code), e.message_zh, e.message_en, resp.status_code,
+                       errors=body.errors or [e], wire_code=e.code)
 
 
 class BridgeClient:
@@ -146,7 +148,8 @@ class BridgeClient:
             self.on_retry(RetryInfo(attempt, self.attempts, delay, reason))
 
     def _unreachable(self, exc: Exception) -> BridgeError:
-        return BridgeError("BRIDGE_UNREACHABLE", url=self.server_url, attempts=self.attempts,
+        return BridgeError(ErrorCode.BRIDGE_UNREACHABLE, url=self.server_url,
+                           attempts=self.attempts,
                            detail=f"{type(exc).__name__}: {exc}"[:200])
 
     def request(self, method: str, path: str, *, content: bytes | None = None,
@@ -188,7 +191,7 @@ class BridgeClient:
         try:
             return model.model_validate_json(resp.content)
         except ValidationError as exc:
-            raise BridgeError("BRIDGE_BAD_RESPONSE", status=resp.status_code,
+            raise BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=resp.status_code,
                               detail=str(exc)[:200]) from exc
 
     def me(self) -> MeResponse:
@@ -207,5 +210,5 @@ class BridgeClient:
         try:
             return resp.json()
         except ValueError as exc:
-            raise BridgeError("BRIDGE_BAD_RESPONSE", status=resp.status_code,
+            raise BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=resp.status_code,
                               detail=str(exc)[:200]) from exc

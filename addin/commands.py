@@ -45,7 +45,9 @@ from addin.sync import (
     record,
     send,
 )
+from schema import clock
 from schema.dictionary import Dictionary
+from schema.errors import ErrorCode, Lang, as_lang
 from schema.layout import (
     BASE_SHEET,
     CONFLICTS_SHEET,
@@ -66,13 +68,13 @@ HIDDEN_SHEETS = (META_SHEET, LISTS_SHEET, BASE_SHEET)
 @dataclass
 class CommandResult:
     command: str
-    lang: str
+    lang: Lang
     counts: dict[str, int] = field(default_factory=dict)
     messages: list[Problem] = field(default_factory=list)
     ok: bool = True
 
     def say(self, zh: str, en: str, level: Level = "info") -> None:
-        self.messages.insert(0, Problem("", zh, en, level))
+        self.messages.insert(0, Problem(None, zh, en, level))
 
     def lines(self) -> list[str]:
         out = []
@@ -173,7 +175,7 @@ def push(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
                                            "waiting": waiting}
     port.progress("写入 / Writing", 0.9)
     finish(book)
-    meta_updates["last_push"] = datetime.now().isoformat(timespec="seconds")
+    meta_updates["last_push"] = clock.stamp()
     port.write_meta(meta_updates)
     port.save()
     ok = failure is None and not any(counts[k] for k in ("conflicts", "rejected", "held",
@@ -196,7 +198,7 @@ def _refused(book: Book, meta_updates: dict[str, str | None], errors: int,
         p.op is not None for s in book.tables.values() for p in s.plans.values()),
                                               "waiting": 0}
     result = _result(book, "push", counts, False)
-    err = AddinError("VALIDATION_FAILED", count=errors)
+    err = AddinError(ErrorCode.VALIDATION_FAILED, count=errors)
     result.say(err.message_zh, err.message_en, "error")
     return result
 
@@ -248,7 +250,7 @@ def pull(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
     port.progress("写入 / Writing", 0.8)
     finish(book)
     port.write_meta({"cursor": str(resp.cursor),
-                     "last_pull": datetime.now().isoformat(timespec="seconds")})
+                     "last_pull": clock.stamp()})
     port.save()
     result = _result(book, "pull", counts, True)
     result.say(f"拉取完成：新增 {counts['added']}，更新 {counts['updated']}，移除 "
@@ -263,11 +265,11 @@ def connect(port: WorkbookPort, *, token: str | None = None, on_retry: RetryFn |
     """A client for the workbook's server, signed in with the stored (or given) token."""
     url = (port.read_meta().get("server_url") or "").strip()
     if not url:
-        raise AddinError("NOT_SIGNED_IN", server="")
+        raise AddinError(ErrorCode.NOT_SIGNED_IN, server="")
     url = normalize_server(url)
     token = token or load_token(url)
     if not token:
-        raise AddinError("NOT_SIGNED_IN", server=f" {url}")
+        raise AddinError(ErrorCode.NOT_SIGNED_IN, server=f" {url}")
     return BridgeClient(url, token, on_retry=on_retry, **options)
 
 
@@ -285,8 +287,7 @@ def sign_in(port: WorkbookPort, server_url: str | None, token: str, **options: A
                      "writable_fields": json.dumps(me.writable_fields, ensure_ascii=False),
                      "visible_fields": json.dumps(me.visible_fields, ensure_ascii=False)})
     port.save()
-    lang = meta.get("lang") if meta.get("lang") in ("zh", "en") else "zh"
-    result = CommandResult("sign_in", str(lang), {})
+    result = CommandResult("sign_in", as_lang(meta.get("lang")), {})
     result.say(f"已登录 {url}：{me.user.display_name}（{me.user.username}，角色 {me.user.role}）",
                f"Signed in to {url} as {me.user.display_name} ({me.user.username}, "
                f"role {me.user.role})")
@@ -314,7 +315,7 @@ def read_report_settings(port: WorkbookPort, sheet: str) -> dict[str, str]:
 
 
 def write_report_settings(port: WorkbookPort, sheet: str, values: dict[str, str],
-                          lang: str) -> None:
+                          lang: Lang) -> None:
     """Rewrite the settings rows so the sheet shows the parameters in use."""
     rows = [[s.key, s.zh if lang == "zh" else s.en, values.get(s.key),
              s.hint_zh if lang == "zh" else s.hint_en] for s in REPORT_SETTINGS]
@@ -328,10 +329,10 @@ def refresh_reports(port: WorkbookPort, client: BridgeClient,
     settings sheet (``params``, from the CLI, override them and are written back) and
     rebuild the report sheets in place."""
     meta = port.read_meta()
-    lang = meta.get("lang") or "zh"
+    lang = as_lang(meta.get("lang"))
     unknown = set(params or {}) - set(REPORT_PARAMS)
     if unknown:
-        raise AddinError("REPORT_PARAM_INVALID", detail=", ".join(sorted(unknown)))
+        raise AddinError(ErrorCode.REPORT_PARAM_INVALID, detail=", ".join(sorted(unknown)))
     sheet = special_sheet(meta, port.sheet_names(), REPORT_SETTINGS_SHEET)
     query = read_report_settings(port, sheet) if sheet else {}
     if params:
@@ -353,7 +354,7 @@ def refresh_reports(port: WorkbookPort, client: BridgeClient,
         reports[name] = client.get_json(f"/reports/{name}", wanted)
     port.progress("写入报表 / Writing the report sheets", 0.9)
     port.write_reports(reports, lang)
-    port.write_meta({"last_refresh": datetime.now().isoformat(timespec="seconds")})
+    port.write_meta({"last_refresh": clock.stamp()})
     port.save()
     result = CommandResult("refresh", lang, counts={
         f"{name}_tables": len(rep.get("tables", {})) for name, rep in reports.items()})
@@ -379,7 +380,8 @@ def upgrade(old: WorkbookPort, new: WorkbookPort,
     for code, table in book.tables.items():
         target = targets.get(code)
         if target is None:
-            book.notes.append(Problem.of("SHEET_MISSING", "warning", zh={"entity": table.sheet},
+            book.notes.append(Problem.of(ErrorCode.SHEET_MISSING, "warning",
+                                         zh={"entity": table.sheet},
                                          en={"entity": table.sheet}))
             continue
         counts["notes"] += copy_sheet(old, table, new, target)
@@ -448,12 +450,12 @@ def carry_notes(old: WorkbookPort, sheet: str, new: WorkbookPort, target: str,
     return len(notes)
 
 
-def template_bytes(lang: str) -> bytes:
+def template_bytes(lang: Lang) -> bytes:
     """The newest template for ``lang``."""
     try:
         from addin.template import build_template
     except ImportError as exc:  # pragma: no cover - the template package ships with the add-in
-        raise AddinError("TEMPLATE_NOT_FOUND", detail=str(exc)) from exc
+        raise AddinError(ErrorCode.TEMPLATE_NOT_FOUND, detail=str(exc)) from exc
     return build_template(lang)
 
 
@@ -461,12 +463,10 @@ def show_help(port: WorkbookPort | None = None) -> CommandResult:
     """What each ribbon button does, in the workbook's language."""
     from addin.ribbon.buttons import BUTTONS
 
-    lang = "zh"
-    if port is not None:
-        lang = port.read_meta().get("lang") or "zh"
-    result = CommandResult("show_help", lang if lang in ("zh", "en") else "zh")
+    lang = as_lang(port.read_meta().get("lang")) if port is not None else "zh"
+    result = CommandResult("show_help", lang)
     for b in BUTTONS:
-        result.messages.append(Problem("", f"{b.label_zh}：{b.screentip_zh}",
+        result.messages.append(Problem(None, f"{b.label_zh}：{b.screentip_zh}",
                                        f"{b.label_en}: {b.screentip_en}", "info"))
     result.say("CRM 工作簿帮助（详见“说明”工作表）",
                "CRM workbook help (see the Instructions sheet for more)")

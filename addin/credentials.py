@@ -18,6 +18,7 @@ from keyring.errors import KeyringError, PasswordDeleteError
 
 from addin.client import normalize_server
 from addin.port import AddinError
+from schema.errors import ErrorCode
 
 SERVICE = "excel-crm"
 ENV_TOKEN = "CRM_TOKEN"  # headless runs (CI, scripts) may pass the token this way
@@ -29,7 +30,8 @@ def save_token(server_url: str, token: str) -> None:
     try:
         keyring.set_password(SERVICE, normalize_server(server_url), token.strip())
     except KeyringError as exc:  # includes NoKeyringError
-        raise AddinError("CREDENTIAL_STORE_UNAVAILABLE", env=ENV_TOKEN, env_file=ENV_TOKEN_FILE,
+        raise AddinError(ErrorCode.CREDENTIAL_STORE_UNAVAILABLE, env=ENV_TOKEN,
+                         env_file=ENV_TOKEN_FILE,
                          detail=exc.__class__.__name__) from None
 
 
@@ -55,12 +57,13 @@ def _read_token_file(path: Path) -> str:
         mode = path.stat().st_mode
         text = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise AddinError("TOKEN_FILE_UNUSABLE", path=str(path), detail=exc.strerror) from None
+        raise AddinError(ErrorCode.TOKEN_FILE_UNUSABLE, path=str(path),
+                         detail=exc.strerror) from None
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise AddinError("TOKEN_FILE_UNUSABLE", path=str(path),
+        raise AddinError(ErrorCode.TOKEN_FILE_UNUSABLE, path=str(path),
                          detail=f"permissions {stat.filemode(mode)}; run chmod 600")
     if not text:
-        raise AddinError("TOKEN_FILE_UNUSABLE", path=str(path), detail="empty")
+        raise AddinError(ErrorCode.TOKEN_FILE_UNUSABLE, path=str(path), detail="empty")
     return text
 
 

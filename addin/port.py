@@ -4,7 +4,8 @@ Two adapters implement :class:`WorkbookPort`: ``port_openpyxl`` (files, the CLI 
 and ``port_xlwings`` (the live workbook in Excel). Every table is read and written in one
 call, so the number of port calls never grows with the number of rows.
 
-Also home of :class:`AddinError`, the typed error every add-in failure is raised as.
+The add-in's typed errors (:class:`AddinError`, :class:`WorkbookError`) live in
+:mod:`addin.errors` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any, Literal, Protocol, cast
 
 import pandas as pd
 
-from schema.errors import CATALOGUE, render
+from addin.errors import AddinError as AddinError  # re-exported: it lived here
+from addin.errors import WorkbookError as WorkbookError
+from schema.errors import Lang
 from schema.layout import META_SHEET
 
 MarkKind = Literal["error", "conflict", "warning"]
@@ -24,28 +27,6 @@ NOTE_AUTHOR = "CRM"
 MARK_SEPARATOR = "—— CRM ——\n"
 MARKS_META_PREFIX = "marks:"  # _meta key remembering which cells of a sheet are marked
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # formula injection (CSV/Excel)
-
-
-class AddinError(Exception):
-    """A failure with a stable code from ``schema.errors`` and a message in both languages."""
-
-    def __init__(self, code: str, *, status: int | None = None, message_zh: str | None = None,
-                 message_en: str | None = None, **params: Any) -> None:
-        zh, en = render(code, **params) if code in CATALOGUE else (code, code)
-        self.code = code
-        self.message_zh = message_zh or zh
-        self.message_en = message_en or en
-        self.status = status if status is not None else (
-            CATALOGUE[code].status if code in CATALOGUE else 0)
-        self.params = params
-        super().__init__(f"{code}: {self.message_en}")
-
-    def message(self, lang: str) -> str:
-        return self.message_zh if lang == "zh" else self.message_en
-
-
-class WorkbookError(AddinError):
-    """The workbook file or its structure cannot be used (bad file, missing sheet...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +227,7 @@ class WorkbookPort(Protocol):
         """Rewrite the ``_lists`` column ``name`` and its defined name (dropdown source)."""
         ...
 
-    def write_reports(self, reports: dict[str, dict[str, Any]], lang: str) -> None:
+    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang) -> None:
         """(Re)build the report sheets (funnel, rfm, kpis) with their charts, in place."""
         ...
 

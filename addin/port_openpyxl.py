@@ -59,6 +59,7 @@ from addin.safety import (
     package_problems,
     repair_package,
 )
+from schema.errors import ErrorCode, Lang
 from schema.layout import LISTS_SHEET
 
 ProgressFn = Callable[[str, float | None], None]
@@ -215,13 +216,13 @@ class OpenpyxlPort(MetaCache):
             return openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba,
                                           data_only=data_only, keep_links=False)
         except Exception as exc:
-            raise WorkbookError("WORKBOOK_INVALID", path=path.name,
+            raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name,
                                 detail=f"{type(exc).__name__}: {exc}"[:200]) from exc
 
     # helpers --------------------------------------------------------------------------------
     def _sheet(self, name: str) -> Worksheet:
         if name not in self.wb.sheetnames:
-            raise WorkbookError("WORKBOOK_NOT_CRM", sheet=name)
+            raise WorkbookError(ErrorCode.WORKBOOK_NOT_CRM, sheet=name)
         ws = self.wb[name]
         assert isinstance(ws, Worksheet)
         return ws
@@ -410,7 +411,7 @@ class OpenpyxlPort(MetaCache):
         ref = list_ref(LISTS_SHEET, col, len(values))
         self.wb.defined_names[name] = DefinedName(name=name, attr_text=ref)
 
-    def write_reports(self, reports: dict[str, dict[str, Any]], lang: str) -> None:
+    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang) -> None:
         build_report_sheets(self.wb, reports.get("funnel"), reports.get("rfm"),
                             reports.get("kpis"), lang)
 
@@ -443,7 +444,7 @@ class OpenpyxlPort(MetaCache):
                     zf.writestr(part, archive.read(part))
             problems = package_problems(Path(tmp))
         if problems:
-            raise WorkbookError("WORKBOOK_INVALID", path=self.path.name,
+            raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=self.path.name,
                                 detail=f"not saved: {problems[0]}")
 
     def save(self) -> None:
@@ -462,7 +463,8 @@ class OpenpyxlPort(MetaCache):
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            raise WorkbookError("WORKBOOK_LOCKED", path=self.path.name, detail=str(exc)) from exc
+            raise WorkbookError(ErrorCode.WORKBOOK_LOCKED, path=self.path.name,
+                                detail=str(exc)) from exc
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

@@ -36,6 +36,7 @@ from addin.port import (
 )
 from addin.port_openpyxl import plain
 from addin.report_sheets import SHEET_NAMES, report_grid
+from schema.errors import ErrorCode, Lang
 from schema.layout import LISTS_SHEET
 
 _LOOKS_NUMERIC = re.compile(r"^\s*[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?%?\s*$|"
@@ -72,7 +73,7 @@ class XlwingsPort(MetaCache):
 
     def _sheet(self, name: str) -> xw.Sheet:
         if name not in self.sheet_names():
-            raise WorkbookError("WORKBOOK_NOT_CRM", sheet=name)
+            raise WorkbookError(ErrorCode.WORKBOOK_NOT_CRM, sheet=name)
         return self.book.sheets[name]
 
     @staticmethod
@@ -233,7 +234,7 @@ class XlwingsPort(MetaCache):
             sht.range((2, col)).options(ndim=2).value = [[_cell_out(v)] for v in values]
         self.book.names.add(name, "=" + list_ref(LISTS_SHEET, col, len(values)))
 
-    def write_reports(self, reports: dict[str, dict[str, Any]], lang: str) -> None:
+    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang) -> None:
         """Rebuild each report sheet: its tables in one range write, a column chart of the
         first table beside them."""
         for kind, rep in reports.items():

@@ -16,6 +16,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from schema import clock
+from schema.errors import Lang
+
 SHEET_NAMES: dict[str, dict[str, str]] = {
     "funnel": {"zh": "销售漏斗", "en": "Funnel"},
     "rfm": {"zh": "RFM", "en": "RFM"},
@@ -35,11 +38,11 @@ CHART_COL = 13  # charts start at column M
 MAX_SHEET_ROWS = 2000  # per table; the JSON says when a list was truncated
 
 
-def _lang_label(col: dict[str, str], lang: str) -> str:
+def _lang_label(col: dict[str, str], lang: Lang) -> str:
     return col["zh"] if lang == "zh" else col["en"]
 
 
-def _filters_text(filters: dict[str, Any], lang: str) -> str:
+def _filters_text(filters: dict[str, Any], lang: Lang) -> str:
     names = {"period_from": ("期间开始", "Period from"), "period_to": ("期间结束", "Period to"),
              "owner": ("负责人", "Owner"), "team": ("团队", "Team"), "region": ("区域", "Region"),
              "window_days": ("RFM 窗口天数", "RFM window days"),
@@ -52,7 +55,7 @@ def _filters_text(filters: dict[str, Any], lang: str) -> str:
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
 
 
-def _shown_columns(t: dict[str, Any], lang: str) -> list[int]:
+def _shown_columns(t: dict[str, Any], lang: Lang) -> list[int]:
     """Indexes of the columns a sheet shows: a code column with a label column beside it
     shows the label, in one language at a time."""
     keys = {c["key"] for c in t["columns"]}
@@ -61,7 +64,7 @@ def _shown_columns(t: dict[str, Any], lang: str) -> list[int]:
             and f"{c['key']}_zh" not in keys and not c["key"].endswith(other)]
 
 
-def report_grid(rep: dict[str, Any], lang: str) -> list[list[Any]]:
+def report_grid(rep: dict[str, Any], lang: Lang) -> list[list[Any]]:
     """The report's tables as one block of rows (title, header, rows, blank line), for
     ports that write a whole range at once (live Excel)."""
     grid: list[list[Any]] = []
@@ -75,7 +78,7 @@ def report_grid(rep: dict[str, Any], lang: str) -> list[list[Any]]:
     return [r + [None] * (width - len(r)) for r in grid]
 
 
-def _write_table(ws: Worksheet, row: int, t: dict[str, Any], lang: str) -> tuple[int, dict]:
+def _write_table(ws: Worksheet, row: int, t: dict[str, Any], lang: Lang) -> tuple[int, dict]:
     """Write one table at ``row``; return the next free row and where its columns landed."""
     ws.cell(row=row, column=1, value=t["title_zh"] if lang == "zh" else t["title_en"]
             ).font = SUB_FONT
@@ -113,14 +116,24 @@ def _write_table(ws: Worksheet, row: int, t: dict[str, Any], lang: str) -> tuple
     return row + 2, where
 
 
-def _header(ws: Worksheet, kind: str, rep: dict[str, Any], lang: str) -> int:
+def _generated(at: Any, lang: Lang) -> str:
+    """The bridge's UTC ``generated_at`` as the team reads it (Beijing time)."""
+    try:
+        shown = clock.display(str(at))
+    except ValueError:
+        return str(at or "")
+    return shown + ("（北京时间）" if lang == "zh" else " (Beijing time)")
+
+
+def _header(ws: Worksheet, kind: str, rep: dict[str, Any], lang: Lang) -> int:
     zh, en = TITLES[kind]
     ws.cell(row=1, column=1, value=zh if lang == "zh" else en).font = TITLE_FONT
     asof = ("报表日（截至当日 24:00 北京时间）: " if lang == "zh" else
             "As of (end of day, Beijing time): ") + str(rep.get("as_of"))
     ws.cell(row=2, column=1, value=asof)
     ws.cell(row=3, column=1, value=("生成时间: " if lang == "zh" else "Generated: ")
-            + str(rep.get("generated_at", "")) + ("  用户: " if lang == "zh" else "  user: ")
+            + _generated(rep.get("generated_at"), lang)
+            + ("  用户: " if lang == "zh" else "  user: ")
             + str(rep.get("user", "")))
     ws.cell(row=4, column=1, value=("筛选: " if lang == "zh" else "Filters: ")
             + _filters_text(rep.get("filters", {}), lang))
@@ -162,7 +175,7 @@ def _bar(title: str, ws: Worksheet, where: dict, cat_key: str, val_keys: list[st
     return ch
 
 
-def _fresh_sheet(wb: Workbook, kind: str, lang: str) -> Worksheet:
+def _fresh_sheet(wb: Workbook, kind: str, lang: Lang) -> Worksheet:
     names = set(SHEET_NAMES[kind].values())
     index = None
     for ws in list(wb.worksheets):
@@ -180,7 +193,7 @@ def _fresh_sheet(wb: Workbook, kind: str, lang: str) -> Worksheet:
     return ws
 
 
-def build_funnel(wb: Workbook, rep: dict[str, Any], lang: str = "zh") -> Worksheet:
+def build_funnel(wb: Workbook, rep: dict[str, Any], lang: Lang = "zh") -> Worksheet:
     ws = _fresh_sheet(wb, "funnel", lang)
     row = _header(ws, "funnel", rep, lang)
     top = row
@@ -201,7 +214,7 @@ def build_funnel(wb: Workbook, rep: dict[str, Any], lang: str = "zh") -> Workshe
     return ws
 
 
-def build_rfm(wb: Workbook, rep: dict[str, Any], lang: str = "zh") -> Worksheet:
+def build_rfm(wb: Workbook, rep: dict[str, Any], lang: Lang = "zh") -> Worksheet:
     ws = _fresh_sheet(wb, "rfm", lang)
     row = _header(ws, "rfm", rep, lang)
     top = row
@@ -225,7 +238,7 @@ def build_rfm(wb: Workbook, rep: dict[str, Any], lang: str = "zh") -> Worksheet:
     return ws
 
 
-def build_kpis(wb: Workbook, rep: dict[str, Any], lang: str = "zh") -> Worksheet:
+def build_kpis(wb: Workbook, rep: dict[str, Any], lang: Lang = "zh") -> Worksheet:
     ws = _fresh_sheet(wb, "kpis", lang)
     row = _header(ws, "kpis", rep, lang)
     top = row
@@ -266,7 +279,7 @@ def build_kpis(wb: Workbook, rep: dict[str, Any], lang: str = "zh") -> Worksheet
 
 def build_report_sheets(wb: Workbook, funnel: dict[str, Any] | None = None,
                         rfm: dict[str, Any] | None = None, kpis: dict[str, Any] | None = None,
-                        lang: str = "zh") -> list[Worksheet]:
+                        lang: Lang = "zh") -> list[Worksheet]:
     """(Re)build the sheets for the reports given; returns them in order."""
     out = []
     if funnel is not None:

@@ -17,6 +17,7 @@ from addin.template.builder import (
     _validation,
 )
 from schema.dictionary import Dictionary
+from schema.errors import Lang
 from schema.layout import (
     BASE_SHEET,
     FIRST_DATA_ROW,
@@ -34,7 +35,7 @@ HIDDEN_SHEETS = (META_SHEET, LISTS_SHEET, BASE_SHEET)
 FROZEN_SHEETS = {REPORT_SETTINGS_SHEET: (HEADER_ROW + 1, 1), VOCABULARY_SHEET: (2, 1)}
 
 
-def dropdown(col: int, column: SheetColumn, lang: str) -> Dropdown | None:
+def dropdown(col: int, column: SheetColumn, lang: Lang) -> Dropdown | None:
     """The validation the builder gives ``column``, placed at sheet column ``col``."""
     opts = _validation(column, lang)
     if opts is None:
@@ -46,7 +47,7 @@ def dropdown(col: int, column: SheetColumn, lang: str) -> Dropdown | None:
 
 
 def entity_spec(entity_code: str, cols: dict[str, int], dictionary: Dictionary,
-                lang: str) -> SheetSpec:
+                lang: Lang) -> SheetSpec:
     """An entity sheet's spec, its columns found where their keys are now (``cols``: key ->
     0-based position)."""
     layout = sheet_layout(dictionary.entity(entity_code), lang)
@@ -58,7 +59,7 @@ def entity_spec(entity_code: str, cols: dict[str, int], dictionary: Dictionary,
                      tuple(cols[c.key] + 1 for c in layout.columns if c.hidden and c.key in cols))
 
 
-def conflicts_spec(lang: str) -> SheetSpec:
+def conflicts_spec(lang: Lang) -> SheetSpec:
     """The Conflicts sheet's: the choice dropdown, frozen headers, hidden key row."""
     choice = CONFLICT_KEYS.index("choice")
     column = SheetColumn("choice", _CONFLICT_LABELS[lang][choice], False, 14.0,
@@ -68,7 +69,7 @@ def conflicts_spec(lang: str) -> SheetSpec:
                      (HEADER_ROW + 1, 1), (KEY_ROW,))
 
 
-def restore_layouts(port: WorkbookPort, dictionary: Dictionary, lang: str,
+def restore_layouts(port: WorkbookPort, dictionary: Dictionary, lang: Lang,
                     tables: dict[str, SheetTable], conflicts_sheet: str | None) -> None:
     """Restore every entity sheet (its columns where their keys are now), the Conflicts
     sheet and the hidden sheets."""

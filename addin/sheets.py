@@ -27,7 +27,7 @@ import pandas as pd
 from addin.port import AddinError, WorkbookError
 from addin.types import FieldCode, FrameLabel, Op, RecordId, SheetRow, Values
 from schema.dictionary import Dictionary
-from schema.errors import render
+from schema.errors import ErrorCode, Lang, render
 from schema.layout import (
     BASE_SHEET,
     FIRST_DATA_ROW,
@@ -47,9 +47,10 @@ _LABEL_TAIL = re.compile(r"[\s*＊]+$")
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A message for the user, in both languages, and where it points."""
+    """A message for the user, in both languages, and where it points (``code`` None: a
+    plain information line, not a problem)."""
 
-    code: str
+    code: ErrorCode | None
     message_zh: str
     message_en: str
     level: Level = "error"
@@ -57,11 +58,11 @@ class Problem:
     row: FrameLabel | SheetRow | None = None  # a frame label until written, then a sheet row
     field: str | None = None  # field code or system key
 
-    def message(self, lang: str) -> str:
+    def message(self, lang: Lang) -> str:
         return self.message_zh if lang == "zh" else self.message_en
 
     @classmethod
-    def of(cls, code: str, level: Level = "error", *, sheet: str | None = None,
+    def of(cls, code: ErrorCode, level: Level = "error", *, sheet: str | None = None,
            row: FrameLabel | SheetRow | None = None,
            field: str | None = None, zh: dict[str, Any] | None = None,
            en: dict[str, Any] | None = None, **params: Any) -> Problem:
@@ -105,7 +106,7 @@ def special_sheet(meta: dict[str, str], names: list[str], code: str) -> str | No
 def require_crm(names: list[str]) -> None:
     for sheet in (META_SHEET, BASE_SHEET):
         if sheet not in names:
-            raise WorkbookError("WORKBOOK_NOT_CRM", sheet=sheet)
+            raise WorkbookError(ErrorCode.WORKBOOK_NOT_CRM, sheet=sheet)
 
 
 @dataclass
@@ -246,10 +247,10 @@ def parse_sheet(sheet: str, entity: Entity, keys: list[str], frame: pd.DataFrame
     data = frame.loc[frame.index >= FIRST_DATA_ROW]
     cols, problems = _map_columns(sheet, entity, keys, headers, data)
     if not any(f.code in cols for f in entity.fields):
-        raise WorkbookError("SHEET_KEYS_MISSING", sheet=sheet)
+        raise WorkbookError(ErrorCode.SHEET_KEYS_MISSING, sheet=sheet)
     missing_id = ROW_ID not in cols
     if missing_id:
-        problems.append(Problem.of("SHEET_ID_COLUMN_MISSING", "warning", sheet=sheet,
+        problems.append(Problem.of(ErrorCode.SHEET_ID_COLUMN_MISSING, "warning", sheet=sheet,
                                    column=ROW_ID))
     for key in SYSTEM_KEYS:
         if key not in cols:
@@ -281,12 +282,12 @@ def _map_columns(sheet: str, entity: Entity, keys: list[str], headers: list[Any]
                 keys[i] = code  # repaired when the sheet is written
         shown = header if not is_blank(header) else key
         if code and code in cols:
-            problems.append(Problem.of("SHEET_DUPLICATE_COLUMN", "warning", sheet=sheet,
+            problems.append(Problem.of(ErrorCode.SHEET_DUPLICATE_COLUMN, "warning", sheet=sheet,
                                        column=i + 1, header=shown))
         elif code:
             cols[code] = i
         elif not (is_blank(header) and not key and data[i].map(is_blank).all()):
-            problems.append(Problem.of("SHEET_EXTRA_COLUMN", "warning", sheet=sheet,
+            problems.append(Problem.of(ErrorCode.SHEET_EXTRA_COLUMN, "warning", sheet=sheet,
                                        column=i + 1, header=shown or ""))
     return cols, problems
 
@@ -295,7 +296,7 @@ def _map_columns(sheet: str, entity: Entity, keys: list[str], headers: list[Any]
 _BOOL = {"zh": ("是", "否"), "en": ("Yes", "No")}
 
 
-def to_cell(value: Any, f: Field, lang: str) -> Any:
+def to_cell(value: Any, f: Field, lang: Lang) -> Any:
     """What a cell shows for canonical ``value``: labels for enums, real dates, 是/否."""
     if value is None:
         return None
@@ -315,7 +316,7 @@ def to_cell(value: Any, f: Field, lang: str) -> Any:
     return display_value(value, f, lang)
 
 
-def to_text(value: Any, f: Field, lang: str) -> Any:
+def to_text(value: Any, f: Field, lang: Lang) -> Any:
     """A canonical value as readable text (for the Conflicts sheet)."""
     shown = to_cell(value, f, lang)
     if isinstance(shown, datetime):
@@ -325,13 +326,13 @@ def to_text(value: Any, f: Field, lang: str) -> Any:
     return shown
 
 
-def display_cells(sheet: Sheet, values: Values, lang: str) -> dict[str, Any]:
+def display_cells(sheet: Sheet, values: Values, lang: Lang) -> dict[str, Any]:
     """What the field cells of a row show for canonical ``values`` (those given only)."""
     return {code: to_cell(values[code], sheet.entity.field(code), lang)
             for code in sheet.field_codes if code in values}
 
 
-def put_values(sheet: Sheet, label: FrameLabel, values: Values, lang: str) -> None:
+def put_values(sheet: Sheet, label: FrameLabel, values: Values, lang: Lang) -> None:
     """Write canonical ``values`` into a row's field cells (display form)."""
     for code, cell in display_cells(sheet, values, lang).items():
         sheet.set(label, code, cell)
@@ -443,7 +444,7 @@ def parse_conflicts(keys: list[str], frame: pd.DataFrame,
 
 
 def conflicts_frame(conflicts: list[Conflict], dictionary: Dictionary,
-                    lang: str) -> pd.DataFrame:
+                    lang: Lang) -> pd.DataFrame:
     """The Conflicts sheet rows to write (columns :data:`CONFLICT_KEYS`)."""
     idx = 0 if lang == "zh" else 1
     rows = []

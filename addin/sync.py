@@ -21,6 +21,7 @@ import pandas as pd
 from addin.book import Book
 from addin.changes import SortedFields, row_hash, same
 from addin.client import BridgeClient, BridgeError
+from addin.errors import code_of
 from addin.sheets import (
     BaseStore,
     Conflict,
@@ -35,6 +36,7 @@ from addin.sheets import (
     to_text,
 )
 from addin.types import EntityCode, FrameLabel, RecordId, Values
+from schema.errors import ErrorCode, Lang
 from schema.layout import ROW_HASH, ROW_ID, ROW_VERSION, STATUS
 from schema.types import FieldType
 from schema.wire import EntityPull, ErrorItem, PushRequest, PushResponse, RowChange, RowResult
@@ -111,7 +113,8 @@ def hold_dependents(sheet: Sheet, held_names: dict[EntityCode, set[str]]) -> Non
         for f in refs:
             value = plan.values.get(f.code)
             if value is not None and str(value) in held_names[str(f.ref)]:
-                sheet.problems.append(Problem.of("REFERENCE_HELD", "error", sheet=sheet.sheet,
+                sheet.problems.append(Problem.of(ErrorCode.REFERENCE_HELD, "error",
+                                                 sheet=sheet.sheet,
                                                  row=plan.label, field=f.code, value=value,
                                                  zh={"field": f.zh}, en={"field": f.en}))
 
@@ -177,7 +180,7 @@ def _outcome(plan: RowPlan, res: RowResult) -> str:
 def _errors(sheet: Sheet, plan: RowPlan, items: list[ErrorItem],
             level: Level = "error") -> list[Problem]:
     """The bridge's problems with a row, pointing at its cells."""
-    return [Problem(e.code, e.message_zh, e.message_en, level, sheet.sheet, plan.label,
+    return [Problem(code_of(e.code), e.message_zh, e.message_en, level, sheet.sheet, plan.label,
                     e.field if e.field in sheet.cols else None) for e in items]
 
 
@@ -233,7 +236,7 @@ def _list_conflicts(book: Book, sheet: Sheet, plan: RowPlan, res: RowResult) -> 
                                                             and c.id == rid)]
     problems = _errors(sheet, plan, res.errors)
     if not res.conflicts and not res.errors:  # e.g. a delete of a record changed since
-        problems.append(Problem.of("SERVER_CHANGED_KEPT", "error", sheet=sheet.sheet,
+        problems.append(Problem.of(ErrorCode.SERVER_CHANGED_KEPT, "error", sheet=sheet.sheet,
                                    row=plan.label, field=STATUS))
     for fc in [fc for fc in res.conflicts if entity.has_field(fc.field)]:
         f = entity.field(fc.field)
@@ -241,7 +244,7 @@ def _list_conflicts(book: Book, sheet: Sheet, plan: RowPlan, res: RowResult) -> 
                                        to_text(fc.base, f, book.lang),
                                        to_text(fc.theirs, f, book.lang),
                                        to_text(fc.mine, f, book.lang)))
-        problems.append(Problem.of("CONFLICT_UNRESOLVED", "error", sheet=sheet.sheet,
+        problems.append(Problem.of(ErrorCode.CONFLICT_UNRESOLVED, "error", sheet=sheet.sheet,
                                    row=plan.label, field=fc.field))
     return problems
 
@@ -258,7 +261,7 @@ class ServerRows:
     display: pd.DataFrame  # what the field cells show, index = record id
 
     @classmethod
-    def of(cls, sheet: Sheet, ep: EntityPull, lang: str) -> ServerRows:
+    def of(cls, sheet: Sheet, ep: EntityPull, lang: Lang) -> ServerRows:
         codes = sheet.field_codes
         n = len(ep.data.get("id", []))
         frame = pd.DataFrame({c: ep.data.get(c, [None] * n) for c in ("id", "version", *codes)},
@@ -278,7 +281,7 @@ class ServerRows:
 
 
 def merge_pull(sheet: Sheet, ep: EntityPull, full: bool, base: BaseStore,
-               lang: str) -> dict[str, int]:
+               lang: Lang) -> dict[str, int]:
     """Update clean rows, add new ones, drop removed ones; dirty rows are kept and marked
     (the sheet's problems say so). Returns the counts."""
     server = ServerRows.of(sheet, ep, lang)
@@ -309,7 +312,7 @@ def _keep_dirty(sheet: Sheet, server: ServerRows, local: dict[RecordId, FrameLab
         b = base.get(sheet.entity.code, rid)
         if b is None or server.versions[rid] > b.version:
             kept += 1
-            sheet.problems.append(Problem.of("SERVER_CHANGED_KEPT", "warning",
+            sheet.problems.append(Problem.of(ErrorCode.SERVER_CHANGED_KEPT, "warning",
                                              sheet=sheet.sheet, row=local[rid], field=STATUS))
     return kept
 
@@ -347,7 +350,7 @@ def _remove(sheet: Sheet, base: BaseStore, removed: set[RecordId],
     for rid in sorted(removed):
         if rid in dirty and rid in local:
             kept += 1
-            sheet.problems.append(Problem.of("REMOVED_KEPT", "warning", sheet=sheet.sheet,
+            sheet.problems.append(Problem.of(ErrorCode.REMOVED_KEPT, "warning", sheet=sheet.sheet,
                                              row=local[rid], field=STATUS))
             continue
         if rid in local:
@@ -357,7 +360,7 @@ def _remove(sheet: Sheet, base: BaseStore, removed: set[RecordId],
     return kept, len(drop)
 
 
-def _restore(sheet: Sheet, base: BaseStore, handled: set[RecordId], lang: str) -> None:
+def _restore(sheet: Sheet, base: BaseStore, handled: set[RecordId], lang: Lang) -> None:
     """Put back, from ``_base``, records the user cleared or deleted from the sheet: only
     the Change column deletes."""
     code, order = sheet.entity.code, SortedFields.of(sheet.field_codes)
@@ -366,7 +369,7 @@ def _restore(sheet: Sheet, base: BaseStore, handled: set[RecordId], lang: str) -
         if b is not None and plan.id not in handled:
             put_values(sheet, plan.label, b.values, lang)
             sheet.set(plan.label, ROW_HASH, row_hash(b.values, order))
-            sheet.problems.append(Problem.of("ROW_RESTORED", "warning", sheet=sheet.sheet,
+            sheet.problems.append(Problem.of(ErrorCode.ROW_RESTORED, "warning", sheet=sheet.sheet,
                                              row=plan.label, field=STATUS))
     present = set(sheet.labels_by_id())
     gone = [] if sheet.missing_id else [(rid, b) for (e, rid), b in base.rows.items()
@@ -376,5 +379,5 @@ def _restore(sheet: Sheet, base: BaseStore, handled: set[RecordId], lang: str) -
                                                  lang),
                                  ROW_ID: rid, ROW_VERSION: b.version,
                                  ROW_HASH: row_hash(b.values, order)} for rid, b in gone])
-    sheet.problems += [Problem.of("ROW_RESTORED", "warning", sheet=sheet.sheet, row=label,
+    sheet.problems += [Problem.of(ErrorCode.ROW_RESTORED, "warning", sheet=sheet.sheet, row=label,
                                   field=STATUS) for label in labels]

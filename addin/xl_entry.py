@@ -15,6 +15,7 @@ from addin import commands
 from addin.client import RetryInfo
 from addin.port import AddinError, WorkbookPort
 from addin.ribbon.buttons import BUTTONS_BY_ID
+from schema.errors import ErrorCode, Lang, as_lang
 
 
 class Ui(Protocol):
@@ -47,15 +48,15 @@ PORT_FACTORY: Callable[[], WorkbookPort] = _excel_port
 UI_FACTORY: Callable[[WorkbookPort], Ui] = ExcelUi
 
 
-def _lang(port: WorkbookPort) -> str:
+def _lang(port: WorkbookPort) -> Lang:
     try:
         lang = port.read_meta().get("lang")
     except AddinError:
         return "zh"
-    return lang if lang in ("zh", "en") else "zh"
+    return as_lang(lang)
 
 
-def _run(action: Callable[[WorkbookPort, Ui, str], commands.CommandResult | None],
+def _run(action: Callable[[WorkbookPort, Ui, Lang], commands.CommandResult | None],
          port: WorkbookPort | None = None) -> commands.CommandResult | None:
     port = port or PORT_FACTORY()
     ui = UI_FACTORY(port)
@@ -74,11 +75,11 @@ def _run(action: Callable[[WorkbookPort, Ui, str], commands.CommandResult | None
     return result
 
 
-def _retry_to(port: WorkbookPort, lang: str) -> Callable[[RetryInfo], None]:
+def _retry_to(port: WorkbookPort, lang: Lang) -> Callable[[RetryInfo], None]:
     return lambda info: port.progress(info.message(lang))
 
 
-def _sign_in(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult | None:
+def _sign_in(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult | None:
     zh = lang == "zh"
     server = ui.ask("服务器地址：" if zh else "Server address:",
                     port.read_meta().get("server_url") or "https://")
@@ -90,31 +91,32 @@ def _sign_in(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult | 
     return commands.sign_in(port, server, token, on_retry=_retry_to(port, lang))
 
 
-def _pull(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+def _pull(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult:
     with commands.connect(port, on_retry=_retry_to(port, lang)) as client:
         return commands.pull(port, client)
 
 
-def _push(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+def _push(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult:
     with commands.connect(port, on_retry=_retry_to(port, lang)) as client:
         return commands.push(port, client)
 
 
-def _validate(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+def _validate(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult:
     return commands.validate(port)
 
 
-def _refresh(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+def _refresh(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult:
     with commands.connect(port, on_retry=_retry_to(port, lang)) as client:
         return commands.refresh_reports(port, client)
 
 
-def _upgrade(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+def _upgrade(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult:
     """Write the newest template beside the workbook, open it and move the data in."""
     from addin.port_xlwings import XlwingsPort
 
     if not isinstance(port, XlwingsPort):
-        raise AddinError("TEMPLATE_NOT_FOUND", detail="upgrade needs the workbook open in Excel")
+        raise AddinError(ErrorCode.TEMPLATE_NOT_FOUND,
+                         detail="upgrade needs the workbook open in Excel")
     source = Path(port.book.fullname)
     data = commands.template_bytes(lang)
     target = source.with_name(f"{source.stem}-upgraded.xlsm")
@@ -125,11 +127,11 @@ def _upgrade(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
     return result
 
 
-def _help(port: WorkbookPort, ui: Ui, lang: str) -> commands.CommandResult:
+def _help(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult:
     return commands.show_help(port)
 
 
-def _handler(action: Callable[[WorkbookPort, Ui, str], commands.CommandResult | None]
+def _handler(action: Callable[[WorkbookPort, Ui, Lang], commands.CommandResult | None]
              ) -> Callable[..., commands.CommandResult | None]:
     def run(port: WorkbookPort | None = None) -> commands.CommandResult | None:
         return _run(action, port)

@@ -20,6 +20,7 @@ from bridge.routes import admin, meta, reports, sync
 from bridge.routes.responses import errors
 from bridge.settings import Settings
 from schema.dictionary import Dictionary, build_dictionary
+from schema.errors import ErrorCode
 from schema.validation import validate_frame
 from schema.wire import ErrorItem
 
@@ -38,7 +39,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _send_error(send, ApiError("BODY_TOO_LARGE", max=self.limit))
+            await _send_error(send, ApiError(ErrorCode.BODY_TOO_LARGE, max=self.limit))
             return
         seen, refused = 0, False
 
@@ -52,7 +53,7 @@ class BodyLimit:
             seen += len(msg.get("body", b""))
             if seen > self.limit:
                 refused = True
-                await _send_error(send, ApiError("BODY_TOO_LARGE", max=self.limit))
+                await _send_error(send, ApiError(ErrorCode.BODY_TOO_LARGE, max=self.limit))
                 return {"type": "http.disconnect"}
             return msg
 
@@ -95,7 +96,7 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
     if any(e.get("type") == "json_invalid" for e in errs):
         detail = next(str(e.get("ctx", {}).get("error", e.get("msg"))) for e in errs
                       if e.get("type") == "json_invalid")
-        return ApiError("MALFORMED_JSON", detail=detail)
+        return ApiError(ErrorCode.MALFORMED_JSON, detail=detail)
     items: list[ErrorItem] = []
     seen: set[str] = set()
     for e in errs[:200]:
@@ -106,10 +107,10 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
         if len(items) == 50:
             break
         detail = f"{loc}: {e.get('msg')}"
-        err = ApiError("REQUEST_INVALID", detail=detail, field=loc)
+        err = ApiError(ErrorCode.REQUEST_INVALID, detail=detail, field=loc)
         items.append(err.item)
-    first = items[0] if items else ApiError("REQUEST_INVALID", detail="?").item
-    return ApiError("REQUEST_INVALID", detail=first.message_en.split(": ", 1)[-1],
+    first = items[0] if items else ApiError(ErrorCode.REQUEST_INVALID, detail="?").item
+    return ApiError(ErrorCode.REQUEST_INVALID, detail=first.message_en.split(": ", 1)[-1],
                     field=first.field, errors=items)
 
 
@@ -119,7 +120,7 @@ def crash_response(exc: BaseException) -> JSONResponse:
     so lets the client open a fresh one for its next request instead of reusing a dead one."""
     ref = uuid.uuid4().hex[:12]
     log.error("internal error %s", ref, exc_info=exc)
-    err = ApiError("INTERNAL", ref=ref)
+    err = ApiError(ErrorCode.INTERNAL, ref=ref)
     return JSONResponse(err.body(), status_code=500, headers={"Connection": "close"})
 
 
@@ -159,13 +160,13 @@ def create_app(settings: Settings | None = None, dictionary: Dictionary | None =
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 405:
-            err = ApiError("METHOD_NOT_ALLOWED")
+            err = ApiError(ErrorCode.METHOD_NOT_ALLOWED)
         elif exc.status_code == 404:
-            err = ApiError("NOT_FOUND", path=request.url.path)
+            err = ApiError(ErrorCode.NOT_FOUND, path=request.url.path)
         elif exc.status_code == 400:  # a body FastAPI could not read
-            err = ApiError("MALFORMED_JSON", detail=str(exc.detail))
+            err = ApiError(ErrorCode.MALFORMED_JSON, detail=str(exc.detail))
         else:
-            err = ApiError("REQUEST_INVALID", detail=str(exc.detail), field="body")
+            err = ApiError(ErrorCode.REQUEST_INVALID, detail=str(exc.detail), field="body")
         return JSONResponse(err.body(), status_code=exc.status_code if exc.status_code in
                             (404, 405) else err.status)
 

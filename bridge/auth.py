@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
 from bridge.db import Database
 from bridge.errors import ApiError
+from schema.clock import as_utc as as_utc  # re-exported: the clock lived here
+from schema.clock import now as now
+from schema.errors import ErrorCode
 from schema.permissions import role as get_role
 
 
@@ -29,14 +32,6 @@ class User:
         return get_role(self.role).admin
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(dt: datetime) -> datetime:
-    """SQLite hands back naive datetimes; we always store UTC."""
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -47,7 +42,7 @@ def add_user(db: Database, conn: Connection, username: str, role: str, team: str
     get_role(role)  # raises UnknownRole for a typo
     t = db.table("sys_user")
     if conn.execute(select(t.c.username).where(t.c.username == username)).first():
-        raise ApiError("USER_EXISTS", user=username)
+        raise ApiError(ErrorCode.USER_EXISTS, user=username)
     user = User(username, display_name or username, role, team, region)
     conn.execute(insert(t).values(username=username, display_name=user.display_name, role=role,
                                   team=team, region=region, active=True, created_at=now()))
@@ -59,7 +54,7 @@ def issue_token(db: Database, conn: Connection, username: str, days: int,
     """A new token for ``username``; only its hash is stored, so show it once."""
     users = db.table("sys_user")
     if not conn.execute(select(users.c.username).where(users.c.username == username)).first():
-        raise ApiError("USER_NOT_FOUND", user=username)
+        raise ApiError(ErrorCode.USER_NOT_FOUND, user=username)
     token = "crm_" + secrets.token_urlsafe(32)
     conn.execute(insert(db.table("sys_token")).values(
         username=username, token_hash=hash_token(token), label=label, created_at=now(),
@@ -77,7 +72,7 @@ def revoke_user_tokens(db: Database, conn: Connection, username: str) -> int:
 def authenticate(db: Database, conn: Connection, token: str | None) -> User:
     """The active user holding ``token``, or an AUTH_* error."""
     if not token:
-        raise ApiError("AUTH_REQUIRED", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(ErrorCode.AUTH_REQUIRED, headers={"WWW-Authenticate": "Bearer"})
     t, u = db.table("sys_token"), db.table("sys_user")
     row = conn.execute(
         select(t.c.expires_at, t.c.revoked_at, u.c.username, u.c.display_name, u.c.role,
@@ -85,11 +80,11 @@ def authenticate(db: Database, conn: Connection, token: str | None) -> User:
         .join(u, u.c.username == t.c.username).where(t.c.token_hash == hash_token(token))
     ).first()
     if row is None or not row.active:
-        raise ApiError("AUTH_INVALID", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(ErrorCode.AUTH_INVALID, headers={"WWW-Authenticate": "Bearer"})
     if row.revoked_at is not None:
-        raise ApiError("AUTH_REVOKED", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(ErrorCode.AUTH_REVOKED, headers={"WWW-Authenticate": "Bearer"})
     if as_utc(row.expires_at) <= now():
-        raise ApiError("AUTH_EXPIRED", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(ErrorCode.AUTH_EXPIRED, headers={"WWW-Authenticate": "Bearer"})
     return User(row.username, row.display_name, row.role, row.team, row.region, row.active)
 
 

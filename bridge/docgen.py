@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bridge.reports import funnel, kpis, rfm, rules
 from schema.enums import STAGE
-from schema.errors import CATALOGUE
+from schema.errors import CATALOGUE, ErrorCode
 from schema.permissions import ALL_MODULES, ROLES
 from schema.sql import RECORD_COLUMNS
 from schema.wire import RowChange, RowStatus
@@ -109,8 +109,8 @@ def roles() -> str:
 CODE_USE = re.compile(r"""["']([A-Z][A-Z0-9_]+)["']|ErrorCode\.([A-Z][A-Z0-9_]+)""")
 
 
-def codes_used(paths: Iterable[Path]) -> list[str]:
-    """Catalogued codes a set of source files names (``"CODE"`` or ``ErrorCode.CODE``)."""
+def codes_used(paths: Iterable[Path]) -> list[ErrorCode]:
+    """Catalogued codes a set of source files names (``"CODE"`` or ``ErrorCode.<CODE>``)."""
     found: set[str] = set()
     for path in paths:
         found |= {a or b for a, b in CODE_USE.findall(path.read_text(encoding="utf-8"))}

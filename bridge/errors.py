@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from schema.errors import CATALOGUE, render
+from schema.errors import CATALOGUE, ErrorCode, render
 from schema.types import Field
 from schema.validation import CellError
 from schema.wire import ErrorItem, ErrorResponse
@@ -13,7 +13,7 @@ from schema.wire import ErrorItem, ErrorResponse
 class ApiError(Exception):
     """An error with a stable code; becomes an ``ErrorResponse`` with the code's HTTP status."""
 
-    def __init__(self, code: str, *, entity: str | None = None, row: int | None = None,
+    def __init__(self, code: ErrorCode, *, entity: str | None = None, row: int | None = None,
                  id: str | None = None, field: str | None = None,
                  allowed: list[str] | None = None, errors: list[ErrorItem] | None = None,
                  headers: dict[str, str] | None = None, **params: Any) -> None:
@@ -30,8 +30,8 @@ class ApiError(Exception):
         return ErrorResponse(error=self.item, errors=self.errors).model_dump(exclude_none=True)
 
 
-def item(code: str, *, entity: str | None = None, row: int | None = None, id: str | None = None,
-         field: Field | str | None = None, **params: Any) -> ErrorItem:
+def item(code: ErrorCode, *, entity: str | None = None, row: int | None = None,
+         id: str | None = None, field: Field | str | None = None, **params: Any) -> ErrorItem:
     """An ``ErrorItem``; a ``Field`` puts its label in each language into the message."""
     if isinstance(field, Field):
         zh, en = render(code, {"field": field.zh}, {"field": field.en}, **params)

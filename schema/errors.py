@@ -3,193 +3,228 @@
 Shared by the bridge (HTTP errors and per-row results) and the add-in (cell notes), so a
 salesperson sees the same words whichever side caught the problem. ``docs/errors.md`` lists
 every code; a test keeps the two in step.
+
+Each code is a member of :class:`ErrorCode` (a ``StrEnum``: on the wire and in comparisons it
+is the plain code string), declared once with its HTTP status and both message templates;
+everything that raises or renders a problem takes an ``ErrorCode``, so an unknown code is a
+type error. ``Lang`` names the two languages every message has.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
+
+Lang = Literal["zh", "en"]  # the languages every message has (zh-CN and English)
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+
+def as_lang(value: object, default: Lang = "zh") -> Lang:
+    """``value`` when it names one of :data:`LANGS`, else ``default``."""
+    return "en" if value == "en" else "zh" if value == "zh" else default
+
+
+class ErrorCode(StrEnum):
+    """Every error code, declared once: the member's value is the code on the wire (equal to
+    its name), with its HTTP status and its zh-CN and English message templates. A function
+    that takes an ``ErrorCode`` cannot be handed an unknown code (mypy checks)."""
+
+    status: int
+    zh: str
+    en: str
+
+    def __new__(cls, code: str, status: int, zh: str, en: str) -> ErrorCode:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.status, member.zh, member.en = status, zh, en
+        return member
+
+    @classmethod
+    def known(cls, code: str) -> ErrorCode | None:
+        """The member for a code string (from the wire, say); None when this version has none."""
+        return cls.__members__.get(code)
+
+    # cell and row validation (per-row results; 422 when a whole request is refused)
+    REQUIRED = "REQUIRED", 422, "“{field}”为必填项，不能为空", "“{field}” is required and cannot be empty"
+    REQUIRED_WHEN = ("REQUIRED_WHEN", 422, "当“{other}”为“{other_value}”时，“{field}”为必填项",
+        "“{field}” is required when “{other}” is “{other_value}”")
+    INVALID_TEXT = "INVALID_TEXT", 422, "“{field}”应为文本", "“{field}” must be text"
+    TEXT_EDGE_TRIMMED = ("TEXT_EDGE_TRIMMED", 422, "“{field}”开头或结尾的制表符/换行已去掉，保存的是去掉后的文字",
+        "The tab or line break at the start or end of “{field}” was removed; the text "
+        "is saved without it")
+    TOO_LONG = ("TOO_LONG", 422, "“{field}”最多 {max} 个字符（当前 {length}）",
+        "“{field}” allows at most {max} characters (has {length})")
+    INVALID_INTEGER = ("INVALID_INTEGER", 422, "“{field}”应为整数，收到“{value}”",
+        "“{field}” must be a whole number, got “{value}”")
+    INVALID_MONEY = ("INVALID_MONEY", 422, "“{field}”应为金额（最多两位小数），收到“{value}”",
+        "“{field}” must be an amount with at most 2 decimals, got “{value}”")
+    OUT_OF_RANGE = ("OUT_OF_RANGE", 422, "“{field}”应在 {min} 到 {max} 之间，收到“{value}”",
+        "“{field}” must be between {min} and {max}, got “{value}”")
+    INVALID_DATE = ("INVALID_DATE", 422, "“{field}”应为日期（如 2026-03-31），收到“{value}”",
+        "“{field}” must be a date such as 2026-03-31, got “{value}”")
+    INVALID_DATETIME = ("INVALID_DATETIME", 422, "“{field}”应为日期时间（如 2026-03-31 14:30），收到“{value}”",
+        "“{field}” must be a date and time such as 2026-03-31 14:30, got “{value}”")
+    INVALID_ENUM = ("INVALID_ENUM", 422, "“{field}”不接受“{value}”，可选值：{allowed}",
+        "“{field}” does not accept “{value}”; allowed: {allowed}")
+    INVALID_EMAIL = ("INVALID_EMAIL", 422, "“{field}”不是有效的邮箱地址：“{value}”",
+        "“{field}” is not a valid email address: “{value}”")
+    INVALID_PHONE = ("INVALID_PHONE", 422,
+        "“{field}”不是有效的电话号码：“{value}”（手机 13812345678，座机 010-12345678转123，400/95 服务号）",
+        "“{field}” is not a valid phone number: “{value}” (mobile 13812345678, "
+        "landline 010-12345678 ext 123, 400/95 service numbers)")
+    INVALID_URL = ("INVALID_URL", 422, "“{field}”不是有效的网址：“{value}”",
+        "“{field}” is not a valid web address: “{value}”")
+    INVALID_USCC = ("INVALID_USCC", 422, "“{field}”不是有效的统一社会信用代码（18 位，含校验位）：“{value}”",
+        "“{field}” is not a valid unified social credit code (18 characters with check "
+        "digit): “{value}”")
+    UNSTORABLE_CHARACTER = ("UNSTORABLE_CHARACTER", 422,
+        "“{field}”第 {position} 个字符 {char} 无法保存（空字符、控制字符或残缺的代理字符），请删除它",
+        "“{field}” holds a character that cannot be stored ({char} at position {position}: "
+        "a NUL, control character or broken surrogate); remove it")
+    INVALID_UTC_OFFSET = ("INVALID_UTC_OFFSET", 422, "“{field}”的时区偏移“{offset}”无效，应在 -23:59 到 +23:59 之间",
+        "“{field}” has an invalid UTC offset “{offset}”; it must be between -23:59 and +23:59")
+    INVALID_BOOLEAN = ("INVALID_BOOLEAN", 422, "“{field}”应为 是/否，收到“{value}”",
+        "“{field}” must be Yes or No, got “{value}”")
+    EXCEL_ERROR_VALUE = ("EXCEL_ERROR_VALUE", 422, "“{field}”包含 Excel 错误值 {value}，请修正公式或清空",
+        "“{field}” holds the Excel error {value}; fix the formula or clear the cell")
+    DUPLICATE_VALUE = ("DUPLICATE_VALUE", 422, "“{field}”的值“{value}”已被其他记录使用",
+        "“{field}” value “{value}” is already used by another record")
+    REFERENCE_NOT_FOUND = ("REFERENCE_NOT_FOUND", 422, "“{field}”找不到“{value}”，请从下拉列表中选择",
+        "“{field}”: no match for “{value}”; pick one from the dropdown")
+    SIMILAR_RECORD = ("SIMILAR_RECORD", 200, "“{field}”与已有记录“{value}”（{match_id}）相同，可能是同一条记录",
+        "“{field}” matches existing record “{value}” ({match_id}); it may be the "
+        "same record")
+    REFERENCE_AMBIGUOUS = ("REFERENCE_AMBIGUOUS", 422, "“{field}”的“{value}”对应多条记录，请写得更具体",
+        "“{field}”: “{value}” matches several records; be more specific")
+    UNKNOWN_FIELD = "UNKNOWN_FIELD", 422, "未知字段“{field}”", "Unknown field “{field}”"
+    FIELD_READ_ONLY = "FIELD_READ_ONLY", 403, "您无权修改“{field}”", "You may not change “{field}”"
+    # row state
+    ROW_NOT_FOUND = ("ROW_NOT_FOUND", 404, "记录 {row_id} 不存在或您无权访问",
+        "Record {row_id} does not exist or you may not see it")
+    ROW_OUT_OF_SCOPE = ("ROW_OUT_OF_SCOPE", 403, "您无权修改这条记录（负责人/团队/区域之外）",
+        "You may not change this record (outside your owner/team/region scope)")
+    ROW_EXISTS = "ROW_EXISTS", 409, "记录 {row_id} 已存在", "Record {row_id} already exists"
+    ROW_DELETED = "ROW_DELETED", 409, "记录 {row_id} 已被他人删除", "Record {row_id} was deleted by someone else"
+    ROW_INVALID_ID = "ROW_INVALID_ID", 422, "记录编号“{value}”不是有效的 UUID", "Record id “{value}” is not a valid UUID"
+    ROW_DUPLICATE_IN_BATCH = ("ROW_DUPLICATE_IN_BATCH", 422, "同一批次中记录 {row_id} 出现了多次",
+        "Record {row_id} appears more than once in this batch")
+    ROW_REFERENCED = ("ROW_REFERENCED", 409, "记录仍被 {count} 条“{child}”引用，无法删除",
+        "Record is still referenced by {count} {child} rows and cannot be deleted")
+    BATCH_ABORTED = ("BATCH_ABORTED", 409, "整批回滚：本批中有其他行被拒绝（全有或全无模式）",
+        "Batch rolled back: another row was rejected (all-or-nothing mode)")
+    # request level
+    MALFORMED_JSON = "MALFORMED_JSON", 400, "请求内容不是有效的 JSON：{detail}", "The request body is not valid JSON: {detail}"
+    REQUEST_INVALID = "REQUEST_INVALID", 422, "请求格式错误：{detail}", "The request is not well-formed: {detail}"
+    UNKNOWN_ENTITY = "UNKNOWN_ENTITY", 404, "未知的数据表“{name}”", "Unknown entity “{name}”"
+    BODY_TOO_LARGE = "BODY_TOO_LARGE", 413, "请求过大（上限 {max} 字节）", "The request is too large (limit {max} bytes)"
+    BATCH_TOO_LARGE = ("BATCH_TOO_LARGE", 413, "一次最多推送 {max} 行，本次 {count} 行；请分批推送",
+        "At most {max} rows per push, got {count}; push in smaller batches")
+    IDEMPOTENCY_KEY_REUSED = ("IDEMPOTENCY_KEY_REUSED", 422, "幂等键 {key} 已用于另一份不同的推送内容",
+        "Idempotency key {key} was already used for a different push")
+    TEMPLATE_OUTDATED = ("TEMPLATE_OUTDATED", 409, "工作簿模板版本 {template} 已过期（服务器 {server}），请点击“升级模板”",
+        "Workbook template {template} is outdated (server {server}); click Upgrade template")
+    TEMPLATE_NEWER = ("TEMPLATE_NEWER", 409, "工作簿模板版本 {template} 比服务器 {server} 更新，请联系管理员升级服务器",
+        "Workbook template {template} is newer than the server's {server}; ask your admin")
+    TEMPLATE_VERSION_INVALID = "TEMPLATE_VERSION_INVALID", 422, "模板版本“{template}”格式无效", "Template version “{template}” is not valid"
+    CURSOR_INVALID = "CURSOR_INVALID", 422, "同步游标“{value}”无效，请完整拉取", "Sync cursor “{value}” is not valid; do a full pull"
+    NOT_FOUND = "NOT_FOUND", 404, "地址 {path} 不存在", "Nothing at {path}"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED", 405, "不支持的请求方法", "Method not allowed"
+    RATE_LIMITED = ("RATE_LIMITED", 429, "请求过于频繁，请 {retry_after} 秒后重试",
+        "Too many requests; retry in {retry_after} s")
+    INTERNAL = ("INTERNAL", 500, "服务器内部错误（编号 {ref}），请联系管理员",
+        "Internal server error (reference {ref}); contact your admin")
+    # auth
+    AUTH_REQUIRED = "AUTH_REQUIRED", 401, "请先登录（缺少令牌）", "Please sign in (no token sent)"
+    AUTH_INVALID = "AUTH_INVALID", 401, "令牌无效，请重新登录", "The token is not valid; sign in again"
+    AUTH_EXPIRED = "AUTH_EXPIRED", 401, "令牌已过期，请向管理员申请新令牌", "The token has expired; ask your admin for a new one"
+    AUTH_REVOKED = "AUTH_REVOKED", 401, "令牌已被吊销，请向管理员申请新令牌", "The token was revoked; ask your admin for a new one"
+    ADMIN_ONLY = "ADMIN_ONLY", 403, "仅管理员可执行此操作", "Only administrators may do this"
+    USER_EXISTS = "USER_EXISTS", 409, "用户 {user} 已存在", "User {user} already exists"
+    USER_NOT_FOUND = "USER_NOT_FOUND", 404, "用户 {user} 不存在", "User {user} does not exist"
+    AUDIT_NOT_FOUND = "AUDIT_NOT_FOUND", 404, "审计记录 {value} 不存在", "Audit entry {value} does not exist"
+    # workbook / add-in
+    WORKBOOK_NOT_FOUND = "WORKBOOK_NOT_FOUND", 404, "找不到工作簿文件“{path}”", "Workbook file “{path}” not found"
+    WORKBOOK_INVALID = ("WORKBOOK_INVALID", 400, "“{path}”不是有效的 Excel 工作簿（.xlsx/.xlsm）：{detail}",
+        "“{path}” is not a valid Excel workbook (.xlsx/.xlsm): {detail}")
+    WORKBOOK_TOO_LARGE = ("WORKBOOK_TOO_LARGE", 413, "工作簿“{path}”过大：{detail}（上限 {max}）",
+        "Workbook “{path}” is too large: {detail} (limit {max})")
+    WORKBOOK_TOO_MANY_ROWS = ("WORKBOOK_TOO_MANY_ROWS", 413, "工作表“{sheet}”有 {count} 行，超过上限 {max} 行",
+        "Sheet “{sheet}” has {count} rows, more than the limit of {max}")
+    WORKBOOK_NOT_CRM = ("WORKBOOK_NOT_CRM", 422, "这不是 CRM 工作簿（缺少隐藏工作表“{sheet}”）；请用 crm-sheet new 新建",
+        "This is not a CRM workbook (hidden sheet “{sheet}” is missing); create one with crm-sheet new")
+    WORKBOOK_LOCKED = ("WORKBOOK_LOCKED", 423, "无法写入工作簿“{path}”（可能已在 Excel 中打开）：{detail}",
+        "Cannot write workbook “{path}” (is it open in Excel?): {detail}")
+    SHEET_MISSING = ("SHEET_MISSING", 422, "工作簿中没有“{entity}”工作表，已跳过该表的数据",
+        "The workbook has no “{entity}” sheet; its rows were skipped")
+    SHEET_KEYS_MISSING = ("SHEET_KEYS_MISSING", 422, "工作表“{sheet}”隐藏的第 1 行（列标识）被删除或清空；请点击“升级模板”修复",
+        "Sheet “{sheet}”: the hidden row 1 (column keys) was deleted or cleared; click Upgrade template to repair it")
+    SHEET_ID_COLUMN_MISSING = ("SHEET_ID_COLUMN_MISSING", 422, "工作表“{sheet}”缺少隐藏列 {column}：已有记录无法识别，将作为新记录推送（已在末尾恢复该列）",
+        "Sheet “{sheet}” lacks the hidden column {column}: existing records cannot be matched and are pushed as new (the column was restored at the end)")
+    SHEET_EXTRA_COLUMN = ("SHEET_EXTRA_COLUMN", 422, "工作表“{sheet}”的第 {column} 列“{header}”不属于模板，已忽略（内容保留）",
+        "Sheet “{sheet}” column {column} “{header}” is not part of the template and was ignored (its contents are kept)")
+    SHEET_DUPLICATE_COLUMN = ("SHEET_DUPLICATE_COLUMN", 422, "工作表“{sheet}”的第 {column} 列重复了“{header}”，已忽略",
+        "Sheet “{sheet}” column {column} repeats “{header}” and was ignored")
+    ROW_CLEARED = ("ROW_CLEARED", 422, "“{sheet}”第 {row} 行已清空，但记录仍在服务器上；要删除请在“变更”列选择“删除”（下次拉取将恢复该行）",
+        "“{sheet}” row {row} was cleared but the record still exists on the server; to delete it choose delete in the Change column (the next pull restores the row)")
+    ROW_RESTORED = ("ROW_RESTORED", 422, "“{sheet}”第 {row} 行：该记录曾被从表中删去，但仍在服务器上，已恢复；要删除请在“变更”列选择“删除”",
+        "“{sheet}” row {row}: this record was removed from the sheet but still exists on the server, so it was restored; to delete it choose delete in the Change column")
+    ROW_DUPLICATE_ID = ("ROW_DUPLICATE_ID", 422, "“{sheet}”第 {row} 行与其他行的隐藏编号相同（复制的行？），将作为新记录推送",
+        "“{sheet}” row {row} has the same hidden id as another row (a copied row?); it is pushed as a new record")
+    REFERENCE_HELD = ("REFERENCE_HELD", 422, "“{field}”引用的“{value}”所在行有问题，本次未推送，因此本行也未推送；请先修改那一行",
+        "“{field}” refers to “{value}”, whose row has problems and was not pushed, so this row was not pushed either; fix that row first")
+    CONFLICT_UNRESOLVED = ("CONFLICT_UNRESOLVED", 409, "与服务器冲突：请在“冲突”表中为每个字段选择“保留我的”或“采用服务器”，然后再次推送",
+        "Conflicts with the server: choose mine or theirs for each field on the Conflicts sheet, then push again")
+    SERVER_CHANGED_KEPT = ("SERVER_CHANGED_KEPT", 409, "服务器上有更新的版本；已保留您未推送的修改，推送时将合并",
+        "The server has a newer version; your unpushed edits were kept and are merged when you push")
+    REMOVED_KEPT = ("REMOVED_KEPT", 409, "该记录已在服务器删除或您已无权查看；已保留您未推送的修改",
+        "This record was deleted on the server or you may no longer see it; your unpushed edits were kept")
+    VALIDATION_FAILED = ("VALIDATION_FAILED", 422, "有 {count} 个问题未通过校验，未推送任何内容；请按标红的单元格修改",
+        "{count} problems failed validation and nothing was pushed; fix the cells marked in red")
+    NOT_SIGNED_IN = ("NOT_SIGNED_IN", 401, "尚未登录服务器{server}：请先点击“登录”（或运行 crm-sheet login）",
+        "Not signed in to the server{server}: click Sign in first (or run crm-sheet login)")
+    CREDENTIAL_STORE_UNAVAILABLE = ("CREDENTIAL_STORE_UNAVAILABLE", 401,
+        "本机没有可用的系统凭据存储（{detail}），无法保存令牌：请设置环境变量 {env}，或把令牌写入仅您可读的文件并设置 {env_file} 为其路径",
+        "This computer has no system credential store ({detail}) to keep the token: set the {env} environment variable, or put the token in a file only you can read and set {env_file} to its path")
+    TOKEN_FILE_UNUSABLE = ("TOKEN_FILE_UNUSABLE", 401, "令牌文件 {path} 无法使用：{detail}",
+        "The token file {path} cannot be used: {detail}")
+    SERVER_URL_INVALID = ("SERVER_URL_INVALID", 422, "服务器地址“{value}”无效，应类似 https://crm.example.com",
+        "Server address “{value}” is not valid; it should look like https://crm.example.com")
+    BRIDGE_UNREACHABLE = ("BRIDGE_UNREACHABLE", 503, "无法连接服务器 {url}（共尝试 {attempts} 次）：{detail}",
+        "Cannot reach the server {url} (tried {attempts} times): {detail}")
+    BRIDGE_BAD_RESPONSE = ("BRIDGE_BAD_RESPONSE", 502, "服务器返回了无法识别的响应（HTTP {status}）：{detail}",
+        "The server sent a response that could not be understood (HTTP {status}): {detail}")
+    BRIDGE_UNKNOWN_CODE = ("BRIDGE_UNKNOWN_CODE", 502, "服务器报告了本插件无法识别的问题（HTTP {status}）；请升级插件，或把此消息发给管理员",
+        "The server reported a problem this add-in does not know (HTTP {status}); update the add-in or send this message to your admin")
+    TEMPLATE_NOT_FOUND = "TEMPLATE_NOT_FOUND", 404, "找不到最新的工作簿模板：{detail}", "The latest workbook template was not found: {detail}"
+    # reports
+    REPORT_PARAM_INVALID = "REPORT_PARAM_INVALID", 422, "报表参数错误：{detail}", "Report parameter is not valid: {detail}"
+    REPORT_RULE_INVALID = "REPORT_RULE_INVALID", 422, "标签规则“{name}”有 {count} 个问题，未保存", "Tag rule “{name}” has {count} problems and was not saved"
+    REPORT_RULE_BAD_CONDITION = "REPORT_RULE_BAD_CONDITION", 422, "规则条件格式错误：{detail}", "The rule condition is malformed: {detail}"
+    REPORT_RULE_UNKNOWN_METRIC = "REPORT_RULE_UNKNOWN_METRIC", 422, "条件第 {clause} 条：未知指标“{value}”，可选：{allowed}", "Clause {clause}: unknown metric “{value}”; allowed: {allowed}"
+    REPORT_RULE_BAD_OPERATOR = "REPORT_RULE_BAD_OPERATOR", 422, "条件第 {clause} 条：不支持的比较符“{value}”，可选：{allowed}", "Clause {clause}: unsupported operator “{value}”; allowed: {allowed}"
+    REPORT_RULE_BAD_NUMBER = "REPORT_RULE_BAD_NUMBER", 422, "条件第 {clause} 条：“{value}”不是有效的数字", "Clause {clause}: “{value}” is not a valid number"
+    REPORT_RULE_NUMBER_OUT_OF_RANGE = ("REPORT_RULE_NUMBER_OUT_OF_RANGE", 422, "条件第 {clause} 条：“{value}”超出范围，应在 {min} 到 {max} 之间",
+        "Clause {clause}: “{value}” is out of range; it must be between {min} and {max}")
+    REPORT_RULE_BAD_TARGET = "REPORT_RULE_BAD_TARGET", 422, "未知的目标字段“{value}”，可选：{allowed}", "Unknown target field “{value}”; allowed: {allowed}"
+    REPORT_RULE_BAD_VALUE = "REPORT_RULE_BAD_VALUE", 422, "目标“{target}”不接受取值“{value}”，可选：{allowed}", "Target “{target}” does not accept “{value}”; allowed: {allowed}"
+    REPORT_RULE_NOT_FOUND = "REPORT_RULE_NOT_FOUND", 404, "标签规则 {rule_id} 不存在", "Tag rule {rule_id} does not exist"
+    REPORT_RULE_DUPLICATE = "REPORT_RULE_DUPLICATE", 409, "标签规则名称“{name}”已存在", "A tag rule named “{name}” already exists"
 
 
 @dataclass(frozen=True, slots=True)
 class ErrorSpec:
-    code: str
+    code: ErrorCode
     status: int
     zh: str
     en: str
 
 
-def _e(code: str, status: int, zh: str, en: str) -> ErrorSpec:
-    return ErrorSpec(code, status, zh, en)
-
-
-CATALOGUE: dict[str, ErrorSpec] = {
-    s.code: s
-    for s in (
-        # cell and row validation (per-row results; 422 when a whole request is refused)
-        _e("REQUIRED", 422, "“{field}”为必填项，不能为空", "“{field}” is required and cannot be empty"),
-        _e("REQUIRED_WHEN", 422, "当“{other}”为“{other_value}”时，“{field}”为必填项",
-           "“{field}” is required when “{other}” is “{other_value}”"),
-        _e("INVALID_TEXT", 422, "“{field}”应为文本", "“{field}” must be text"),
-        _e("TEXT_EDGE_TRIMMED", 422, "“{field}”开头或结尾的制表符/换行已去掉，保存的是去掉后的文字",
-           "The tab or line break at the start or end of “{field}” was removed; the text "
-           "is saved without it"),
-        _e("TOO_LONG", 422, "“{field}”最多 {max} 个字符（当前 {length}）",
-           "“{field}” allows at most {max} characters (has {length})"),
-        _e("INVALID_INTEGER", 422, "“{field}”应为整数，收到“{value}”",
-           "“{field}” must be a whole number, got “{value}”"),
-        _e("INVALID_MONEY", 422, "“{field}”应为金额（最多两位小数），收到“{value}”",
-           "“{field}” must be an amount with at most 2 decimals, got “{value}”"),
-        _e("OUT_OF_RANGE", 422, "“{field}”应在 {min} 到 {max} 之间，收到“{value}”",
-           "“{field}” must be between {min} and {max}, got “{value}”"),
-        _e("INVALID_DATE", 422, "“{field}”应为日期（如 2026-03-31），收到“{value}”",
-           "“{field}” must be a date such as 2026-03-31, got “{value}”"),
-        _e("INVALID_DATETIME", 422, "“{field}”应为日期时间（如 2026-03-31 14:30），收到“{value}”",
-           "“{field}” must be a date and time such as 2026-03-31 14:30, got “{value}”"),
-        _e("INVALID_ENUM", 422, "“{field}”不接受“{value}”，可选值：{allowed}",
-           "“{field}” does not accept “{value}”; allowed: {allowed}"),
-        _e("INVALID_EMAIL", 422, "“{field}”不是有效的邮箱地址：“{value}”",
-           "“{field}” is not a valid email address: “{value}”"),
-        _e("INVALID_PHONE", 422,
-           "“{field}”不是有效的电话号码：“{value}”（手机 13812345678，座机 010-12345678转123，400/95 服务号）",
-           "“{field}” is not a valid phone number: “{value}” (mobile 13812345678, "
-           "landline 010-12345678 ext 123, 400/95 service numbers)"),
-        _e("INVALID_URL", 422, "“{field}”不是有效的网址：“{value}”",
-           "“{field}” is not a valid web address: “{value}”"),
-        _e("INVALID_USCC", 422, "“{field}”不是有效的统一社会信用代码（18 位，含校验位）：“{value}”",
-           "“{field}” is not a valid unified social credit code (18 characters with check "
-           "digit): “{value}”"),
-        _e("UNSTORABLE_CHARACTER", 422,
-           "“{field}”第 {position} 个字符 {char} 无法保存（空字符、控制字符或残缺的代理字符），请删除它",
-           "“{field}” holds a character that cannot be stored ({char} at position {position}: "
-           "a NUL, control character or broken surrogate); remove it"),
-        _e("INVALID_UTC_OFFSET", 422, "“{field}”的时区偏移“{offset}”无效，应在 -23:59 到 +23:59 之间",
-           "“{field}” has an invalid UTC offset “{offset}”; it must be between -23:59 and +23:59"),
-        _e("INVALID_BOOLEAN", 422, "“{field}”应为 是/否，收到“{value}”",
-           "“{field}” must be Yes or No, got “{value}”"),
-        _e("EXCEL_ERROR_VALUE", 422, "“{field}”包含 Excel 错误值 {value}，请修正公式或清空",
-           "“{field}” holds the Excel error {value}; fix the formula or clear the cell"),
-        _e("DUPLICATE_VALUE", 422, "“{field}”的值“{value}”已被其他记录使用",
-           "“{field}” value “{value}” is already used by another record"),
-        _e("REFERENCE_NOT_FOUND", 422, "“{field}”找不到“{value}”，请从下拉列表中选择",
-           "“{field}”: no match for “{value}”; pick one from the dropdown"),
-        _e("SIMILAR_RECORD", 200, "“{field}”与已有记录“{value}”（{match_id}）相同，可能是同一条记录",
-           "“{field}” matches existing record “{value}” ({match_id}); it may be the "
-           "same record"),
-        _e("REFERENCE_AMBIGUOUS", 422, "“{field}”的“{value}”对应多条记录，请写得更具体",
-           "“{field}”: “{value}” matches several records; be more specific"),
-        _e("UNKNOWN_FIELD", 422, "未知字段“{field}”", "Unknown field “{field}”"),
-        _e("FIELD_READ_ONLY", 403, "您无权修改“{field}”", "You may not change “{field}”"),
-        # row state
-        _e("ROW_NOT_FOUND", 404, "记录 {row_id} 不存在或您无权访问",
-           "Record {row_id} does not exist or you may not see it"),
-        _e("ROW_OUT_OF_SCOPE", 403, "您无权修改这条记录（负责人/团队/区域之外）",
-           "You may not change this record (outside your owner/team/region scope)"),
-        _e("ROW_EXISTS", 409, "记录 {row_id} 已存在", "Record {row_id} already exists"),
-        _e("ROW_DELETED", 409, "记录 {row_id} 已被他人删除", "Record {row_id} was deleted by someone else"),
-        _e("ROW_INVALID_ID", 422, "记录编号“{value}”不是有效的 UUID", "Record id “{value}” is not a valid UUID"),
-        _e("ROW_DUPLICATE_IN_BATCH", 422, "同一批次中记录 {row_id} 出现了多次",
-           "Record {row_id} appears more than once in this batch"),
-        _e("ROW_REFERENCED", 409, "记录仍被 {count} 条“{child}”引用，无法删除",
-           "Record is still referenced by {count} {child} rows and cannot be deleted"),
-        _e("BATCH_ABORTED", 409, "整批回滚：本批中有其他行被拒绝（全有或全无模式）",
-           "Batch rolled back: another row was rejected (all-or-nothing mode)"),
-        # request level
-        _e("MALFORMED_JSON", 400, "请求内容不是有效的 JSON：{detail}", "The request body is not valid JSON: {detail}"),
-        _e("REQUEST_INVALID", 422, "请求格式错误：{detail}", "The request is not well-formed: {detail}"),
-        _e("UNKNOWN_ENTITY", 404, "未知的数据表“{name}”", "Unknown entity “{name}”"),
-        _e("BODY_TOO_LARGE", 413, "请求过大（上限 {max} 字节）", "The request is too large (limit {max} bytes)"),
-        _e("BATCH_TOO_LARGE", 413, "一次最多推送 {max} 行，本次 {count} 行；请分批推送",
-           "At most {max} rows per push, got {count}; push in smaller batches"),
-        _e("IDEMPOTENCY_KEY_REUSED", 422, "幂等键 {key} 已用于另一份不同的推送内容",
-           "Idempotency key {key} was already used for a different push"),
-        _e("TEMPLATE_OUTDATED", 409, "工作簿模板版本 {template} 已过期（服务器 {server}），请点击“升级模板”",
-           "Workbook template {template} is outdated (server {server}); click Upgrade template"),
-        _e("TEMPLATE_NEWER", 409, "工作簿模板版本 {template} 比服务器 {server} 更新，请联系管理员升级服务器",
-           "Workbook template {template} is newer than the server's {server}; ask your admin"),
-        _e("TEMPLATE_VERSION_INVALID", 422, "模板版本“{template}”格式无效", "Template version “{template}” is not valid"),
-        _e("CURSOR_INVALID", 422, "同步游标“{value}”无效，请完整拉取", "Sync cursor “{value}” is not valid; do a full pull"),
-        _e("NOT_FOUND", 404, "地址 {path} 不存在", "Nothing at {path}"),
-        _e("METHOD_NOT_ALLOWED", 405, "不支持的请求方法", "Method not allowed"),
-        _e("RATE_LIMITED", 429, "请求过于频繁，请 {retry_after} 秒后重试",
-           "Too many requests; retry in {retry_after} s"),
-        _e("INTERNAL", 500, "服务器内部错误（编号 {ref}），请联系管理员",
-           "Internal server error (reference {ref}); contact your admin"),
-        # auth
-        _e("AUTH_REQUIRED", 401, "请先登录（缺少令牌）", "Please sign in (no token sent)"),
-        _e("AUTH_INVALID", 401, "令牌无效，请重新登录", "The token is not valid; sign in again"),
-        _e("AUTH_EXPIRED", 401, "令牌已过期，请向管理员申请新令牌", "The token has expired; ask your admin for a new one"),
-        _e("AUTH_REVOKED", 401, "令牌已被吊销，请向管理员申请新令牌", "The token was revoked; ask your admin for a new one"),
-        _e("ADMIN_ONLY", 403, "仅管理员可执行此操作", "Only administrators may do this"),
-        _e("USER_EXISTS", 409, "用户 {user} 已存在", "User {user} already exists"),
-        _e("USER_NOT_FOUND", 404, "用户 {user} 不存在", "User {user} does not exist"),
-        _e("AUDIT_NOT_FOUND", 404, "审计记录 {value} 不存在", "Audit entry {value} does not exist"),
-        # workbook / add-in
-        _e("WORKBOOK_NOT_FOUND", 404, "找不到工作簿文件“{path}”", "Workbook file “{path}” not found"),
-        _e("WORKBOOK_INVALID", 400, "“{path}”不是有效的 Excel 工作簿（.xlsx/.xlsm）：{detail}",
-           "“{path}” is not a valid Excel workbook (.xlsx/.xlsm): {detail}"),
-        _e("WORKBOOK_TOO_LARGE", 413, "工作簿“{path}”过大：{detail}（上限 {max}）",
-           "Workbook “{path}” is too large: {detail} (limit {max})"),
-        _e("WORKBOOK_TOO_MANY_ROWS", 413, "工作表“{sheet}”有 {count} 行，超过上限 {max} 行",
-           "Sheet “{sheet}” has {count} rows, more than the limit of {max}"),
-        _e("WORKBOOK_NOT_CRM", 422, "这不是 CRM 工作簿（缺少隐藏工作表“{sheet}”）；请用 crm-sheet new 新建",
-           "This is not a CRM workbook (hidden sheet “{sheet}” is missing); create one with crm-sheet new"),
-        _e("WORKBOOK_LOCKED", 423, "无法写入工作簿“{path}”（可能已在 Excel 中打开）：{detail}",
-           "Cannot write workbook “{path}” (is it open in Excel?): {detail}"),
-        _e("SHEET_MISSING", 422, "工作簿中没有“{entity}”工作表，已跳过该表的数据",
-           "The workbook has no “{entity}” sheet; its rows were skipped"),
-        _e("SHEET_KEYS_MISSING", 422, "工作表“{sheet}”隐藏的第 1 行（列标识）被删除或清空；请点击“升级模板”修复",
-           "Sheet “{sheet}”: the hidden row 1 (column keys) was deleted or cleared; click Upgrade template to repair it"),
-        _e("SHEET_ID_COLUMN_MISSING", 422, "工作表“{sheet}”缺少隐藏列 {column}：已有记录无法识别，将作为新记录推送（已在末尾恢复该列）",
-           "Sheet “{sheet}” lacks the hidden column {column}: existing records cannot be matched and are pushed as new (the column was restored at the end)"),
-        _e("SHEET_EXTRA_COLUMN", 422, "工作表“{sheet}”的第 {column} 列“{header}”不属于模板，已忽略（内容保留）",
-           "Sheet “{sheet}” column {column} “{header}” is not part of the template and was ignored (its contents are kept)"),
-        _e("SHEET_DUPLICATE_COLUMN", 422, "工作表“{sheet}”的第 {column} 列重复了“{header}”，已忽略",
-           "Sheet “{sheet}” column {column} repeats “{header}” and was ignored"),
-        _e("ROW_CLEARED", 422, "“{sheet}”第 {row} 行已清空，但记录仍在服务器上；要删除请在“变更”列选择“删除”（下次拉取将恢复该行）",
-           "“{sheet}” row {row} was cleared but the record still exists on the server; to delete it choose delete in the Change column (the next pull restores the row)"),
-        _e("ROW_RESTORED", 422, "“{sheet}”第 {row} 行：该记录曾被从表中删去，但仍在服务器上，已恢复；要删除请在“变更”列选择“删除”",
-           "“{sheet}” row {row}: this record was removed from the sheet but still exists on the server, so it was restored; to delete it choose delete in the Change column"),
-        _e("ROW_DUPLICATE_ID", 422, "“{sheet}”第 {row} 行与其他行的隐藏编号相同（复制的行？），将作为新记录推送",
-           "“{sheet}” row {row} has the same hidden id as another row (a copied row?); it is pushed as a new record"),
-        _e("REFERENCE_HELD", 422, "“{field}”引用的“{value}”所在行有问题，本次未推送，因此本行也未推送；请先修改那一行",
-           "“{field}” refers to “{value}”, whose row has problems and was not pushed, so this row was not pushed either; fix that row first"),
-        _e("CONFLICT_UNRESOLVED", 409, "与服务器冲突：请在“冲突”表中为每个字段选择“保留我的”或“采用服务器”，然后再次推送",
-           "Conflicts with the server: choose mine or theirs for each field on the Conflicts sheet, then push again"),
-        _e("SERVER_CHANGED_KEPT", 409, "服务器上有更新的版本；已保留您未推送的修改，推送时将合并",
-           "The server has a newer version; your unpushed edits were kept and are merged when you push"),
-        _e("REMOVED_KEPT", 409, "该记录已在服务器删除或您已无权查看；已保留您未推送的修改",
-           "This record was deleted on the server or you may no longer see it; your unpushed edits were kept"),
-        _e("VALIDATION_FAILED", 422, "有 {count} 个问题未通过校验，未推送任何内容；请按标红的单元格修改",
-           "{count} problems failed validation and nothing was pushed; fix the cells marked in red"),
-        _e("NOT_SIGNED_IN", 401, "尚未登录服务器{server}：请先点击“登录”（或运行 crm-sheet login）",
-           "Not signed in to the server{server}: click Sign in first (or run crm-sheet login)"),
-        _e("CREDENTIAL_STORE_UNAVAILABLE", 401,
-           "本机没有可用的系统凭据存储（{detail}），无法保存令牌：请设置环境变量 {env}，或把令牌写入仅您可读的文件并设置 {env_file} 为其路径",
-           "This computer has no system credential store ({detail}) to keep the token: set the {env} environment variable, or put the token in a file only you can read and set {env_file} to its path"),
-        _e("TOKEN_FILE_UNUSABLE", 401, "令牌文件 {path} 无法使用：{detail}",
-           "The token file {path} cannot be used: {detail}"),
-        _e("SERVER_URL_INVALID", 422, "服务器地址“{value}”无效，应类似 https://crm.example.com",
-           "Server address “{value}” is not valid; it should look like https://crm.example.com"),
-        _e("BRIDGE_UNREACHABLE", 503, "无法连接服务器 {url}（共尝试 {attempts} 次）：{detail}",
-           "Cannot reach the server {url} (tried {attempts} times): {detail}"),
-        _e("BRIDGE_BAD_RESPONSE", 502, "服务器返回了无法识别的响应（HTTP {status}）：{detail}",
-           "The server sent a response that could not be understood (HTTP {status}): {detail}"),
-        _e("TEMPLATE_NOT_FOUND", 404, "找不到最新的工作簿模板：{detail}", "The latest workbook template was not found: {detail}"),
-        # reports
-        _e("REPORT_PARAM_INVALID", 422, "报表参数错误：{detail}", "Report parameter is not valid: {detail}"),
-        _e("REPORT_RULE_INVALID", 422, "标签规则“{name}”有 {count} 个问题，未保存", "Tag rule “{name}” has {count} problems and was not saved"),
-        _e("REPORT_RULE_BAD_CONDITION", 422, "规则条件格式错误：{detail}", "The rule condition is malformed: {detail}"),
-        _e("REPORT_RULE_UNKNOWN_METRIC", 422, "条件第 {clause} 条：未知指标“{value}”，可选：{allowed}", "Clause {clause}: unknown metric “{value}”; allowed: {allowed}"),
-        _e("REPORT_RULE_BAD_OPERATOR", 422, "条件第 {clause} 条：不支持的比较符“{value}”，可选：{allowed}", "Clause {clause}: unsupported operator “{value}”; allowed: {allowed}"),
-        _e("REPORT_RULE_BAD_NUMBER", 422, "条件第 {clause} 条：“{value}”不是有效的数字", "Clause {clause}: “{value}” is not a valid number"),
-        _e("REPORT_RULE_NUMBER_OUT_OF_RANGE", 422, "条件第 {clause} 条：“{value}”超出范围，应在 {min} 到 {max} 之间",
-           "Clause {clause}: “{value}” is out of range; it must be between {min} and {max}"),
-        _e("REPORT_RULE_BAD_TARGET", 422, "未知的目标字段“{value}”，可选：{allowed}", "Unknown target field “{value}”; allowed: {allowed}"),
-        _e("REPORT_RULE_BAD_VALUE", 422, "目标“{target}”不接受取值“{value}”，可选：{allowed}", "Target “{target}” does not accept “{value}”; allowed: {allowed}"),
-        _e("REPORT_RULE_NOT_FOUND", 404, "标签规则 {rule_id} 不存在", "Tag rule {rule_id} does not exist"),
-        _e("REPORT_RULE_DUPLICATE", 409, "标签规则名称“{name}”已存在", "A tag rule named “{name}” already exists"),
-    )
+CATALOGUE: dict[ErrorCode, ErrorSpec] = {c: ErrorSpec(c, c.status, c.zh, c.en) for c in ErrorCode}
+# catalogued on purpose but raised nowhere yet, each with why (tests/schema/test_error_codes.py
+# requires every other code to be used somewhere)
+RESERVED: dict[ErrorCode, str] = {
+    ErrorCode.RATE_LIMITED: "issue 19: rate limiting answers 429 with Retry-After",
 }
 
 
@@ -198,7 +233,7 @@ class _Blank(dict[str, Any]):
         return "?"
 
 
-def render(code: str, zh: dict[str, Any] | None = None, en: dict[str, Any] | None = None,
+def render(code: ErrorCode, zh: dict[str, Any] | None = None, en: dict[str, Any] | None = None,
            **params: Any) -> tuple[str, str]:
     """The zh-CN and English message of ``code``.
 
@@ -234,6 +269,8 @@ def markdown() -> str:
     ]
     for s in CATALOGUE.values():
         lines.append(f"| `{s.code}` | {s.status} | {s.en} | {s.zh} |")
+    lines += ["", "Reserved (catalogued, not raised yet): " + "; ".join(
+        f"`{code}` ({why})" for code, why in RESERVED.items()) + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schema.dictionary import Dictionary
+from schema.errors import Lang
 from schema.types import Entity, Field, FieldType
 
 KEY_ROW = 1
@@ -86,7 +87,7 @@ def reference_list_name(entity_code: str) -> str:
 BOOLEAN_LIST = "list_boolean"
 
 
-def _field_column(f: Field, lang: str) -> SheetColumn:
+def _field_column(f: Field, lang: Lang) -> SheetColumn:
     zh_hint, en_hint = _TYPE_HINTS.get(f.type, ("", ""))
     hint = (f.hint_zh or zh_hint) if lang == "zh" else (f.hint_en or en_hint)
     if f.required:
@@ -103,7 +104,7 @@ def _field_column(f: Field, lang: str) -> SheetColumn:
                        list_name, f.required, hint, f)
 
 
-def sheet_layout(entity: Entity, lang: str, fields: list[Field] | None = None) -> SheetLayout:
+def sheet_layout(entity: Entity, lang: Lang, fields: list[Field] | None = None) -> SheetLayout:
     """The sheet of ``entity``; ``fields`` narrows it to what a user may see."""
     zh = lang == "zh"
     cols = [
@@ -119,7 +120,7 @@ def sheet_layout(entity: Entity, lang: str, fields: list[Field] | None = None) -
     return SheetLayout(entity.code, entity.label(lang), tuple(cols))
 
 
-def workbook_layout(dictionary: Dictionary, lang: str) -> list[SheetLayout]:
+def workbook_layout(dictionary: Dictionary, lang: Lang) -> list[SheetLayout]:
     """One sheet per entity, in dictionary order."""
     return [sheet_layout(e, lang) for e in dictionary]
 

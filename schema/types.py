@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from schema.errors import Lang
+
 
 class FieldType(StrEnum):
     """The value kinds a dictionary field can hold."""
@@ -54,7 +56,7 @@ class EnumValue:
     zh: str
     en: str
 
-    def label(self, lang: str) -> str:
+    def label(self, lang: Lang) -> str:
         return self.zh if lang == "zh" else self.en
 
 
@@ -112,7 +114,7 @@ class Field:
     # a natural person's data (PIPL, GDPR): sealed per subject in the audit trail, erasable
     personal: bool = False
 
-    def label(self, lang: str) -> str:
+    def label(self, lang: Lang) -> str:
         return self.zh if lang == "zh" else self.en
 
     def __post_init__(self) -> None:
@@ -134,7 +136,7 @@ class Entity:
     display_field: str = "name"  # the field references resolve by (name, not id)
     parent: str | None = None  # the reference field that scopes a child to its parent
 
-    def label(self, lang: str) -> str:
+    def label(self, lang: Lang) -> str:
         return self.zh if lang == "zh" else self.en
 
     def field(self, code: str) -> Field:

@@ -15,7 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from schema.dictionary import Dictionary
-from schema.errors import render
+from schema.errors import ErrorCode, Lang, render
 from schema.types import Entity, Field, FieldType
 from schema.values import ValueProblem, display_value, value_parser
 
@@ -27,21 +27,21 @@ class CellError:
     entity: str
     row: Any  # the frame's index label: a sheet row number or a push row position
     field: str | None
-    code: str
+    code: ErrorCode
     value: Any = None
     allowed: tuple[str, ...] = ()
     message_zh: str = ""
     message_en: str = ""
 
-    def message(self, lang: str) -> str:
+    def message(self, lang: Lang) -> str:
         return self.message_zh if lang == "zh" else self.message_en
 
 
-def cell_error(entity: Entity, row: Any, f: Field | None, code: str, value: Any = None,
+def cell_error(entity: Entity, row: Any, f: Field | None, code: ErrorCode, value: Any = None,
                **params: Any) -> CellError:
     """A :class:`CellError` with both messages rendered from the catalogue."""
     allowed: tuple[str, ...] = ()
-    if f is not None and f.enum is not None and code == "INVALID_ENUM":
+    if f is not None and f.enum is not None and code == ErrorCode.INVALID_ENUM:
         allowed = tuple(f.enum.codes())
     shown = "" if value is None else str(value)
     zh: dict[str, Any] = {"field": f.zh if f else ""}
@@ -112,20 +112,20 @@ def _value_checks(f: Field, *, parsed: bool) -> list[pa.Check]:
     """
     checks: list[pa.Check] = []
     if f.type is FieldType.ENUM and f.enum is not None and not parsed:
-        checks.append(pa.Check.isin(f.enum.codes(), name="INVALID_ENUM"))
+        checks.append(pa.Check.isin(f.enum.codes(), name=ErrorCode.INVALID_ENUM))
     if f.max_length is not None and not (
             parsed and f.type in (FieldType.TEXT, FieldType.REFERENCE)):
         checks.append(pa.Check(lambda s, n=f.max_length: s.astype(str).str.len() <= n,
-                               name="TOO_LONG"))
+                               name=ErrorCode.TOO_LONG))
     if f.type in (FieldType.INTEGER, FieldType.MONEY) and not parsed and (
             f.min_value is not None or f.max_value is not None):
         lo = f.min_value if f.min_value is not None else float("-inf")
         hi = f.max_value if f.max_value is not None else float("inf")
         checks.append(pa.Check(
-            lambda s, lo=lo, hi=hi: s.astype(float).between(lo, hi), name="OUT_OF_RANGE"))
+            lambda s, lo=lo, hi=hi: s.astype(float).between(lo, hi), name=ErrorCode.OUT_OF_RANGE))
     if f.type in _CANONICAL_CHECKS and not parsed:
         checks.append(pa.Check.str_matches(_CANONICAL_CHECKS[f.type],
-                                           name=f"INVALID_{f.type.upper()}"))
+                                           name=ErrorCode[f"INVALID_{f.type.upper()}"]))
     return checks
 
 
@@ -184,21 +184,22 @@ def _attempt(parse: Callable[[Any], Any], raw: Any) -> Any:
         return p
 
 
-_PANDERA_CODES = {"not_nullable": "REQUIRED", "field_uniqueness": "DUPLICATE_VALUE"}
+_PANDERA_CODES = {"not_nullable": ErrorCode.REQUIRED, "field_uniqueness": ErrorCode.DUPLICATE_VALUE}
 
 
-def _failed_check_code(check: str, f: Field) -> str:
+def _failed_check_code(check: str, f: Field) -> ErrorCode:
     """Our error code for a failed pandera check (its built-in checks report their own
     name, e.g. ``isin(...)``, not the name given to them)."""
     if check in _PANDERA_CODES:
         return _PANDERA_CODES[check]
-    if check.isupper():
-        return check
+    named = ErrorCode.known(check)  # our own checks are named by their code
+    if named is not None:
+        return named
     if check.startswith("isin"):
-        return "INVALID_ENUM"
+        return ErrorCode.INVALID_ENUM
     if check.startswith("str_matches") and f.type in _CANONICAL_CHECKS:
-        return f"INVALID_{f.type.upper()}"
-    return "REQUEST_INVALID"
+        return ErrorCode[f"INVALID_{f.type.upper()}"]
+    return ErrorCode.REQUEST_INVALID
 
 
 _Errors = dict[tuple[Any, str | None], CellError]  # (row label, field code) -> first error
@@ -251,7 +252,7 @@ def _missing_required_columns(entity: Entity, frame: pd.DataFrame, errors: _Erro
     for f in entity.fields:
         if f.required and f.code not in frame.columns:
             for row in frame.index:
-                errors.setdefault((row, f.code), cell_error(entity, row, f, "REQUIRED"))
+                errors.setdefault((row, f.code), cell_error(entity, row, f, ErrorCode.REQUIRED))
 
 
 def _failed_checks(entity: Entity, frame: pd.DataFrame, present: list[str], parsed: set[str],
@@ -281,10 +282,11 @@ def _required_when(dictionary: Dictionary, entity: Entity, frame: pd.DataFrame,
         blank = frame[fcode].isna() if fcode in frame.columns else pd.Series(True, frame.index)
         label = of.enum.value(other_value) if of.enum else None
         zh, en = render(
-            "REQUIRED_WHEN",
+            ErrorCode.REQUIRED_WHEN,
             {"field": f.zh, "other": of.zh, "other_value": label.zh if label else other_value},
             {"field": f.en, "other": of.en, "other_value": label.en if label else other_value},
         )
         for row in frame.index[mask & blank]:
-            errors.setdefault((row, fcode), CellError(entity.code, row, fcode, "REQUIRED_WHEN",
+            errors.setdefault((row, fcode), CellError(entity.code, row, fcode,
+                                                      ErrorCode.REQUIRED_WHEN,
                                                       None, (), zh, en))

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from stdnum.cn import uscc as stdnum_uscc
 
+from schema.errors import ErrorCode, Lang
 from schema.limits import (
     DATETIME_MAX,
     DATETIME_MIN,
@@ -49,7 +50,7 @@ _INTEGER_PRECISION = Decimal(10**15 - 1)
 class ValueProblem(Exception):
     """A raw value that cannot become a canonical value of its field."""
 
-    def __init__(self, code: str, value: Any, **params: Any) -> None:
+    def __init__(self, code: ErrorCode, value: Any, **params: Any) -> None:
         super().__init__(code)
         self.code = code
         self.value = value
@@ -79,7 +80,7 @@ def _nfkc(raw: Any) -> str:
 def _text(raw: Any, f: Field) -> str:
     text = raw.strip() if type(raw) is str else _text_of(raw)
     if f.max_length is not None and len(text) > f.max_length:
-        raise ValueProblem("TOO_LONG", text, max=f.max_length, length=len(text))
+        raise ValueProblem(ErrorCode.TOO_LONG, text, max=f.max_length, length=len(text))
     return text  # the column's own length is checked by ``_parse``
 
 
@@ -88,11 +89,11 @@ def _text_of(raw: Any) -> str:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)  # a WeChat id typed as a number comes back from Excel as 12345.0
     if isinstance(raw, bool | datetime | date):
-        raise ValueProblem("INVALID_TEXT", raw)
+        raise ValueProblem(ErrorCode.INVALID_TEXT, raw)
     return str(raw).strip()
 
 
-def _decimal(raw: Any, code: str) -> Decimal:
+def _decimal(raw: Any, code: ErrorCode) -> Decimal:
     if isinstance(raw, bool):
         raise ValueProblem(code, raw)
     if isinstance(raw, int | float | Decimal):
@@ -113,21 +114,21 @@ def _range(d: Decimal, raw: Any, f: Field, precision: Decimal) -> None:
     """Within the dictionary's bounds and the column's (both named when refused)."""
     lo, hi = value_bounds(f, precision)
     if not lo <= d <= hi:
-        raise ValueProblem("OUT_OF_RANGE", raw, min=number_text(lo), max=number_text(hi))
+        raise ValueProblem(ErrorCode.OUT_OF_RANGE, raw, min=number_text(lo), max=number_text(hi))
 
 
 def _integer(raw: Any, f: Field) -> int:
-    d = _decimal(raw, "INVALID_INTEGER")
+    d = _decimal(raw, ErrorCode.INVALID_INTEGER)
     if abs(d) >= Decimal("1e15") or d != d.to_integral_value():
-        raise ValueProblem("INVALID_INTEGER", raw)
+        raise ValueProblem(ErrorCode.INVALID_INTEGER, raw)
     _range(d, raw, f, _INTEGER_PRECISION)
     return int(d)
 
 
 def _money(raw: Any, f: Field) -> float:
-    d = _decimal(raw, "INVALID_MONEY")
+    d = _decimal(raw, ErrorCode.INVALID_MONEY)
     if abs(d) >= Decimal("1e15") or d != d.quantize(Decimal("0.01")):
-        raise ValueProblem("INVALID_MONEY", raw)
+        raise ValueProblem(ErrorCode.INVALID_MONEY, raw)
     _range(d, raw, f, _MONEY_PRECISION)
     return float(d)
 
@@ -139,7 +140,7 @@ _DATETIME_RE = re.compile(
 )
 
 
-def _excel_serial(raw: float, code: str) -> datetime:
+def _excel_serial(raw: float, code: ErrorCode) -> datetime:
     if not 1 <= raw < 2958466:  # Excel's valid range: 1900-01-01 .. 9999-12-31
         raise ValueProblem(code, raw)
     return _EXCEL_EPOCH + timedelta(days=float(raw))
@@ -151,7 +152,7 @@ def _date(raw: Any, f: Field) -> str:
     if isinstance(raw, date):
         return raw.isoformat()
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return _excel_serial(float(raw), "INVALID_DATE").date().isoformat()
+        return _excel_serial(float(raw), ErrorCode.INVALID_DATE).date().isoformat()
     s = _nfkc(raw)
     if s.isdigit() and len(s) == 8:
         s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
@@ -160,14 +161,14 @@ def _date(raw: Any, f: Field) -> str:
         try:
             return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
         except ValueError:
-            raise ValueProblem("INVALID_DATE", raw) from None
+            raise ValueProblem(ErrorCode.INVALID_DATE, raw) from None
     m = _DATETIME_RE.match(s)
     if not m:
-        raise ValueProblem("INVALID_DATE", raw)
-    return _clock(m, raw, "INVALID_DATE").date().isoformat()  # the time must be valid too
+        raise ValueProblem(ErrorCode.INVALID_DATE, raw)
+    return _clock(m, raw, ErrorCode.INVALID_DATE).date().isoformat()  # the time must be valid too
 
 
-def _clock(m: re.Match[str], raw: Any, code: str) -> datetime:
+def _clock(m: re.Match[str], raw: Any, code: ErrorCode) -> datetime:
     """The datetime a ``_DATETIME_RE`` match spells (its offset, if any, attached)."""
     try:
         dt = datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6] or 0))
@@ -184,7 +185,7 @@ def _offset(text: str, raw: Any) -> timezone:
     hours, minutes = int(off[1:3]), int(off[3:])
     delta = timedelta(hours=hours, minutes=minutes)
     if minutes >= 60 or delta >= MAX_UTC_OFFSET:
-        raise ValueProblem("INVALID_UTC_OFFSET", raw, offset=text)
+        raise ValueProblem(ErrorCode.INVALID_UTC_OFFSET, raw, offset=text)
     return timezone(-delta if off[0] == "-" else delta)
 
 
@@ -194,7 +195,7 @@ def _datetime(raw: Any, f: Field) -> str:
     elif isinstance(raw, date):
         dt = datetime(raw.year, raw.month, raw.day)
     elif isinstance(raw, int | float) and not isinstance(raw, bool):
-        dt = _excel_serial(float(raw), "INVALID_DATETIME")
+        dt = _excel_serial(float(raw), ErrorCode.INVALID_DATETIME)
         dt = dt.replace(microsecond=0) + timedelta(seconds=round(dt.microsecond / 1e6))
     else:
         dt = _datetime_text(_nfkc(raw), raw, f)
@@ -205,7 +206,7 @@ def _datetime(raw: Any, f: Field) -> str:
     except OverflowError:  # an offset pushing the instant off the calendar
         in_range = False
     if not in_range:
-        raise ValueProblem("OUT_OF_RANGE", raw, min=DATETIME_MIN.isoformat(),
+        raise ValueProblem(ErrorCode.OUT_OF_RANGE, raw, min=DATETIME_MIN.isoformat(),
                            max=DATETIME_MAX.isoformat())
     return dt.astimezone(DEFAULT_TZ).replace(microsecond=0).isoformat()
 
@@ -213,7 +214,7 @@ def _datetime(raw: Any, f: Field) -> str:
 def _datetime_text(s: str, raw: Any, f: Field) -> datetime:
     m = _DATETIME_RE.match(s)  # first: its offsets are checked (fromisoformat takes +05:60)
     if m:
-        return _clock(m, raw, "INVALID_DATETIME")
+        return _clock(m, raw, ErrorCode.INVALID_DATETIME)
     try:
         return datetime.fromisoformat(s.replace("Z", "+00:00"))
     except ValueError:
@@ -221,14 +222,14 @@ def _datetime_text(s: str, raw: Any, f: Field) -> datetime:
     try:
         return datetime.fromisoformat(_date(raw, f))
     except ValueProblem:
-        raise ValueProblem("INVALID_DATETIME", raw) from None
+        raise ValueProblem(ErrorCode.INVALID_DATETIME, raw) from None
 
 
 def _enum(raw: Any, f: Field) -> str:
     assert f.enum is not None
     code = f.enum.lookup().get(_nfkc(raw).casefold())
     if code is None:
-        raise ValueProblem("INVALID_ENUM", raw)
+        raise ValueProblem(ErrorCode.INVALID_ENUM, raw)
     return code
 
 
@@ -244,7 +245,7 @@ def _multi_enum(raw: Any, f: Field) -> str:
             continue
         code = lookup.get(part.casefold())
         if code is None:
-            raise ValueProblem("INVALID_ENUM", part)
+            raise ValueProblem(ErrorCode.INVALID_ENUM, part)
         codes.add(code)
     return ";".join(c for c in order if c in codes)
 
@@ -256,7 +257,7 @@ _EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-
 def _email(raw: Any, f: Field) -> str:
     s = _nfkc(raw)
     if len(s) > 254 or not _EMAIL_RE.match(s) or ".." in s:
-        raise ValueProblem("INVALID_EMAIL", raw)
+        raise ValueProblem(ErrorCode.INVALID_EMAIL, raw)
     local, domain = s.rsplit("@", 1)
     return f"{local}@{domain.lower()}"
 
@@ -266,7 +267,7 @@ def _phone(raw: Any, f: Field) -> str:
         raw = int(raw)
     text = canonical_phone(_nfkc(raw))
     if text is None:
-        raise ValueProblem("INVALID_PHONE", raw)
+        raise ValueProblem(ErrorCode.INVALID_PHONE, raw)
     return text
 
 
@@ -284,10 +285,10 @@ def _url(raw: Any, f: Field) -> str:
     try:
         parts = urlsplit(s)
     except ValueError:  # e.g. an unbalanced "[" read as an IPv6 host
-        raise ValueProblem("INVALID_URL", raw) from None
+        raise ValueProblem(ErrorCode.INVALID_URL, raw) from None
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or "." not in host or " " in s:
-        raise ValueProblem("INVALID_URL", raw)
+        raise ValueProblem(ErrorCode.INVALID_URL, raw)
     return s
 
 
@@ -319,7 +320,7 @@ def _uscc(raw: Any, f: Field) -> str:
     try:
         return str(stdnum_uscc.validate(s))
     except Exception:  # stdnum raises several ValidationError subclasses
-        raise ValueProblem("INVALID_USCC", raw) from None
+        raise ValueProblem(ErrorCode.INVALID_USCC, raw) from None
 
 
 _TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "对"}
@@ -334,7 +335,7 @@ def _boolean(raw: Any, f: Field) -> bool:
         return True
     if s in _FALSE:
         return False
-    raise ValueProblem("INVALID_BOOLEAN", raw)
+    raise ValueProblem(ErrorCode.INVALID_BOOLEAN, raw)
 
 
 def _reference(raw: Any, f: Field) -> str:
@@ -379,19 +380,19 @@ def _parse(f: Field, parser: Callable[[Any, Field], Any], longest: int | None, r
         if not text:
             return None
         if text.upper() in EXCEL_ERRORS:
-            raise ValueProblem("EXCEL_ERROR_VALUE", text.upper())
+            raise ValueProblem(ErrorCode.EXCEL_ERROR_VALUE, text.upper())
         bad = unstorable_char(text)
         if bad is not None:
-            raise ValueProblem("UNSTORABLE_CHARACTER", "", position=bad[0] + 1, char=bad[1])
+            raise ValueProblem(ErrorCode.UNSTORABLE_CHARACTER, "", position=bad[0] + 1, char=bad[1])
     elif is_blank(raw):
         return None
     value = parser(raw, f)
     if longest is not None and type(value) is str and len(value) > longest:
-        raise ValueProblem("TOO_LONG", value, max=longest, length=len(value))
+        raise ValueProblem(ErrorCode.TOO_LONG, value, max=longest, length=len(value))
     return value
 
 
-def display_value(value: Any, f: Field, lang: str) -> Any:
+def display_value(value: Any, f: Field, lang: Lang) -> Any:
     """How a canonical value is shown in a sheet: enum codes become labels."""
     if value is None or f.enum is None:
         return value

@@ -20,9 +20,10 @@ from addin.template.builder import (
 )
 from addin.template.package import add_custom_ui
 from schema.dictionary import Dictionary
+from schema.errors import Lang
 
 
-def build_template(lang: str = "zh", dictionary: Dictionary | None = None) -> bytes:
+def build_template(lang: Lang = "zh", dictionary: Dictionary | None = None) -> bytes:
     """The macro-enabled template for ``lang`` ("zh" or "en"): same input, same bytes."""
     return add_custom_ui(build_workbook(lang, dictionary), render_custom_ui())
 

@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 
 from addin.template import build_template
+from schema.errors import Lang
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
-TEMPLATE_FILES = {"zh": "crm_workbook.xlsm", "en": "crm_workbook.en.xlsm"}
+TEMPLATE_FILES: dict[Lang, str] = {"zh": "crm_workbook.xlsm", "en": "crm_workbook.en.xlsm"}
 
 
 def main(argv: list[str] | None = None) -> int:

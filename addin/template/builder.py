@@ -28,6 +28,7 @@ import addin.ribbon
 from addin.ribbon.buttons import BUTTONS_BY_ID
 from addin.vba.build import build_crm_vba_project
 from schema.dictionary import Dictionary, build_dictionary
+from schema.errors import Lang
 from schema.layout import (
     BASE_SHEET,
     BOOLEAN_LIST,
@@ -142,7 +143,7 @@ _INSTRUCTIONS = {
 }
 
 
-def _instructions(lang: str) -> list[tuple[str, str]]:
+def _instructions(lang: Lang) -> list[tuple[str, str]]:
     """(heading, paragraph) rows of the instructions sheet, naming the ribbon buttons."""
     labels = {b.id: (b.label_zh if lang == "zh" else b.label_en) for b in BUTTONS_BY_ID.values()}
     return [(head, body.format(**labels)) for head, body in _INSTRUCTIONS[lang]]
@@ -161,7 +162,7 @@ def sheet_code_name(entity_code: str) -> str:
     return name
 
 
-def _lang(lang: str, zh: str, en: str) -> str:
+def _lang(lang: Lang, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
 
 
@@ -175,7 +176,7 @@ def _enums(dictionary: Dictionary) -> list[EnumType]:
     return list(out.values())
 
 
-def list_sources(dictionary: Dictionary, lang: str) -> list[tuple[str, list[str]]]:
+def list_sources(dictionary: Dictionary, lang: Lang) -> list[tuple[str, list[str]]]:
     """(defined name, values) per ``_lists`` column, in column order (A, B, ...)."""
     out: list[tuple[str, list[str]]] = [
         (CHANGE_LIST, [_lang(lang, zh, en) for zh, en in CHANGE_VALUES.values()]),
@@ -222,7 +223,7 @@ class _Formats:
         return self.system if col.key in SYSTEM_KEYS else self.header
 
 
-def _validation(col: SheetColumn, lang: str) -> dict[str, object] | None:
+def _validation(col: SheetColumn, lang: Lang) -> dict[str, object] | None:
     """XlsxWriter data-validation options of a data column (dropdown and/or input message)."""
     opts: dict[str, object] = {"validate": "any"}
     if col.list_name:
@@ -250,7 +251,7 @@ def _header_rows(ws: Worksheet, keys: Sequence[str], labels: Sequence[str],
     ws.autofilter(HEADER_ROW - 1, 0, HEADER_ROW - 1, len(keys) - 1)
 
 
-def _entity_sheet(ws: Worksheet, layout: SheetLayout, fmts: _Formats, lang: str) -> None:
+def _entity_sheet(ws: Worksheet, layout: SheetLayout, fmts: _Formats, lang: Lang) -> None:
     cols = layout.columns
     _header_rows(ws, layout.keys(), [c.header for c in cols], fmts,
                  [fmts.header_for(c) for c in cols])
@@ -269,7 +270,7 @@ def _wrapped_height(text: str, width: float) -> float:
     return 15.0 * max(1, -(-chars // int(width * 0.9))) + 3
 
 
-def _instructions_sheet(ws: Worksheet, fmts: _Formats, lang: str) -> None:
+def _instructions_sheet(ws: Worksheet, fmts: _Formats, lang: Lang) -> None:
     width = 90
     ws.set_column(0, 0, 18)
     ws.set_column(1, 1, width, fmts.wrap)
@@ -283,7 +284,7 @@ def _instructions_sheet(ws: Worksheet, fmts: _Formats, lang: str) -> None:
     ws.fit_to_pages(1, 0)
 
 
-def _vocabulary_sheet(ws: Worksheet, dictionary: Dictionary, fmts: _Formats, lang: str) -> None:
+def _vocabulary_sheet(ws: Worksheet, dictionary: Dictionary, fmts: _Formats, lang: Lang) -> None:
     """Read-only table of every vocabulary used by customer fields: code, zh, en."""
     heads = [_lang(lang, "词表", "Vocabulary"), _lang(lang, "代码", "Code"), "中文", "English"]
     for c, (head, width) in enumerate(zip(heads, (22, 18, 22, 30), strict=True)):
@@ -306,7 +307,7 @@ def _vocabulary_sheet(ws: Worksheet, dictionary: Dictionary, fmts: _Formats, lan
     ws.protect("", {"autofilter": True})
 
 
-def _conflicts_sheet(ws: Worksheet, fmts: _Formats, lang: str) -> None:
+def _conflicts_sheet(ws: Worksheet, fmts: _Formats, lang: Lang) -> None:
     labels = _CONFLICT_LABELS[lang]
     _header_rows(ws, CONFLICT_KEYS, labels, fmts)
     for c, width in enumerate((12, 12, 6, 18, 24, 24, 24, 14)):
@@ -319,7 +320,7 @@ def _conflicts_sheet(ws: Worksheet, fmts: _Formats, lang: str) -> None:
     ws.freeze_panes(HEADER_ROW, 0)
 
 
-def _report_settings_sheet(ws: Worksheet, fmts: _Formats, lang: str) -> None:
+def _report_settings_sheet(ws: Worksheet, fmts: _Formats, lang: Lang) -> None:
     """One row per report parameter (key hidden); Refresh reports reads the value column."""
     labels = [_lang(lang, *pair) for pair in (("参数", "Key"), ("参数", "Setting"),
                                               ("值", "Value"), ("说明", "Hint"))]
@@ -357,7 +358,7 @@ def _lists_sheet(wb: Workbook, ws: Worksheet, sources: list[tuple[str, list[str]
         wb.define_name(name, list_range(c, len(values)))
 
 
-def build_workbook(lang: str = "zh", dictionary: Dictionary | None = None) -> bytes:
+def build_workbook(lang: Lang = "zh", dictionary: Dictionary | None = None) -> bytes:
     """XlsxWriter output for ``lang`` (before post-processing): a macro-enabled workbook."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from bridge.errors import ApiError
 from schema.enums import REGION
+from schema.errors import ErrorCode
 from schema.values import DEFAULT_TZ
 
 ScoreMethod = Literal["rank", "ntile"]
@@ -79,10 +80,10 @@ def _date(name: str, raw: str | date | None) -> date | None:
     try:
         day = date.fromisoformat(raw.strip())
     except ValueError:
-        raise ApiError("REPORT_PARAM_INVALID", field=name,
+        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field=name,
                        detail=f"{name}={raw!r}: expected a date such as 2026-03-31") from None
     if not DATE_MIN <= day <= DATE_MAX:
-        raise ApiError("REPORT_PARAM_INVALID", field=name,
+        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field=name,
                        detail=f"{name}={raw!r}: expected a date between {DATE_MIN} and "
                               f"{DATE_MAX}")
     return day
@@ -91,7 +92,7 @@ def _date(name: str, raw: str | date | None) -> date | None:
 def _check_span(start: date, end: date) -> None:
     """A KPI period (as given or by default) of at most ``MAX_PERIOD_DAYS``, forwards."""
     if not timedelta(0) <= end - start < timedelta(days=MAX_PERIOD_DAYS):
-        raise ApiError("REPORT_PARAM_INVALID", field="period_from",
+        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="period_from",
                        detail=f"the period {start} .. {end} must run forwards and span at most "
                               f"{MAX_PERIOD_DAYS} days")
 
@@ -104,23 +105,23 @@ def make_params(as_of: str | date | None = None, period_from: str | date | None 
     a = _date("as_of", as_of) or today_local()
     pf, pt = _date("period_from", period_from), _date("period_to", period_to)
     if pf and pt and pf > pt:
-        raise ApiError("REPORT_PARAM_INVALID", field="period_from",
+        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="period_from",
                        detail=f"period_from {pf} is after period_to {pt}")
     _check_span(pf or month_start(a, 11), pt or a)
     reg = None
     if region:
         reg = REGION.lookup().get(region.strip().casefold())
         if reg is None:
-            raise ApiError("REPORT_PARAM_INVALID", field="region",
+            raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="region",
                            detail=f"region={region!r}: allowed {', '.join(REGION.codes())}")
     if not 1 <= int(window_days) <= MAX_WINDOW_DAYS:
-        raise ApiError("REPORT_PARAM_INVALID", field="window_days",
+        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="window_days",
                        detail=f"window_days={window_days}: expected 1..{MAX_WINDOW_DAYS}")
     if score_method not in SCORE_METHODS:
-        raise ApiError("REPORT_PARAM_INVALID", field="score_method",
+        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="score_method",
                        detail=f"score_method={score_method!r}: allowed rank, ntile")
     if not 1 <= int(limit) <= 100_000:
-        raise ApiError("REPORT_PARAM_INVALID", field="limit",
+        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="limit",
                        detail=f"limit={limit}: expected 1..100000")
     return ReportParams(as_of=a, period_from=pf, period_to=pt, owner=owner or None,
                         team=team or None, region=reg, window_days=int(window_days),

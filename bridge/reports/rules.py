@@ -41,6 +41,7 @@ from bridge.db import Database
 from bridge.errors import ApiError, item
 from bridge.reports.params import ReportParams
 from schema.dictionary import Dictionary, build_dictionary
+from schema.errors import ErrorCode
 from schema.limits import number_text, type_limit, unstorable_char
 from schema.sql import column_type
 from schema.types import FieldType
@@ -98,13 +99,13 @@ def _number(v: Any) -> Decimal | None:
 _ANY_NUMBER = (Decimal("-Infinity"), Decimal("Infinity"))  # an unknown metric's (reported)
 
 
-def _clause_value(v: Any, bounds: tuple[Decimal, Decimal]) -> int | float | str:
+def _clause_value(v: Any, bounds: tuple[Decimal, Decimal]) -> int | float | ErrorCode:
     """A clause's number as stored (int or float), or the code of why it cannot be one."""
     d = _number(v)
     if d is None:
-        return "REPORT_RULE_BAD_NUMBER"
+        return ErrorCode.REPORT_RULE_BAD_NUMBER
     if not bounds[0] <= d <= bounds[1]:
-        return "REPORT_RULE_NUMBER_OUT_OF_RANGE"
+        return ErrorCode.REPORT_RULE_NUMBER_OUT_OF_RANGE
     return int(d) if d == d.to_integral_value() else float(d)
 
 
@@ -115,16 +116,16 @@ def _condition(cond: Any, ranges: dict[str, tuple[Decimal, Decimal]],
         try:
             cond = json.loads(cond)
         except ValueError as exc:
-            errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
+            errs.append(item(ErrorCode.REPORT_RULE_BAD_CONDITION, field="condition",
                              detail=f"not JSON ({exc})"))
             return []
     if not isinstance(cond, list) or not cond:
-        errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
+        errs.append(item(ErrorCode.REPORT_RULE_BAD_CONDITION, field="condition",
                          detail="expected a non-empty list of clauses "
                                 '[{"metric": ..., "op": ..., "value": ...}]'))
         return []
     if len(cond) > MAX_CLAUSES:
-        errs.append(item("REPORT_RULE_BAD_CONDITION", field="condition",
+        errs.append(item(ErrorCode.REPORT_RULE_BAD_CONDITION, field="condition",
                          detail=f"at most {MAX_CLAUSES} clauses"))
         return []
     clauses = [_clause(i, cl, ranges, errs) for i, cl in enumerate(cond, start=1)]
@@ -136,19 +137,19 @@ def _clause(i: int, cl: Any, ranges: dict[str, tuple[Decimal, Decimal]],
     """Clause ``i`` normalised, or None with its problems added to ``errs``."""
     where = f"condition[{i}]"
     if not isinstance(cl, dict) or set(cl) != {"metric", "op", "value"}:
-        errs.append(item("REPORT_RULE_BAD_CONDITION", field=where,
+        errs.append(item(ErrorCode.REPORT_RULE_BAD_CONDITION, field=where,
                          detail=f"clause {i} must have exactly metric, op, value"))
         return None
     m, op = cl["metric"], cl["op"]
     bounds = ranges.get(m, _ANY_NUMBER)
     v = _clause_value(cl["value"], bounds)
     if m not in METRICS:
-        errs.append(item("REPORT_RULE_UNKNOWN_METRIC", field=f"{where}.metric",
+        errs.append(item(ErrorCode.REPORT_RULE_UNKNOWN_METRIC, field=f"{where}.metric",
                          clause=i, value=m, allowed=", ".join(METRICS)))
     if op not in OPS:
-        errs.append(item("REPORT_RULE_BAD_OPERATOR", field=f"{where}.op",
+        errs.append(item(ErrorCode.REPORT_RULE_BAD_OPERATOR, field=f"{where}.op",
                          clause=i, value=op, allowed=" ".join(OPS)))
-    if isinstance(v, str):
+    if isinstance(v, ErrorCode):
         errs.append(item(v, field=f"{where}.value", clause=i, value=cl["value"],
                          min=number_text(bounds[0]), max=number_text(bounds[1])))
         return None
@@ -160,19 +161,19 @@ def _target_value(dictionary: Dictionary, target: Any, value: Any,
     """The value a rule sets (an enum target's code), each problem added to ``errs``."""
     allowed = targets(dictionary)
     if target not in allowed:
-        errs.append(item("REPORT_RULE_BAD_TARGET", field="target", value=target,
+        errs.append(item(ErrorCode.REPORT_RULE_BAD_TARGET, field="target", value=target,
                          allowed=", ".join(allowed)))
     elif allowed[target] is not None:
         f = dictionary.entity("customer").field(target)
         assert f.enum is not None
         code = f.enum.lookup().get(str(value or "").strip().casefold())
         if code is None:
-            errs.append(item("REPORT_RULE_BAD_VALUE", field="value", target=target,
+            errs.append(item(ErrorCode.REPORT_RULE_BAD_VALUE, field="value", target=target,
                              value=value, allowed=", ".join(f.enum.codes())))
         return code
     elif (not isinstance(value, str) or not value.strip() or len(value) > 100
           or unstorable_char(value) is not None):
-        errs.append(item("REPORT_RULE_BAD_VALUE", field="value", target=target, value=value,
+        errs.append(item(ErrorCode.REPORT_RULE_BAD_VALUE, field="value", target=target, value=value,
                          allowed="1-100 characters (no control characters)"))
     return value
 
@@ -186,7 +187,7 @@ def validate(dictionary: Dictionary, body: dict[str, Any]) -> dict[str, Any]:
     name = str(body.get("name") or "").strip()
     if errs:
         first = errs[0]
-        raise ApiError("REPORT_RULE_INVALID", field=first.field, errors=errs, name=name,
+        raise ApiError(ErrorCode.REPORT_RULE_INVALID, field=first.field, errors=errs, name=name,
                        count=len(errs))
     return {"name": name, "label_zh": (body.get("label_zh") or name).strip(),
             "label_en": (body.get("label_en") or name).strip(), "condition": clauses,
@@ -217,7 +218,7 @@ def _check_name(db: Database, conn: Connection, name: str, rule_id: int | None) 
     if rule_id is not None:
         q = q.where(t.c.id != rule_id)
     if conn.execute(q).first():
-        raise ApiError("REPORT_RULE_DUPLICATE", field="name", name=name)
+        raise ApiError(ErrorCode.REPORT_RULE_DUPLICATE, field="name", name=name)
 
 
 def create_rule(db: Database, dictionary: Dictionary, user: User,
@@ -240,7 +241,7 @@ def update_rule(db: Database, dictionary: Dictionary, user: User, rule_id: int,
     t = db.table("sys_tag_rule")
     with db.write() as conn:
         if not conn.execute(select(t.c.id).where(t.c.id == rule_id)).first():
-            raise ApiError("REPORT_RULE_NOT_FOUND", rule_id=rule_id)
+            raise ApiError(ErrorCode.REPORT_RULE_NOT_FOUND, rule_id=rule_id)
         _check_name(db, conn, rule["name"], rule_id)
         conn.execute(update(t).where(t.c.id == rule_id).values(
             **{**rule, "condition": json.dumps(rule["condition"], ensure_ascii=False)},
@@ -252,7 +253,7 @@ def delete_rule(db: Database, rule_id: int) -> None:
     t = db.table("sys_tag_rule")
     with db.write() as conn:
         if not conn.execute(delete(t).where(t.c.id == rule_id)).rowcount:
-            raise ApiError("REPORT_RULE_NOT_FOUND", rule_id=rule_id)
+            raise ApiError(ErrorCode.REPORT_RULE_NOT_FOUND, rule_id=rule_id)
 
 
 # -- evaluation ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from bridge.routes.deps import DB, STORABLE, AdminUser, Dict, column_max
 from bridge.routes.responses import ADMIN, BODY, INPUT, REVOKES_CREDENTIALS, errors
 from bridge.sync.undo import restore_field, undo_push
 from bridge.tables import system_tables
+from schema.errors import ErrorCode
 from schema.permissions import ROLES
 from schema.wire import PushResponse, RequestModel, UserOut
 
@@ -59,7 +60,7 @@ def users(_: AdminUser, db: DB) -> list[UserOut]:
 
 
 @router.post("/users", response_model=NewToken, status_code=201,
-             responses=errors(*ADMIN, *BODY, "USER_EXISTS"))
+             responses=errors(*ADMIN, *BODY, ErrorCode.USER_EXISTS))
 def create_user(body: NewUser, request: Request, _: AdminUser, db: DB) -> NewToken:
     """Create a user and hand back their first token (shown once)."""
     with db.write() as conn:
@@ -100,7 +101,7 @@ def audit_verify(_: AdminUser, db: DB) -> dict[str, Any]:
 
 
 @router.post("/audit/restore", response_model=PushResponse,
-             responses=errors(*ADMIN, *BODY, "AUDIT_NOT_FOUND", "ROW_NOT_FOUND"))
+             responses=errors(*ADMIN, *BODY, ErrorCode.AUDIT_NOT_FOUND, ErrorCode.ROW_NOT_FOUND))
 def restore(body: Restore, user: AdminUser, db: DB, dictionary: Dict) -> PushResponse:
     """Set a field back to the value it had before an audited change (a new, audited
     change that goes through the same conflict rules)."""
@@ -108,7 +109,7 @@ def restore(body: Restore, user: AdminUser, db: DB, dictionary: Dict) -> PushRes
 
 
 @router.post("/audit/undo", response_model=PushResponse,
-             responses=errors(*ADMIN, *BODY, "AUDIT_NOT_FOUND"))
+             responses=errors(*ADMIN, *BODY, ErrorCode.AUDIT_NOT_FOUND))
 def undo(body: Undo, user: AdminUser, db: DB, dictionary: Dict) -> PushResponse:
     """Undo every change of one push, as a new audited push under the conflict rules."""
     return undo_push(db, dictionary, user, body.push_key)

@@ -11,6 +11,7 @@ from bridge.auth import User, authenticate
 from bridge.db import Database
 from bridge.errors import ApiError
 from schema.dictionary import Dictionary
+from schema.errors import ErrorCode
 from schema.limits import type_limit
 from schema.wire import storable_text
 
@@ -35,7 +36,7 @@ def current_user(request: Request) -> User:
 
 def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
     if not user.is_admin:
-        raise ApiError("ADMIN_ONLY")
+        raise ApiError(ErrorCode.ADMIN_ONLY)
     return user
 
 

@@ -17,6 +17,7 @@ from bridge.routes.body import JsonRoute
 from bridge.routes.deps import DB, STORABLE, AdminUser, CurrentUser, Dict, column_max
 from bridge.routes.responses import ADMIN, AUTH, BODY, INPUT, errors
 from bridge.tables import system_tables
+from schema.errors import ErrorCode
 from schema.wire import RequestModel
 
 router = APIRouter(prefix="/reports", tags=["reports"], route_class=JsonRoute)
@@ -32,8 +33,8 @@ Method = Annotated[str, Query(pattern="^(rank|ntile)$")]
 Limit = Annotated[int, Query(ge=1, le=100_000)]
 # beyond the id column's range: no such rule (and PostgreSQL must not see it)
 RuleId = Annotated[int, Path(ge=1, le=column_max(_SYS.tables["sys_tag_rule"].c.id))]
-REPORT = errors(*AUTH, *INPUT, "REPORT_PARAM_INVALID")
-RULE_CODES = (*ADMIN, *BODY, "REPORT_RULE_INVALID", "REPORT_RULE_DUPLICATE")
+REPORT = errors(*AUTH, *INPUT, ErrorCode.REPORT_PARAM_INVALID)
+RULE_CODES = (*ADMIN, *BODY, ErrorCode.REPORT_RULE_INVALID, ErrorCode.REPORT_RULE_DUPLICATE)
 RULE = errors(*RULE_CODES)
 
 
@@ -95,20 +96,20 @@ def create_rule(body: RuleIn, user: AdminUser, db: DB, dictionary: Dict) -> dict
     return R.create_rule(db, dictionary, user, body.model_dump())
 
 
-@router.put("/rules/{rule_id}", responses=errors(*RULE_CODES, "REPORT_RULE_NOT_FOUND"))
+@router.put("/rules/{rule_id}", responses=errors(*RULE_CODES, ErrorCode.REPORT_RULE_NOT_FOUND))
 def update_rule(rule_id: RuleId, body: RuleIn, user: AdminUser, db: DB,
                 dictionary: Dict) -> dict[str, Any]:
     return R.update_rule(db, dictionary, user, rule_id, body.model_dump())
 
 
 @router.delete("/rules/{rule_id}",
-                responses=errors(*ADMIN, *INPUT, "REPORT_RULE_NOT_FOUND"))
+                responses=errors(*ADMIN, *INPUT, ErrorCode.REPORT_RULE_NOT_FOUND))
 def delete_rule(rule_id: RuleId, _: AdminUser, db: DB) -> dict[str, int]:
     R.delete_rule(db, rule_id)
     return {"deleted": rule_id}
 
 
-@router.post("/rules/apply", responses=errors(*ADMIN, *BODY, "REPORT_PARAM_INVALID"))
+@router.post("/rules/apply", responses=errors(*ADMIN, *BODY, ErrorCode.REPORT_PARAM_INVALID))
 def apply_rules(request: Request, user: AdminUser, db: DB, dictionary: Dict,
                 body: ApplyIn | None = None) -> dict[str, Any]:
     """Write the rules' values (value_tier ...) to customers through the push engine."""

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from schema.errors import CATALOGUE
+from schema.errors import CATALOGUE, ErrorCode
 from schema.wire import ErrorResponse
 
-AUTH = ("AUTH_REQUIRED", "AUTH_INVALID", "AUTH_EXPIRED", "AUTH_REVOKED")
+AUTH = (ErrorCode.AUTH_REQUIRED, ErrorCode.AUTH_INVALID, ErrorCode.AUTH_EXPIRED,
+        ErrorCode.AUTH_REVOKED)
 """The caller must be signed in (``deps.CurrentUser``)."""
-ADMIN = (*AUTH, "ADMIN_ONLY")
+ADMIN = (*AUTH, ErrorCode.ADMIN_ONLY)
 """The caller must be an administrator (``deps.AdminUser``)."""
-INPUT = ("REQUEST_INVALID",)
+INPUT = (ErrorCode.REQUEST_INVALID,)
 """Query or path parameters are validated."""
-BODY = ("MALFORMED_JSON", "REQUEST_INVALID")
+BODY = (ErrorCode.MALFORMED_JSON, ErrorCode.REQUEST_INVALID)
 """A JSON body is parsed and validated."""
-ALWAYS = ("BODY_TOO_LARGE", "INTERNAL")
+ALWAYS = (ErrorCode.BODY_TOO_LARGE, ErrorCode.INTERNAL)
 """Any request: the body limit (``app.BodyLimit``) and the last-resort handler."""
 
 REVOKES_CREDENTIALS: dict[str, Any] = {"x-revokes-credentials": True}
@@ -33,7 +34,7 @@ _HEADERS: dict[str, dict[str, Any]] = {code: _BEARER for code in AUTH}
 """Headers sent with a code (``bridge.auth`` adds ``WWW-Authenticate`` to every 401)."""
 
 
-def errors(*codes: str) -> dict[int | str, dict[str, Any]]:
+def errors(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route that can answer the error ``codes`` (plus ``ALWAYS``)."""
     by_status: dict[int, list[str]] = {}
     for code in dict.fromkeys((*codes, *ALWAYS)):

@@ -14,6 +14,7 @@ from bridge.routes.deps import DB, CurrentUser, Dict
 from bridge.routes.responses import AUTH, BODY, INPUT, errors
 from bridge.sync.pull import pull as do_pull
 from bridge.sync.push import fingerprint, push_json
+from schema.errors import ErrorCode
 from schema.wire import PullResponse, PushRequest, PushResponse
 
 
@@ -43,8 +44,8 @@ router = APIRouter(tags=["sync"], route_class=_BodyRoute)
 
 
 @router.post("/push", response_model=PushResponse, responses=errors(
-    *AUTH, *BODY, "TEMPLATE_VERSION_INVALID", "TEMPLATE_OUTDATED", "TEMPLATE_NEWER",
-    "BATCH_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED"))
+    *AUTH, *BODY, ErrorCode.TEMPLATE_VERSION_INVALID, ErrorCode.TEMPLATE_OUTDATED,
+    ErrorCode.TEMPLATE_NEWER, ErrorCode.BATCH_TOO_LARGE, ErrorCode.IDEMPOTENCY_KEY_REUSED))
 def push(req: PushRequest, request: Request, user: CurrentUser, db: DB,
          dictionary: Dict) -> Response:
     """Apply a batch of row changes; each row comes back applied, merged, conflict or
@@ -56,7 +57,7 @@ def push(req: PushRequest, request: Request, user: CurrentUser, db: DB,
 
 
 @router.get("/pull", response_model=PullResponse,
-            responses=errors(*AUTH, *INPUT, "UNKNOWN_ENTITY", "CURSOR_INVALID"))
+            responses=errors(*AUTH, *INPUT, ErrorCode.UNKNOWN_ENTITY, ErrorCode.CURSOR_INVALID))
 def pull(user: CurrentUser, db: DB, dictionary: Dict,
          since: Annotated[int | None, Query(ge=0, le=2**62)] = None,
          entities: Annotated[str | None, Query(max_length=500)] = None) -> Response:

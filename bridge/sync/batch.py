@@ -18,6 +18,7 @@ from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import item
 from schema.dictionary import Dictionary
+from schema.errors import ErrorCode
 from schema.types import SCOPE_FIELDS, Field
 from schema.values import ValueProblem, parse_value
 from schema.wire import ErrorItem, FieldConflict, RowChange, RowResult, RowStatus, WarningItem
@@ -144,7 +145,7 @@ class Ctx:
         return found
 
 
-def err(r: Row, code: str, f: Field | str | None = None, **params: Any) -> ErrorItem:
+def err(r: Row, code: ErrorCode, f: Field | str | None = None, **params: Any) -> ErrorItem:
     """An error item about row ``r``."""
     return item(code, entity=r.change.entity, row=r.result.row, id=r.change.id, field=f,
                 **params)

@@ -19,6 +19,7 @@ from bridge import audit
 from bridge.errors import from_cell
 from bridge.permissions import scope_filter
 from bridge.sync.batch import Ctx, Row, err
+from schema.errors import ErrorCode
 from schema.sql import NAME_KEY, display_key, table_name
 from schema.types import Entity, Field, FieldType
 from schema.validation import validate_frame
@@ -79,8 +80,9 @@ def resolve_references(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
             if len(matches) == 1:
                 r.ref_ids[f.code], r.new[f.code] = matches[0]
             else:
-                r.reject([err(r, "REFERENCE_AMBIGUOUS" if matches else "REFERENCE_NOT_FOUND",
-                               f, value=r.new[f.code])])
+                code = (ErrorCode.REFERENCE_AMBIGUOUS if matches
+                        else ErrorCode.REFERENCE_NOT_FOUND)
+                r.reject([err(r, code, f, value=r.new[f.code])])
 
 
 def _keyed(ctx: Ctx, entity_code: str) -> bool:
@@ -143,11 +145,11 @@ def _refuse_duplicate(ctx: Ctx, entity: Entity, f: Field, r: Row,
                       holders: list[tuple[str, bool]]) -> None:
     value = r.new[f.code]
     if any(visible for _, visible in holders):
-        r.reject([err(r, "DUPLICATE_VALUE", f, value=value)])
+        r.reject([err(r, ErrorCode.DUPLICATE_VALUE, f, value=value)])
         return
-    r.reject([err(r, "ROW_OUT_OF_SCOPE")])
+    r.reject([err(r, ErrorCode.ROW_OUT_OF_SCOPE)])
     ctx.refusals += [audit.Entry(ctx.user.username, "refused", entity.code, r.change.id, {
-        "reason": "DUPLICATE_VALUE", "field": f.code, "value": value, "held_by": rid,
+        "reason": ErrorCode.DUPLICATE_VALUE, "field": f.code, "value": value, "held_by": rid,
         "op": r.change.op}, ctx.key) for rid, _ in holders]
 
 
@@ -164,7 +166,7 @@ def warn_similar(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     found = _visible_by_name(ctx, entity, {r.new[code] for r in todo})
     for r in todo:
         for match_id, name in found.get(display_key(r.new[code]), [])[:3]:
-            said = err(r, "SIMILAR_RECORD", f, value=name, match_id=match_id)
+            said = err(r, ErrorCode.SIMILAR_RECORD, f, value=name, match_id=match_id)
             r.warn(WarningItem(**said.model_dump(), params={"match_id": match_id,
                                                             "value": name}))
 
@@ -185,5 +187,5 @@ def check_referenced(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
             counts: dict[str, int] = {k: int(v) for k, v in ctx.conn.execute(q).all()}
             for r in rows:
                 if r.live and counts.get(r.change.id):
-                    r.reject([err(r, "ROW_REFERENCED", count=counts[r.change.id],
+                    r.reject([err(r, ErrorCode.ROW_REFERENCED, count=counts[r.change.id],
                                    child=child.en)])

@@ -19,6 +19,7 @@ from bridge.permissions import scope_filter
 from bridge.sync.rows import columns_out, fetch_columns, select_rows
 from bridge.sync.tail import audit_only
 from schema.dictionary import Dictionary
+from schema.errors import ErrorCode
 from schema.permissions import row_scope, visible_fields
 from schema.types import Entity, Scope
 from schema.wire import PullResponse
@@ -31,13 +32,13 @@ def pull(db: Database, dictionary: Dictionary, user: User, since: int | None = N
     wanted = entities or list(dictionary.entities)
     for code in wanted:
         if code not in dictionary.entities:
-            raise ApiError("UNKNOWN_ENTITY", name=code)
+            raise ApiError(ErrorCode.UNKNOWN_ENTITY, name=code)
     out: dict[str, Any] = {}
     counts: dict[str, int] = {}  # rows sent, per entity that had any change to look at
     with gcpause.paused(), db.read() as conn:
         cursor = db.current_seq(conn)
         if since is not None and not 0 <= since <= cursor:
-            raise ApiError("CURSOR_INVALID", value=since)
+            raise ApiError(ErrorCode.CURSOR_INVALID, value=since)
         for entity in dictionary:
             if entity.code in wanted and row_scope(user.role, entity) is not Scope.NONE:
                 out[entity.code], looked = _entity_pull(conn, db, dictionary, user, entity,

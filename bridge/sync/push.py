@@ -41,6 +41,7 @@ from bridge.sync.rows import fetch_by_ids, fetch_existing
 from bridge.sync.tail import lock_audit_tail
 from bridge.sync.write import write
 from schema.dictionary import Dictionary
+from schema.errors import ErrorCode
 from schema.permissions import row_scope, visible_fields, writable_fields
 from schema.types import SCOPE_FIELDS, Entity, Scope
 from schema.values import is_blank
@@ -64,7 +65,7 @@ def push_json(db: Database, dictionary: Dictionary, user: User, req: PushRequest
     as received (default: the :func:`fingerprint` of the request's JSON)."""
     check_template(dictionary, req.template_version)
     if len(req.rows) > max_rows:
-        raise ApiError("BATCH_TOO_LARGE", max=max_rows, count=len(req.rows))
+        raise ApiError(ErrorCode.BATCH_TOO_LARGE, max=max_rows, count=len(req.rows))
     digest = digest or fingerprint(req.model_dump_json().encode())
     with gcpause.paused(), db.write() as conn:
         stored = _stored_answer(db, conn, user, req.idempotency_key, digest)
@@ -81,11 +82,11 @@ def check_template(dictionary: Dictionary, template: str) -> None:
         t_major, t_minor, _ = parse_version(template)
         s_major, s_minor, _ = parse_version(dictionary.version)
     except ValueError:
-        raise ApiError("TEMPLATE_VERSION_INVALID", template=template) from None
+        raise ApiError(ErrorCode.TEMPLATE_VERSION_INVALID, template=template) from None
     if t_major < s_major:
-        raise ApiError("TEMPLATE_OUTDATED", template=template, server=dictionary.version)
+        raise ApiError(ErrorCode.TEMPLATE_OUTDATED, template=template, server=dictionary.version)
     if (t_major, t_minor) > (s_major, s_minor):
-        raise ApiError("TEMPLATE_NEWER", template=template, server=dictionary.version)
+        raise ApiError(ErrorCode.TEMPLATE_NEWER, template=template, server=dictionary.version)
 
 
 def fingerprint(body: bytes) -> str:
@@ -107,7 +108,7 @@ def _stored_answer(db: Database, conn: Connection, user: User, key: str,
     if stored is None:
         return None
     if stored.body_hash != digest:
-        raise ApiError("IDEMPOTENCY_KEY_REUSED", key=key)
+        raise ApiError(ErrorCode.IDEMPOTENCY_KEY_REUSED, key=key)
     answer = orjson.loads(stored.response)
     answer["replayed"] = True
     return orjson.dumps(answer)
@@ -140,7 +141,7 @@ def _apply(db: Database, dictionary: Dictionary, conn: Connection, user: User,
     else:
         for r in rows:
             if r.live:
-                r.reject([err(r, "BATCH_ABORTED")])
+                r.reject([err(r, ErrorCode.BATCH_ABORTED)])
         savepoint.rollback()
     lock_audit_tail(db, conn)  # pulls append without the counter: queue with them
     head = audit.append(db, conn, [*(ctx.audit if committed else []), *ctx.refusals])
@@ -173,9 +174,9 @@ def _refuse_unknown(ctx: Ctx, rows: list[Row]) -> list[Row]:
     left = []
     for r in rows:
         if r.change.id in seen:
-            r.reject([err(r, "ROW_DUPLICATE_IN_BATCH", row_id=r.change.id)])
+            r.reject([err(r, ErrorCode.ROW_DUPLICATE_IN_BATCH, row_id=r.change.id)])
         elif r.change.entity not in ctx.dictionary.entities:
-            r.reject([err(r, "UNKNOWN_ENTITY", name=r.change.entity)])
+            r.reject([err(r, ErrorCode.UNKNOWN_ENTITY, name=r.change.entity)])
         else:
             left.append(r)
         seen.add(r.change.id)
@@ -203,7 +204,7 @@ def _decide(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     writable = writable_fields(user.role, entity)
     if row_scope(user.role, entity) is Scope.NONE or not writable:
         for r in rows:
-            r.reject([err(r, "ROW_OUT_OF_SCOPE")])
+            r.reject([err(r, ErrorCode.ROW_OUT_OF_SCOPE)])
         return
     known = set(entity.field_codes())
     for r in rows:
@@ -230,17 +231,17 @@ def _check_shape(entity: Entity, user: User, r: Row, writable: set[str],
         try:
             uuid.UUID(rc.id)
         except ValueError:
-            errs.append(err(r, "ROW_INVALID_ID", value=rc.id))
+            errs.append(err(r, ErrorCode.ROW_INVALID_ID, value=rc.id))
     elif rc.base_version is None:
-        errs.append(err(r, "REQUEST_INVALID", detail="base_version is required for "
+        errs.append(err(r, ErrorCode.REQUEST_INVALID, detail="base_version is required for "
                                                       f"{rc.op} of {rc.id}"))
     # set operations first: almost every row names only known, writable fields
     sent = rc.values.keys() | rc.base.keys() if rc.base else rc.values.keys()
     if not sent <= known:
-        errs += [err(r, "UNKNOWN_FIELD", code)
+        errs += [err(r, ErrorCode.UNKNOWN_FIELD, code)
                  for code in dict.fromkeys([*rc.values, *rc.base]) if code not in known]
     if not rc.values.keys() <= writable:
-        errs += [err(r, "FIELD_READ_ONLY", entity.field(code)) for code in rc.values
+        errs += [err(r, ErrorCode.FIELD_READ_ONLY, entity.field(code)) for code in rc.values
                  if code in known and code not in writable and not (
                      rc.op == "insert" and code in SCOPE_FIELDS
                      and rc.values[code] in (None, scope_default(user, code)))]
@@ -255,8 +256,8 @@ def _decide_insert(ctx: Ctx, g: _Group, r: Row) -> None:
     if holder is not None:
         # an id held out of the pusher's sight is refused without saying it exists
         visible = in_scope(g.user, g.entity, holder)
-        r.reject([err(r, "ROW_EXISTS", row_id=rc.id) if visible
-                  else err(r, "ROW_OUT_OF_SCOPE")])
+        r.reject([err(r, ErrorCode.ROW_EXISTS, row_id=rc.id) if visible
+                  else err(r, ErrorCode.ROW_OUT_OF_SCOPE)])
         return
     r.new = new = {**g.blank, **rc.values, "id": rc.id}
     for k in SCOPE_FIELDS:
@@ -269,7 +270,7 @@ def _visible_stored(g: _Group, r: Row) -> dict[str, Any] | None:
     """The record an update or delete is about, if the pusher may see it (else refused)."""
     stored = g.stored.get(r.change.id)
     if stored is None or not in_scope(g.user, g.entity, stored):
-        r.reject([err(r, "ROW_NOT_FOUND", row_id=r.change.id)])
+        r.reject([err(r, ErrorCode.ROW_NOT_FOUND, row_id=r.change.id)])
         return None
     return stored
 
@@ -280,7 +281,7 @@ def _decide_update(ctx: Ctx, g: _Group, r: Row) -> None:
     if stored is None:
         return
     if stored["deleted"]:
-        r.conflict(stored["version"], errors=[err(r, "ROW_DELETED", row_id=r.change.id)])
+        r.conflict(stored["version"], errors=[err(r, ErrorCode.ROW_DELETED, row_id=r.change.id)])
         return
     r.stored = stored
     _merge(ctx, g.entity, r)
@@ -350,7 +351,7 @@ def _check(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     checks.validate(ctx, entity, [r for r in rows if r.writes_values and r.new])
     for r in rows:  # a write may not leave the row outside the writer's own scope
         if r.writes_values and r.new and not in_scope(ctx.user, entity, r.new):
-            r.reject([err(r, "ROW_OUT_OF_SCOPE")])
+            r.reject([err(r, ErrorCode.ROW_OUT_OF_SCOPE)])
     checks.resolve_references(ctx, entity, [r for r in rows if r.writes_values])
     checks.check_unique(ctx, entity, [r for r in rows if r.writes_values])
     checks.warn_similar(ctx, entity, [r for r in rows if r.writes_values])

@@ -13,6 +13,7 @@ from bridge.errors import ApiError
 from bridge.sync.push import push
 from bridge.sync.rows import fetch_by_ids
 from schema.dictionary import Dictionary
+from schema.errors import ErrorCode
 from schema.wire import PushRequest, PushResponse, RowChange
 
 
@@ -28,11 +29,11 @@ def restore_field(db: Database, dictionary: Dictionary, user: User, audit_id: in
         found = audit.query(db, conn, after_id=audit_id - 1, limit=1)
     entry = found[0] if found and found[0]["id"] == audit_id else None
     if entry is None or not entry["changes"] or field not in entry["changes"]:
-        raise ApiError("AUDIT_NOT_FOUND", value=f"{audit_id}/{field}")
+        raise ApiError(ErrorCode.AUDIT_NOT_FOUND, value=f"{audit_id}/{field}")
     old, new = entry["changes"][field]
     cur = _current(db, dictionary, entry["entity"], [entry["record_id"]]).get(entry["record_id"])
     if cur is None:
-        raise ApiError("ROW_NOT_FOUND", row_id=entry["record_id"])
+        raise ApiError(ErrorCode.ROW_NOT_FOUND, row_id=entry["record_id"])
     rc = RowChange(op="update", entity=entry["entity"], id=entry["record_id"],
                    base_version=cur["version"], values={field: old}, base={field: new})
     # base = the value the audited change wrote: if someone changed it since, it conflicts
@@ -46,7 +47,7 @@ def undo_push(db: Database, dictionary: Dictionary, user: User, push_key: str) -
         entries = [e for e in audit.query(db, conn, push_key=push_key, limit=100_000)
                    if e["action"] in ("insert", "update", "delete")]
     if not entries:
-        raise ApiError("AUDIT_NOT_FOUND", value=push_key)
+        raise ApiError(ErrorCode.AUDIT_NOT_FOUND, value=push_key)
     rows: list[RowChange] = []
     for e in reversed(entries):  # children were written after parents: undo them first
         cur = _current(db, dictionary, e["entity"], [e["record_id"]]).get(e["record_id"])
