@@ -9,6 +9,7 @@ with a leading apostrophe, which Excel stores as a text prefix.
 from __future__ import annotations
 
 import re
+import sys
 from datetime import date, datetime, time
 from typing import Any
 
@@ -21,6 +22,7 @@ from addin.port import (
     NOTE_AUTHOR,
     CellMark,
     CellNote,
+    Dropdown,
     MetaCache,
     SheetSpec,
     WorkbookError,
@@ -57,6 +59,19 @@ def _cell_in(value: Any) -> Any:
     if isinstance(value, time):
         return value.isoformat()
     return value
+
+
+def _describe_validation(cells: xw.Range, d: Dropdown) -> None:
+    """Windows Excel only: the alert style, input and error messages of a validation."""
+    rule = cells.api.Validation
+    if not d.list_name:
+        rule.Delete()
+        rule.Add(Type=0)  # xlValidateInputOnly
+    rule.AlertStyle = 1 if d.stop else 3  # xlValidAlertStop / xlValidAlertInformation
+    rule.IgnoreBlank = True
+    rule.InputTitle, rule.InputMessage = d.prompt_title, d.prompt
+    rule.ErrorTitle, rule.ErrorMessage = d.error_title, d.error
+    rule.ShowInput, rule.ShowError = bool(d.prompt), True
 
 
 class XlwingsPort(MetaCache):
@@ -137,11 +152,14 @@ class XlwingsPort(MetaCache):
         self.write_meta({MARKS_META_PREFIX + sheet: encode_marks(merged) or None})
 
     def _notes(self, sheet: str) -> list[tuple[int, int, str, str]]:
-        """(row, col, text, author) of every note on ``sheet`` (Excel's Comments)."""
+        """(row, col, text, author) of every note on ``sheet`` (xlwings' ``Sheet.notes``,
+        on Windows and Mac alike)."""
         out = []
-        for c in self._sheet(sheet).api.Comments:
-            out.append((int(c.Parent.Row), int(c.Parent.Column), str(c.Text()),
-                        str(c.Author or "")))
+        for note in self._sheet(sheet).notes:
+            cell = note.location
+            if cell is not None:
+                out.append((int(cell.row), int(cell.column), str(note.text or ""),
+                            str(note.author or "")))
         return out
 
     def read_notes(self, sheet: str) -> list[CellNote]:
@@ -187,39 +205,26 @@ class XlwingsPort(MetaCache):
         return out
 
     def restore_layout(self, sheet: str, spec: SheetSpec) -> None:
-        """As the file port, through Excel's object model (Windows)."""
+        """As the file port, through xlwings' own API (Windows and Mac): hidden sheet, rows
+        and columns, each list dropdown over the template's rows, frozen panes. Input
+        messages and an informing (not refusing) alert need Excel's object model, which
+        xlwings does not wrap: they are set only on Windows."""
         sht = self._sheet(sheet)
         if spec.hidden and sht.visible:
             sht.visible = False
         for row in spec.hidden_rows:
-            sht.api.Rows(row).Hidden = True
+            sht.range((row, 1)).rows.hidden = True
         for col in spec.hidden_cols:
-            sht.api.Columns(col).Hidden = True
+            sht.range((1, col)).columns.hidden = True
         for d in spec.dropdowns:
-            rule = sht.range((spec.first_row, d.col), (spec.last_row, d.col)).api.Validation
-            rule.Delete()
-            if d.list_name:  # xlValidateList; xlValidAlertStop / xlValidAlertInformation
-                rule.Add(Type=3, AlertStyle=1 if d.stop else 3, Operator=1,
-                         Formula1="=" + d.list_name)
-            else:
-                rule.Add(Type=0)  # xlValidateInputOnly
-            rule.IgnoreBlank = True
-            rule.InputTitle, rule.InputMessage = d.prompt_title, d.prompt
-            rule.ErrorTitle, rule.ErrorMessage = d.error_title, d.error
-            rule.ShowInput, rule.ShowError = bool(d.prompt), True
+            cells = sht.range((spec.first_row, d.col), (spec.last_row, d.col))
+            if d.list_name:
+                cells.data_validation.delete()
+                cells.data_validation.set_list(self.book.names[d.list_name])
+            if sys.platform == "win32":
+                _describe_validation(cells, d)
         if spec.freeze is not None:
-            self._freeze(sht, *spec.freeze)
-
-    def _freeze(self, sht: xw.Sheet, row: int, col: int) -> None:
-        """Freeze the panes above and left of (row, col) unless the sheet has frozen panes;
-        Excel does this on the window, so the sheet is shown for a moment."""
-        active = self.book.sheets.active
-        sht.activate()
-        window = self.book.app.api.ActiveWindow
-        if not window.FreezePanes:
-            window.SplitRow, window.SplitColumn = row - 1, col - 1
-            window.FreezePanes = True
-        active.activate()
+            sht.freeze_panes.freeze_at(sht.range(spec.freeze))
 
     def write_list(self, name: str, values: list[str]) -> None:
         sht = self._sheet(LISTS_SHEET)

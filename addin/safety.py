@@ -58,45 +58,19 @@ def _count_rows(zf: zipfile.ZipFile, member: str, limits: Limits, label: str) ->
 
 def check_workbook_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> dict[str, int]:
     """Raise :class:`WorkbookError` unless ``path`` is a sane xlsx/xlsm; returns rows per part."""
-    if not path.is_file():
-        raise WorkbookError(ErrorCode.WORKBOOK_NOT_FOUND, path=str(path))
-    size = path.stat().st_size
-    if size > limits.max_file_bytes:
-        raise WorkbookError(ErrorCode.WORKBOOK_TOO_LARGE, path=path.name, detail=_mib(size),
-                            max=_mib(limits.max_file_bytes))
-    if not zipfile.is_zipfile(path):
-        raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name, detail="not a zip package")
+    size = _check_file(path, limits)
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-            if len(infos) > limits.max_members:
-                raise WorkbookError(ErrorCode.WORKBOOK_TOO_LARGE, path=path.name,
-                                    detail=f"{len(infos)} parts", max=limits.max_members)
-            names = {i.filename for i in infos}
-            for required in ("[Content_Types].xml", "xl/workbook.xml"):
-                if required not in names:
-                    raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name,
-                                        detail=f"{required} is missing")
-            unpacked = sum(i.file_size for i in infos)
-            if unpacked > limits.max_unpacked_bytes:
-                raise WorkbookError(ErrorCode.WORKBOOK_TOO_LARGE, path=path.name,
-                                    detail=f"{_mib(unpacked)} unpacked",
-                                    max=_mib(limits.max_unpacked_bytes))
-            for i in infos:
-                if i.filename.startswith("/") or ".." in i.filename.split("/"):
-                    raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name,
-                                        detail=f"unsafe part name {i.filename!r}")
-                ratio = i.file_size / max(i.compress_size, 1)
-                if i.file_size > 1024 * 1024 and ratio > limits.max_ratio:
-                    raise WorkbookError(ErrorCode.WORKBOOK_TOO_LARGE, path=path.name,
-                                        detail=f"{i.filename} expands {ratio:.0f}x",
-                                        max=f"{limits.max_ratio:.0f}x")
+            _check_members(path, infos, limits)
             bad = zf.testzip() if size <= 20 * 1024 * 1024 else None
             if bad is not None:
                 raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name,
                                     detail=f"corrupt part {bad}")
-            return {n: _count_rows(zf, n, limits, n.rsplit("/", 1)[-1]) for n in sorted(names)
-                    if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+            return {i.filename: _count_rows(zf, i.filename, limits,
+                                            i.filename.rsplit("/", 1)[-1])
+                    for i in sorted(infos, key=lambda i: i.filename)
+                    if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")}
     except WorkbookError:
         raise
     except (zipfile.BadZipFile, OSError, SafeET.ParseError, ValueError) as exc:
@@ -105,6 +79,45 @@ def check_workbook_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> dict[str
     except Exception as exc:  # defusedxml's DTD/entity refusals and other parser errors
         raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name,
                             detail=f"{type(exc).__name__}: {exc}"[:200]) from exc
+
+
+def _check_file(path: Path, limits: Limits) -> int:
+    """The file exists, is not too large and is a zip package; returns its size."""
+    if not path.is_file():
+        raise WorkbookError(ErrorCode.WORKBOOK_NOT_FOUND, path=str(path))
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise WorkbookError(ErrorCode.WORKBOOK_TOO_LARGE, path=path.name, detail=_mib(size),
+                            max=_mib(limits.max_file_bytes))
+    if not zipfile.is_zipfile(path):
+        raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name, detail="not a zip package")
+    return size
+
+
+def _check_members(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """Part count, the required parts, unpacked size, safe names, no zip bomb."""
+    if len(infos) > limits.max_members:
+        raise WorkbookError(ErrorCode.WORKBOOK_TOO_LARGE, path=path.name,
+                            detail=f"{len(infos)} parts", max=limits.max_members)
+    names = {i.filename for i in infos}
+    for required in ("[Content_Types].xml", "xl/workbook.xml"):
+        if required not in names:
+            raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name,
+                                detail=f"{required} is missing")
+    unpacked = sum(i.file_size for i in infos)
+    if unpacked > limits.max_unpacked_bytes:
+        raise WorkbookError(ErrorCode.WORKBOOK_TOO_LARGE, path=path.name,
+                            detail=f"{_mib(unpacked)} unpacked",
+                            max=_mib(limits.max_unpacked_bytes))
+    for i in infos:
+        if i.filename.startswith("/") or ".." in i.filename.replace("\\", "/").split("/"):
+            raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name,
+                                detail=f"unsafe part name {i.filename!r}")
+        ratio = i.file_size / max(i.compress_size, 1)
+        if i.file_size > 1024 * 1024 and ratio > limits.max_ratio:
+            raise WorkbookError(ErrorCode.WORKBOOK_TOO_LARGE, path=path.name,
+                                detail=f"{i.filename} expands {ratio:.0f}x",
+                                max=f"{limits.max_ratio:.0f}x")
 
 
 # the package: every relationship points at a part, every part has a content type ------------
