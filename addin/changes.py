@@ -22,6 +22,7 @@ from addin.types import FrameLabel, RecordId
 from schema.dictionary import Dictionary
 from schema.errors import ErrorCode
 from schema.layout import CHANGE, CHANGE_VALUES, ROW_HASH, ROW_ID, ROW_VERSION, STATUS
+from schema.names import name_key
 from schema.types import FieldType
 from schema.validation import cell_error, validate_frame
 from schema.values import is_blank
@@ -201,6 +202,6 @@ def check_references(sheets: dict[str, Sheet]) -> None:
                 continue
             for f in refs:
                 value = plan.values.get(f.code)
-                if value is not None and str(value) not in names[str(f.ref)]:
+                if value is not None and name_key(str(value)) not in names[str(f.ref)]:
                     e = cell_error(entity, plan.label, f, ErrorCode.REFERENCE_NOT_FOUND, value)
                     sheet.problems.append(_problem(e, sheet.sheet))

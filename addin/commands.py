@@ -9,6 +9,7 @@ writes; any exception before the writes leaves the workbook as it was. Each retu
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -283,6 +284,7 @@ def sign_in(port: WorkbookPort, server_url: str | None, token: str, **options: A
         me = client.me()
     save_token(url, token)
     port.write_meta({"server_url": url, "user": me.user.username, "role": me.user.role,
+                     "workbook_id": meta.get("workbook_id") or str(uuid.uuid4()),
                      "dictionary_version": me.dictionary_version,
                      "writable_fields": json.dumps(me.writable_fields, ensure_ascii=False),
                      "visible_fields": json.dumps(me.visible_fields, ensure_ascii=False)})

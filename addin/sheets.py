@@ -36,6 +36,7 @@ from schema.layout import (
     ROW_ID,
     SYSTEM_KEYS,
 )
+from schema.names import name_key
 from schema.types import Entity, Field, FieldType
 from schema.values import DEFAULT_TZ, display_value, is_blank
 
@@ -155,9 +156,10 @@ class Sheet:
         return {p.id: label for label, p in self.plans.items() if p.id}
 
     def names(self) -> set[str]:
-        """Display names of the records in this sheet (for local reference checks)."""
+        """Name keys (``schema.names.name_key``) of the records in this sheet, for local
+        reference checks: matched as the bridge matches them."""
         display = self.entity.display_field
-        return {str(p.current.get(display)) for p in self.plans.values()
+        return {name_key(str(p.current.get(display))) for p in self.plans.values()
                 if p.op not in ("delete", "drop") and p.current.get(display) is not None}
 
     @property

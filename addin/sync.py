@@ -60,10 +60,11 @@ def stable_insert_id(user: str, meta: dict[str, str], entity: str, plan: RowPlan
     """A new row's record id, the same for the same row until the workbook's sync state
     moves on: if every attempt of a push failed after the server committed, pushing the
     unchanged workbook again sends the same ids and the same key, and the bridge answers
-    with its stored result instead of creating the rows twice."""
+    with its stored result instead of creating the rows twice. The workbook's own id (given
+    at sign-in) keeps two workbooks of one user apart when they type the same row."""
     seed = json.dumps([user, meta.get("server_url"), meta.get("cursor"), meta.get("last_push"),
-                       entity, str(plan.label), plan.values], sort_keys=True, default=str,
-                       ensure_ascii=False)
+                       entity, str(plan.label), plan.values, meta.get("workbook_id")],
+                      sort_keys=True, default=str, ensure_ascii=False)
     return str(uuid.uuid5(_ID_NAMESPACE, seed))
 
 
