@@ -69,8 +69,8 @@ def _dropping_server(how: str) -> Iterator[tuple[str, list[int]]]:
                         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                         b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     return
+                served.append(1)  # before answering: the client may check as soon as it reads
                 conn.sendall(answer)
-                served.append(1)
 
     def accept() -> None:
         while True:
