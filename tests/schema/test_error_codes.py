@@ -84,7 +84,7 @@ def _bare_code_arguments(path: Path) -> list[str]:
 
 def test_no_call_site_passes_a_bare_string_code() -> None:
     bare = [hit for path in SOURCES for hit in _bare_code_arguments(path)]
-    assert bare == [], "use ErrorCode.X (python /work/codemods/typed_errors.py rewrites these)"
+    assert bare == [], "use ErrorCode.X instead of a bare code string"
 
 
 def test_an_unknown_code_cannot_be_rendered() -> None:
