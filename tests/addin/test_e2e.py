@@ -38,6 +38,7 @@ def pull(path: Path, full: bool = False) -> commands.CommandResult:
         return commands.pull(port, client, full=full)
 
 
+@pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run
 def test_teams_see_their_own_rows_and_the_manager_sees_both(live_bridge: LiveBridge,
                                                            tmp_path: Path) -> None:
     lb = live_bridge

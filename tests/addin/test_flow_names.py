@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from tests.addin.conftest import fill, keys_of, rows, sheet_of
 from tests.addin.test_e2e import pull, push, signed_in
@@ -56,6 +57,7 @@ def test_a_new_customer_named_like_an_existing_one_is_pushed_with_a_warning(
     assert len(warned) == 1, status
 
 
+@pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run
 def test_two_workbooks_of_one_user_typing_the_same_row_make_two_records(
         live_bridge_any: LiveBridge, tmp_path: Path) -> None:
     """New rows' ids derive from the row and the workbook's sync state; the workbook's own

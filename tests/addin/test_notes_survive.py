@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+import pytest
 from openpyxl.comments import Comment
 
 from addin import commands
@@ -110,6 +111,7 @@ def test_upgrade_keeps_every_note_and_the_marks(tmp_path: Path) -> None:
         k: v for k, v in before_notes.items() if v[0] != "CRM"}
 
 
+@pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run
 def test_notes_stay_on_their_rows_through_push_and_pull(live_bridge_any: LiveBridge,
                                                         tmp_path: Path) -> None:
     lb = live_bridge_any

@@ -41,6 +41,7 @@ def notes(path: Path, entity: str = "customer") -> dict[str, tuple[str, str]]:
             for c in row if c.comment is not None}
 
 
+@pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run
 def test_marks_come_and_go_through_saves_without_a_dangling_part(tmp_path: Path) -> None:
     path = new_workbook(tmp_path / "crm.xlsm")
     fill(path, "customer", [{"name": "甲公司", "industry": "火星"}])

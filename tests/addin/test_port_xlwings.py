@@ -121,6 +121,7 @@ def _type_row(path: Path, book: standin.Book, sheet: str, row: dict[str, Any]) -
     return at
 
 
+@pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run
 def test_pull_validate_push_leave_the_same_cells_in_excel_as_in_a_file(
         live_bridge: LiveBridge, tmp_path: Path) -> None:
     lb = live_bridge

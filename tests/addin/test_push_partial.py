@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from typer.testing import CliRunner
 
 from addin import commands
@@ -54,6 +55,7 @@ def fifty_with_three_bad() -> list[dict[str, Any]]:
     return batch
 
 
+@pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run
 def test_rows_that_pass_are_sent_and_the_others_stay_marked_and_pending(
         live_bridge_any: LiveBridge, tmp_path: Path) -> None:
     lb = live_bridge_any
@@ -129,6 +131,7 @@ def test_rows_the_bridge_rejects_stay_pending_and_marked(live_bridge_any: LiveBr
     assert server_names(lb, token) == ["新公司", "重名公司", "重名公司二部"]
 
 
+@pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run
 def test_all_or_nothing_from_the_cli_and_from_the_workbook(live_bridge_any: LiveBridge,
                                                           tmp_path: Path) -> None:
     lb = live_bridge_any

@@ -147,6 +147,7 @@ def test_auth_failures_answer_the_documented_shape(
     assert {"AUTH_REQUIRED", "AUTH_INVALID", "ADMIN_ONLY"} <= seen
 
 
+@pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run
 def test_bad_input_answers_the_documented_shape(
         bridge: tuple[LiveBridge, dict[str, Any]]) -> None:
     lb, doc = bridge

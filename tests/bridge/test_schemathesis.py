@@ -41,6 +41,7 @@ def test_schemathesis_every_answer_is_documented(live_bridge_any: LiveBridge, ba
     assert report.findings == {}, report.summary()
 
 
+@pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run
 def test_schemathesis_revoking_hits_only_throwaway_users(live_bridge_any: LiveBridge) -> None:
     lb = live_bridge_any
     with server_log() as log:
