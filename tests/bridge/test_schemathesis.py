@@ -20,18 +20,11 @@ from tests.bridge.fuzzing import fuzz, fuzz_revoking, server_log
 from tests.conftest import LiveBridge
 
 CASES = int(os.environ.get("CRM_FUZZ_CASES", "300"))
-KNOWN_FAILING: dict[str, str] = {}  # backend -> why its run may fail
-
-
-def expect_known_failures(request: pytest.FixtureRequest, backend: str) -> None:
-    if backend in KNOWN_FAILING:
-        request.applymarker(pytest.mark.xfail(strict=False, reason=KNOWN_FAILING[backend]))
 
 
 @pytest.mark.slow
-def test_schemathesis_every_answer_is_documented(live_bridge_any: LiveBridge, backend: str,
-                                                request: pytest.FixtureRequest) -> None:
-    expect_known_failures(request, backend)
+def test_schemathesis_every_answer_is_documented(live_bridge_any: LiveBridge,
+                                                backend: str) -> None:
     lb = live_bridge_any
     with server_log() as log:
         report = fuzz(lb.url, lb.admin_token, CASES, backend, log)
