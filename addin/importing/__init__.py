@@ -1,0 +1,1 @@
+"""Importing foreign spreadsheets and CSV files (issue 10): read, map, dry run, confirm."""

@@ -1,0 +1,134 @@
+"""The wire contract of an import (issue 10): staged source rows, the dry run's decisions,
+the user's review choices, confirm and undo.
+
+An import is staged in the bridge (so any bridge process sharing the database can carry
+it on): the client creates it, sends its mapped source rows in batches, asks for the dry
+run, reads the decisions page by page, sends the choices of the review sheet, then confirms.
+Nothing reaches the entity tables before confirm; confirm goes through the push engine
+(validated, permission-checked, audited) and an admin can undo the import as a whole.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from schema.wire import ErrorItem, RequestModel, Scalar, WarningItem, _Model
+
+ImportState = Literal["staged", "checked", "confirmed", "undone"]
+Decision = Literal["new", "match", "duplicate", "branch", "uncertain", "invalid"]
+Choice = Literal["merge", "new", "skip"]
+ROWS_PER_BATCH = 5_000  # source rows per ``ImportRows`` request (stays far under 5 MB)
+DECISIONS_PER_PAGE = 5_000
+
+
+class ImportCreate(RequestModel):
+    """Start an import of ``entity`` rows (each may carry its related contact).
+    ``history`` (admins only): the rows carry created-at, owner, stage history and close
+    dates that the store keeps as given, so reports on the past are true."""
+
+    entity: str = Field(min_length=1, max_length=64)
+    file_name: str = Field(default="", max_length=255)
+    mapping_name: str | None = Field(default=None, max_length=100)
+    history: bool = False
+
+
+class ImportRow(RequestModel):
+    """One source row, mapped: ``values[entity][field]`` for the main entity and any
+    related one (``{"customer": {...}, "contact": {...}}``). Cells are JSON scalars read by
+    the field's parser, as in a push (dates as ISO text)."""
+
+    source_row: int = Field(ge=1, le=2**31 - 1)
+    sheet: str | None = Field(default=None, max_length=255)
+    values: dict[str, dict[str, Scalar]] = Field(strict=False)
+
+
+class ImportRows(RequestModel):
+    rows: list[ImportRow] = Field(max_length=ROWS_PER_BATCH)
+
+
+class ImportOut(_Model):
+    id: str
+    entity: str
+    file_name: str
+    state: ImportState
+    created_by: str
+    created_at: str
+    history: bool
+    rows: int
+    counts: dict[str, int] = Field(default_factory=dict)  # decision -> rows; after confirm
+    push_keys: list[str] = Field(default_factory=list)     # the pushes confirm made
+
+
+class FieldDifference(_Model):
+    """Survivorship: an incoming value that differs from the stored one (both non-blank);
+    it goes to the review sheet instead of overwriting."""
+
+    field: str
+    entity: str
+    existing: Scalar
+    incoming: Scalar
+
+
+class RowDecision(_Model):
+    """What the dry run decided for one source row.
+
+    - ``new``: no match; ``match``: the existing record ``record_id`` (``score``, ``reasons``
+      such as ``same_uscc``, ``same_phone``, ``name_equal``); ``duplicate``: the same legal
+      entity as source row ``duplicate_of`` (merged into it); ``branch``: a branch of the
+      existing ``record_id`` or of source row ``parent_row`` (imported as its own customer
+      with a parent link); ``uncertain``: maybe ``record_id``, a person decides;
+      ``invalid``: ``errors`` name the field and the reason.
+    - ``cluster``: shared by the rows that are one legal entity, existing records included
+      (``r:<record id>`` for an existing record, ``s:<first source row>`` otherwise).
+    """
+
+    source_row: int
+    sheet: str | None = None
+    decision: Decision
+    cluster: str
+    record_id: str | None = None
+    record_name: str | None = None
+    duplicate_of: int | None = None
+    parent_row: int | None = None
+    score: float | None = None
+    reasons: list[str] = Field(default_factory=list)
+    errors: list[ErrorItem] = Field(default_factory=list)
+    warnings: list[WarningItem] = Field(default_factory=list)
+    differences: list[FieldDifference] = Field(default_factory=list)
+
+
+class DryRunOut(_Model):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    import_: ImportOut = Field(alias="import")
+    counts: dict[str, int]  # decision -> rows
+
+
+class DecisionPage(_Model):
+    decisions: list[RowDecision]
+    next_after: int | None  # pass as ``after`` for the next page; None: the last page
+
+
+class RowChoice(RequestModel):
+    """The user's decision from the review sheet: ``merge`` into ``record_id`` (an
+    existing record), ``new`` (keep apart) or ``skip`` (leave the row out). For a field
+    difference, ``keep`` lists the fields whose incoming value wins."""
+
+    source_row: int = Field(ge=1, le=2**31 - 1)
+    choice: Choice
+    record_id: str | None = Field(default=None, max_length=64)
+    keep: list[str] = Field(default_factory=list, max_length=200)
+
+
+class ImportChoices(RequestModel):
+    choices: list[RowChoice] = Field(max_length=ROWS_PER_BATCH)
+
+
+class ConfirmOut(_Model):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    import_: ImportOut = Field(alias="import")
+    counts: dict[str, int]  # applied / merged / rejected / skipped
+    errors: list[ErrorItem] = Field(default_factory=list)
