@@ -73,6 +73,18 @@ class ErrorResponse(_Model):
     errors: list[ErrorItem] = Field(default_factory=list)
 
 
+class RowHistory(RequestModel):
+    """What an admin's import of old records carries beyond the fields (insert only): when
+    the record was created in the old system, and for an opportunity the day each stage was
+    entered (``{"lead": "2021-03-02", "won": "2021-06-30"}``) or, without it, the day it was
+    closed, from which its history is built. The store keeps these as given, so reports on
+    the past are true."""
+
+    created_at: str | None = Field(default=None, max_length=32)
+    closed_at: str | None = Field(default=None, max_length=32)
+    stages: dict[str, str] = Field(default_factory=dict, max_length=64)
+
+
 class RowChange(RequestModel):
     """One row of a push: insert (client-made UUID), update or delete. Cell values are
     any JSON scalar: the field's parser reads them (and names the field when it cannot)."""
@@ -85,6 +97,7 @@ class RowChange(RequestModel):
     base: dict[str, Scalar] = Field(default_factory=dict, strict=False)
     row: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1,
                             description="the client's row number, echoed back")
+    history: RowHistory | None = None  # admins' imports only (see RowHistory)
 
 
 class PushRequest(RequestModel):

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from schema.wire import ErrorItem, RequestModel, Scalar, WarningItem, _Model
+from schema.wire import ErrorItem, RequestModel, RowHistory, Scalar, WarningItem, _Model
 
 ImportState = Literal["staged", "checked", "confirmed", "undone"]
 Decision = Literal["new", "match", "duplicate", "branch", "uncertain", "invalid"]
@@ -39,9 +39,11 @@ class ImportRow(RequestModel):
     related one (``{"customer": {...}, "contact": {...}}``). Cells are JSON scalars read by
     the field's parser, as in a push (dates as ISO text)."""
 
-    source_row: int = Field(ge=1, le=2**31 - 1)
-    sheet: str | None = Field(default=None, max_length=255)
+    source_row: int = Field(ge=1, le=2**31 - 1)  # unique in the import: 1, 2, 3... over all files
+    sheet: str | None = Field(default=None, max_length=255)  # "file › sheet" as the user knows it
+    line: int | None = Field(default=None, ge=1, le=2**31 - 1)  # the row number in that sheet
     values: dict[str, dict[str, Scalar]] = Field(strict=False)
+    history: dict[str, RowHistory] = Field(default_factory=dict)  # per entity, history imports
 
 
 class ImportRows(RequestModel):
@@ -86,6 +88,7 @@ class RowDecision(_Model):
 
     source_row: int
     sheet: str | None = None
+    line: int | None = None
     decision: Decision
     cluster: str
     record_id: str | None = None
