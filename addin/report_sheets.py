@@ -272,7 +272,8 @@ def build_kpis(wb: Workbook, rep: dict[str, Any], lang: Lang = "zh") -> Workshee
         ws.add_chart(ch, f"{get_column_letter(CHART_COL)}{top + 17}")
     w = placed["leaderboard"]
     if w["last"] >= w["first"]:
-        _bar("销售排行（金额）" if zh else "Leaderboard (amount)", ws, w, "owner", ["amount"],
+        who = f"owner_{lang}" if f"owner_{lang}" in w["cols"] else "owner"  # display names
+        _bar("销售排行（金额）" if zh else "Leaderboard (amount)", ws, w, who, ["amount"],
              f"{get_column_letter(CHART_COL)}{top + 34}", horizontal=True)
     return ws
 
