@@ -89,6 +89,11 @@ def test_rule_segment_column_and_limits(db: Database) -> None:
             for k, v in c.items()}
     assert rule["K1"] == rule["K2"] == rule["K4"] == ("big", "大客户", "Big")
     assert rule["K7"] == (None, "（未匹配）", "(no rule matched)")
+    # per rule segment: K1 + K2 + K4 = 4800; the other five (K3 -200, K7 50, K8 -100) -250
+    assert rep["tables"]["rule_segments"]["rows"] == [
+        [None, "（未匹配）", "(no rule matched)", 5, -250.0], ["big", "大客户", "Big", 3, 4800.0]]
+    assert [c_["key"] for c_ in rep["tables"]["rule_segments"]["columns"]][:3] == [
+        "value", "value_zh", "value_en"]
     t = rep["tables"]["customers"]
     assert (len(t["rows"]), t["total"], t["truncated"]) == (8, 8, False)  # complete
     cut = rfm(db, d, ADMIN, make_params("2026-03-31", window_days=90, limit=3))
