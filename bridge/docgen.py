@@ -18,6 +18,7 @@ import sys
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 
 from bridge.reports import breakdowns, cards, funnel, kpis, rfm, rules
 from schema.enums import STAGE
@@ -191,6 +192,8 @@ BLOCKS: dict[str, dict[str, Callable[[], str]]] = {
         "funnel-stages": funnel_stages,
         "breakdown-definitions": definitions(breakdowns),
         "card-definitions": definitions(cards),
+        "rfm-card-definitions": definitions(SimpleNamespace(
+            DEFINITIONS_EN=cards.RFM_DEFINITIONS_EN, DEFINITIONS_ZH=cards.RFM_DEFINITIONS_ZH)),
         "card-list": card_list,
         "rfm-definitions": definitions(rfm),
         "rfm-segments": rfm_segments,

@@ -103,6 +103,24 @@ def _allowed(name: str, raw: str, choices: list[str]) -> ApiError:
                     detail=f"{name}={raw!r}: allowed {shown or '(none)'}")
 
 
+def _owner(raw: str, users: list[Any]) -> str:
+    names = {r.username.casefold(): r.username for r in users}
+    for r in users:
+        names.setdefault(r.display_name.casefold(), r.username)
+    owner = names.get(raw.strip().casefold())
+    if owner is None:
+        raise _allowed("owner", raw, sorted(r.username for r in users))
+    return owner
+
+
+def _team(raw: str, users: list[Any]) -> str:
+    teams = {r.team.casefold(): r.team for r in users if r.team}
+    team = teams.get(raw.strip().casefold())
+    if team is None:
+        raise _allowed("team", raw, sorted(set(teams.values())))
+    return team
+
+
 def resolve_people(db: Database, p: ReportParams) -> ReportParams:
     """``p`` with ``owner`` as a user name (given as the user name or the display name, any
     case) and ``team`` one of the users' teams; otherwise ``REPORT_PARAM_INVALID`` naming
@@ -111,18 +129,6 @@ def resolve_people(db: Database, p: ReportParams) -> ReportParams:
         return p
     u = db.table("sys_user")
     with db.read() as conn:
-        users = conn.execute(select(u.c.username, u.c.display_name, u.c.team)).all()
-    owner, team = p.owner, p.team
-    if owner:
-        names = {r.username.casefold(): r.username for r in users}
-        names.update({r.display_name.casefold(): r.username for r in users
-                      if r.display_name.casefold() not in names})
-        owner = names.get(owner.strip().casefold())
-        if owner is None:
-            raise _allowed("owner", p.owner or "", sorted(r.username for r in users))
-    if team:
-        teams = {r.team.casefold(): r.team for r in users if r.team}
-        team = teams.get(team.strip().casefold())
-        if team is None:
-            raise _allowed("team", p.team or "", sorted(set(teams.values())))
-    return replace(p, owner=owner, team=team)
+        users = list(conn.execute(select(u.c.username, u.c.display_name, u.c.team)).all())
+    return replace(p, owner=_owner(p.owner, users) if p.owner else None,
+                   team=_team(p.team, users) if p.team else None)
