@@ -49,6 +49,8 @@ def _filters_text(filters: dict[str, Any], lang: Lang) -> str:
              "score_method": ("评分方法", "Score method"), "time_zone": ("时区", "Time zone")}
     parts = []
     for k, (zh, en) in names.items():
+        if k not in filters:  # a parameter this report does not use (no RFM window on KPIs)
+            continue
         v = filters.get(k)
         parts.append(f"{zh if lang == 'zh' else en}: {'全部' if lang == 'zh' else 'all'}"
                      if v in (None, "") else f"{zh if lang == 'zh' else en}: {v}")
