@@ -80,7 +80,8 @@ _WHY = {
 
 def _text_table(path: Path, max_cells: int) -> SourceTable:
     text = read_text(path, max_cells)
-    table = _table(path, None, "csv", text.rows, 1)
+    rows: list[list[Cell]] = [[c if c != "" else None for c in row] for row in text.rows]
+    table = _table(path, None, "csv", rows, 1)
     if table is None:
         raise refuse(ErrorCode.IMPORT_NO_TABLE, path)
     if isinstance(table, AddinError):
