@@ -189,7 +189,7 @@ def _table(path: Path, sheet: str | None, fmt: str, rows: Sequence[Sequence[Cell
     return SourceTable(
         file=path.name, sheet=sheet, format=fmt, header_row=filled[header.index][0],
         columns=columns,
-        rows=[(r + [None] * width)[:width] for _, r in body],
+        rows=[r if len(r) == width else (r + [None] * width)[:width] for _, r in body],
         row_numbers=[n for n, _ in body],
     )
 
