@@ -190,3 +190,14 @@ def test_saved_mappings_by_name(tmp_path: Path) -> None:
     with pytest.raises(AddinError) as info:
         saved_names(tmp_path)
     assert info.value.code is ErrorCode.IMPORT_MAPPINGS_UNREADABLE
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("entity", sorted(D.entities))
+def test_the_dictionary_labels_map_to_their_own_fields(entity: str, lang: str) -> None:
+    """A sheet headed with the dictionary's own labels (a CRM export, say) maps every column
+    to its field, in either language, with or without the required mark."""
+    fields = D.entity(entity).fields
+    labels = [f.label(lang) + (" *" if f.required else "") for f in fields]
+    m = suggest_mapping(labels, D, entity)
+    assert m.columns == {lab: f"{entity}.{f.code}" for lab, f in zip(labels, fields, strict=True)}
