@@ -56,7 +56,7 @@ def read_tables(path: Path, *, max_cells: int = DEFAULT_MAX_CELLS) -> list[Sourc
         strict = check_package(path, fmt, max_cells)
         tables = _spreadsheet_tables(path, fmt, max_cells, strict=strict)
     elif fmt in ("xls", "ole", "ooxml-encrypted"):
-        check_ole(path, fmt)
+        check_ole(path, fmt, max_cells)
         tables = _spreadsheet_tables(path, fmt, max_cells)
     elif fmt == "empty":
         raise refuse(ErrorCode.IMPORT_NO_TABLE, path)

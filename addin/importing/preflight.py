@@ -12,6 +12,7 @@ encryption flag (msoffcrypto-tool). A sheet's declared ``<dimension>`` is never 
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 from defusedxml import ElementTree as SafeET
 
 from addin.errors import AddinError
+from addin.importing.biff8 import xls_extents
 from addin.importing.biff12 import xlsb_extent
 from addin.importing.extent import SheetExtent, ods_extents, xlsx_extent
 from addin.safety import DEFAULT_LIMITS, Limits, member_problem
@@ -146,9 +148,10 @@ def utf16_without_bom(sample: bytes) -> str | None:
 
 
 # --- OLE files ---------------------------------------------------------------------------------
-def check_ole(path: Path, fmt: str) -> None:
+def check_ole(path: Path, fmt: str, max_cells: int) -> None:
     """Encrypted OOXML and password-protected .xls are refused by name; other OLE files
-    (Word, PowerPoint...) are not spreadsheets."""
+    (Word, PowerPoint...) are not spreadsheets; an .xls sheet's cells are counted
+    (``addin.importing.biff8``)."""
     if fmt == "ooxml-encrypted":
         raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
     if fmt == "ole":
@@ -162,6 +165,21 @@ def check_ole(path: Path, fmt: str) -> None:
         encrypted = False
     if encrypted:
         raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
+    _check_xls_cells(path, max_cells)
+
+
+def _check_xls_cells(path: Path, max_cells: int) -> None:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            name = next((s for s in ("Workbook", "Book", "WORKBOOK", "BOOK") if ole.exists(s)),
+                        None)
+            stream = ole.openstream(name).read() if name else b""
+    except (OSError, ValueError, TypeError, IndexError, struct.error) as exc:
+        raise unreadable(path, "xls", f"{type(exc).__name__}: {exc}") from exc
+    for sheet, extent in xls_extents(stream):
+        _check_extent(path, sheet, extent, max_cells)
 
 
 # --- zip packages ------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ an address-space limit and a timeout (tests/addin/importing/sandbox.py)."""
 from __future__ import annotations
 
 import re
+import shutil
 import struct
+import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -262,3 +264,27 @@ def test_member_problem_caps_the_unpacked_total() -> None:
     problem = member_problem(infos, DEFAULT_LIMITS)
     assert problem is not None and problem.kind == "too_large"
     assert member_problem(infos[:2], DEFAULT_LIMITS) is None
+
+
+def test_an_xls_with_a_far_cell_is_refused_before_calamine_allocates(tmp_path: Path) -> None:
+    """One value at IV65536 of an .xls: 16.7 million cells in calamine's rectangle, which
+    aborts the process under a 1 GiB limit; the BIFF record scan refuses it first."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["公司名称", "手机"])
+    ws.append(["恒通科技", "13800138000"])
+    ws["IV65536"] = "far"
+    wb.save(tmp_path / "far.xlsx")
+    near = _base(tmp_path / "near.xlsx")
+    for src in (tmp_path / "far.xlsx", near):
+        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                        "--convert-to", "xls", "--outdir", str(tmp_path), str(src)],
+                       check=True, capture_output=True, timeout=180)
+    results = read_in_sandbox([tmp_path / "far.xls", tmp_path / "near.xls"])
+    assert results[str(tmp_path / "far.xls")]["code"] == "IMPORT_TOO_MANY_CELLS"
+    assert "65536" in str(results[str(tmp_path / "far.xls")]["en"])
+    assert results[str(tmp_path / "near.xls")]["tables"][0]["rows"] == 3
