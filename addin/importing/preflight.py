@@ -24,6 +24,7 @@ from addin.errors import AddinError
 from addin.importing.biff8 import xls_extents
 from addin.importing.biff12 import xlsb_extent
 from addin.importing.extent import SheetExtent, ods_extents, xlsx_extent
+from addin.importing.inflate import member_size_lie
 from addin.safety import DEFAULT_LIMITS, Limits, member_problem
 from schema.errors import ErrorCode
 
@@ -200,6 +201,7 @@ def check_package(path: Path, fmt: str, max_cells: int,
                 raise unsafe(path, problem.detail + (f" (limit {problem.limit})"
                                                      if problem.limit else ""))
             for info in infos:
+                _check_size(path, fmt, info)
                 if info.filename.lower().endswith((".xml", ".rels", ".vml")):
                     _check_prolog(path, zf, info.filename)
             if fmt == "ods":
@@ -216,6 +218,17 @@ def check_package(path: Path, fmt: str, max_cells: int,
         raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
     except Exception as exc:  # defusedxml's refusals (DTDForbidden...) and zlib errors
         raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _check_size(path: Path, fmt: str, info: zipfile.ZipInfo) -> None:
+    """The member holds what the zip directory declares (``addin.importing.inflate``)."""
+    if info.is_dir():
+        return
+    lie = member_size_lie(path, info)
+    if lie is not None and lie.lie:
+        raise unsafe(path, str(lie))
+    if lie is not None:
+        raise unreadable(path, fmt, str(lie))
 
 
 def _check_prolog(path: Path, zf: zipfile.ZipFile, member: str) -> None:
