@@ -76,6 +76,7 @@ _WHY = {
     "binary": "binary data that is neither a workbook nor text",
     "xls-old": "a file format older than Excel 97, which no current reader supports",
     "zip-damaged": "its zip directory is missing or broken (a download cut short?)",
+    "gzip": "a compressed file (a Gnumeric workbook?), not an Excel, ODS or text file",
 }
 
 

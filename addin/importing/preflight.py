@@ -31,6 +31,7 @@ from schema.errors import ErrorCode
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 STRICT_NS = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+CONTENT_TYPES = "[Content_Types].xml"
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 PROLOG_BYTES = 1024 * 1024  # an XML part's prolog must end within this
 CHUNK = 1024 * 1024
@@ -42,6 +43,7 @@ FORMAT_NAMES = {  # what the user is told a file was seen as
     "xml": "XML document", "empty": "empty file",
     "xls-old": "Excel 2.1-4.0 worksheet (before Excel 97)",
     "zip-damaged": "damaged zip package",
+    "gzip": "gzip-compressed file",
 }
 
 
@@ -71,23 +73,34 @@ def sniff(path: Path) -> str:
         return _sniff_zip(path)
     if head.startswith(OLE_MAGIC):
         return _sniff_ole(path)
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
     if head[:1] == b"\x09" and head[1:2] in (b"\x00", b"\x02", b"\x04") and \
             head[2:3] in (b"\x04", b"\x06"):  # a BIFF2-4 BOF record: Excel 2.1-4.0
         return "xls-old"
     return _sniff_text(head)
 
 
+def part_name(name: str) -> str:
+    """A zip member's name as a package part: forward slashes (some writers use
+    backslashes), no leading slash."""
+    return name.replace("\\", "/").lstrip("/")
+
+
 def _sniff_zip(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            if "xl/workbook.xml" in names:
-                return "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
-            if "xl/workbook.bin" in names:
+            members = {part_name(n): n for n in zf.namelist()}
+            types = zf.read(members[CONTENT_TYPES])[:PROLOG_BYTES] \
+                if CONTENT_TYPES in members else b""
+            if "xl/workbook.bin" in members or b"sheet.binary.macroEnabled.main" in types:
                 return "xlsb"
-            if "mimetype" in names and zf.read("mimetype").strip() == ODS_MIME:
+            if "xl/workbook.xml" in members or b"spreadsheetml.sheet.main" in types or \
+                    b"sheet.macroEnabled.main" in types or b"spreadsheetml.template" in types:
+                return "xlsm" if any(n.endswith("vbaProject.bin") for n in members) else "xlsx"
+            if "mimetype" in members and zf.read(members["mimetype"]).strip() == ODS_MIME:
                 return "ods"
-            if "content.xml" in names and "META-INF/manifest.xml" in names:
+            if "content.xml" in members and "META-INF/manifest.xml" in members:
                 return "ods"
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         return "zip-damaged"
@@ -115,7 +128,7 @@ def _sniff_text(head: bytes) -> str:
         body = head.decode("utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig",
                            errors="ignore")
     elif b"\x00" in head:
-        enc = utf16_without_bom(head)
+        enc = unicode_without_bom(head)
         if enc is None:
             return "binary"
         body = head.decode(enc, errors="ignore")
@@ -129,21 +142,35 @@ def _sniff_text(head: bytes) -> str:
     return "csv"
 
 
-def utf16_without_bom(sample: bytes) -> str | None:
-    """``utf-16-le`` or ``utf-16-be`` when ``sample`` (holding NUL bytes) reads as text in
-    that byte order: printable characters, line breaks and tabs only, no broken surrogate."""
+def _reads_as_text(sample: bytes, encoding: str, unit: int) -> bool:
+    for cut in (sample, sample[:-unit]):  # the sample may end inside a character
+        try:
+            text = cut.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return bool(text) and all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return False
+
+
+def unicode_without_bom(sample: bytes) -> str | None:
+    """``utf-32-le``/``-be`` or ``utf-16-le``/``-be`` when ``sample`` (holding NUL bytes)
+    reads as text in that form: printable characters, line breaks and tabs only. A UTF-32
+    BOM is named too (``utf-32``; a UTF-16 BOM never reaches here)."""
+    if sample[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
+    n4 = len(sample) // 4 * 4
+    quads = n4 // 4
+    if quads and sample[2:n4:4].count(0) == quads and sample[3:n4:4].count(0) == quads and \
+            _reads_as_text(sample[:n4], "utf-32-le", 4):
+        return "utf-32-le"
+    if quads and sample[0:n4:4].count(0) == quads and sample[1:n4:4].count(0) == quads and \
+            _reads_as_text(sample[:n4], "utf-32-be", 4):
+        return "utf-32-be"
     sample = sample[: len(sample) - len(sample) % 2]
     # ASCII characters (delimiters, line breaks, digits) put their NUL byte second in LE
     big_endian_first = sample[0::2].count(0) > sample[1::2].count(0)
     for enc in ("utf-16-be", "utf-16-le") if big_endian_first else ("utf-16-le", "utf-16-be"):
-        text = ""
-        for cut in (sample, sample[:-2]):  # the sample may end inside a surrogate pair
-            try:
-                text = cut.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        if text and all(ch.isprintable() or ch in "\r\n\t" for ch in text):
+        if _reads_as_text(sample, enc, 2):
             return enc
     return None
 
@@ -265,11 +292,14 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> bool:
-    strict = STRICT_NS in zf.read("xl/workbook.xml")[:PROLOG_BYTES]
+    strict = False
     names = _sheet_names(zf)
     for info in zf.infolist():
-        part = info.filename
-        if part.startswith("xl/worksheets/") and part.endswith(".xml"):
+        part = part_name(info.filename)
+        if part.endswith("workbook.xml"):
+            with zf.open(info) as fh:
+                strict = strict or STRICT_NS in fh.read(PROLOG_BYTES)
+        elif "worksheets/" in part and part.endswith(".xml"):
             extent = xlsx_extent(lambda info=info: _chunks(zf, info))  # type: ignore[misc]
             _check_extent(path, names.get(part, part.rsplit("/", 1)[-1]), extent, max_cells)
     return strict
@@ -278,7 +308,7 @@ def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> bool:
 def _check_xlsb(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
     for info in zf.infolist():
         part = info.filename
-        if part.startswith("xl/worksheets/") and part.endswith(".bin"):
+        if "worksheets/" in part_name(part) and part.endswith(".bin"):
             _check_extent(path, part.rsplit("/", 1)[-1], xlsb_extent(_chunks(zf, info)),
                           max_cells)
 
