@@ -15,6 +15,7 @@ import re
 import struct
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -193,10 +194,10 @@ def check_ole(path: Path, fmt: str, max_cells: int) -> None:
         encrypted = False
     if encrypted:
         raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
-    _check_xls_cells(path, max_cells)
+    _check_xls_cells(path, CellBudget(max_cells))
 
 
-def _check_xls_cells(path: Path, max_cells: int) -> None:
+def _check_xls_cells(path: Path, budget: CellBudget) -> None:
     import olefile
 
     try:
@@ -207,7 +208,7 @@ def _check_xls_cells(path: Path, max_cells: int) -> None:
     except (OSError, ValueError, TypeError, IndexError, struct.error) as exc:
         raise unreadable(path, "xls", f"{type(exc).__name__}: {exc}") from exc
     for sheet, extent in xls_extents(stream):
-        _check_extent(path, sheet, extent, max_cells)
+        budget.take(path, sheet, extent)
 
 
 # --- zip packages ------------------------------------------------------------------------------
@@ -231,12 +232,13 @@ def check_package(path: Path, fmt: str, max_cells: int,
                 _check_size(path, fmt, info)
                 if info.filename.lower().endswith((".xml", ".rels", ".vml")):
                     _check_prolog(path, zf, info.filename)
+            budget = CellBudget(max_cells)
             if fmt == "ods":
-                _check_ods(path, zf, max_cells)
+                _check_ods(path, zf, budget)
             elif fmt in ("xlsx", "xlsm"):
-                return _check_xlsx(path, zf, max_cells)
+                return _check_xlsx(path, zf, budget)
             elif fmt == "xlsb":
-                _check_xlsb(path, zf, max_cells)
+                _check_xlsb(path, zf, budget)
             return False
     except AddinError:
         raise
@@ -291,7 +293,7 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> bool:
+def _check_xlsx(path: Path, zf: zipfile.ZipFile, budget: CellBudget) -> bool:
     strict = False
     names = _sheet_names(zf)
     for info in zf.infolist():
@@ -301,26 +303,36 @@ def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> bool:
                 strict = strict or STRICT_NS in fh.read(PROLOG_BYTES)
         elif "worksheets/" in part and part.endswith(".xml"):
             extent = xlsx_extent(lambda info=info: _chunks(zf, info))  # type: ignore[misc]
-            _check_extent(path, names.get(part, part.rsplit("/", 1)[-1]), extent, max_cells)
+            budget.take(path, names.get(part, part.rsplit("/", 1)[-1]), extent)
     return strict
 
 
-def _check_xlsb(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
+def _check_xlsb(path: Path, zf: zipfile.ZipFile, budget: CellBudget) -> None:
     for info in zf.infolist():
         part = info.filename
         if "worksheets/" in part_name(part) and part.endswith(".bin"):
-            _check_extent(path, part.rsplit("/", 1)[-1], xlsb_extent(_chunks(zf, info)),
-                          max_cells)
+            budget.take(path, part.rsplit("/", 1)[-1], xlsb_extent(_chunks(zf, info)))
 
 
-def _check_extent(path: Path, sheet: str, extent: SheetExtent, max_cells: int) -> None:
-    if extent.cells > max_cells:
-        raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet, count=extent.cells,
-                     max=max_cells)
-    if extent.area > max(max_cells, 1):
-        raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet,
-                     count=f"{extent.area} (its {extent.cells} values reach row {extent.rows}, "
-                           f"column {extent.cols})", max=max_cells)
+@dataclass(slots=True)
+class CellBudget:
+    """The cells one file may hold, over all its sheets (each sheet's rectangle too)."""
+
+    max_cells: int
+    used: int = 0
+
+    def take(self, path: Path, sheet: str, extent: SheetExtent) -> None:
+        """Count ``extent`` in; ``IMPORT_TOO_MANY_CELLS`` naming the sheet when over."""
+        self.used += extent.cells
+        if self.used > self.max_cells:
+            raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet,
+                         count=f"{extent.cells}" if self.used == extent.cells else
+                         f"{extent.cells} ({self.used} with the sheets before it)",
+                         max=self.max_cells)
+        if extent.area > max(self.max_cells, 1):
+            raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet,
+                         count=f"{extent.area} (its {extent.cells} values reach row "
+                               f"{extent.rows}, column {extent.cols})", max=self.max_cells)
 
 
 def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -329,10 +341,10 @@ def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
             yield chunk
 
 
-def _check_ods(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
+def _check_ods(path: Path, zf: zipfile.ZipFile, budget: CellBudget) -> None:
     if "META-INF/manifest.xml" in zf.namelist() and \
             b"encryption-data" in zf.read("META-INF/manifest.xml"):
         raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
     with zf.open("content.xml") as fh:
         for sheet, extent in ods_extents(fh):
-            _check_extent(path, sheet, extent, max_cells)
+            budget.take(path, sheet, extent)

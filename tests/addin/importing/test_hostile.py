@@ -185,6 +185,16 @@ def _build(tmp: Path) -> dict[str, tuple[Path, str, int]]:
     add("an xlsb as it is", XLSB, "read")
     add("too many cells", big, "IMPORT_TOO_MANY_CELLS", 100)
     add("as many cells as allowed", big, "read", 510)
+    two = openpyxl.Workbook()
+    for title in ("一月", "二月"):
+        ws = two.create_sheet(title)
+        ws.append([f"列名{c}" for c in range(10)])
+        for r in range(29):
+            ws.append([f"v{r}-{c}" for c in range(10)])
+    del two["Sheet"]
+    two.save(tmp / "two.xlsx")
+    add("too many cells over two sheets", tmp / "two.xlsx", "IMPORT_TOO_MANY_CELLS", 500)
+    add("two sheets within the limit", tmp / "two.xlsx", "read", 600)
     csv = tmp / "many.csv"
     csv.write_text("\n".join(",".join(f"c{r}{c}" for c in range(10)) for r in range(51)))
     add("too many cells in a csv", csv, "IMPORT_TOO_MANY_CELLS", 100)
