@@ -38,7 +38,6 @@ from addin.importing.text import read_text
 from schema.errors import ErrorCode
 
 DEFAULT_MAX_CELLS = 5_000_000  # cells holding a value, per file (200,000 rows x 25 columns)
-SPREADSHEETS = ("xlsx", "xlsm", "xlsb", "ods", "xls")
 PACKAGES = ("xlsx", "xlsm", "xlsb", "ods")
 MAX_SAFE_INT = 2**53
 
@@ -179,7 +178,8 @@ def _table(path: Path, sheet: str | None, fmt: str, rows: Sequence[Sequence[Cell
            first_line: int) -> SourceTable | AddinError | None:
     """The table of one sheet below its header; None for a sheet with nothing in it, the
     ``IMPORT_NO_HEADER`` error (returned, not raised) for one without a header row."""
-    filled = [(first_line + i, list(r)) for i, r in enumerate(rows) if not _blank(r)]
+    filled = [(first_line + i, r if isinstance(r, list) else list(r))
+              for i, r in enumerate(rows) if not _blank(r)]
     if not filled:
         return None
     header = find_header([r for _, r in filled])
