@@ -51,7 +51,7 @@ from addin.port import (
     needs_text_guard,
     user_part,
 )
-from addin.report_sheets import build_report_sheets
+from addin.reportbook import build_report_sheets
 from addin.safety import (
     DEFAULT_LIMITS,
     Limits,
@@ -411,9 +411,10 @@ class OpenpyxlPort(MetaCache):
         ref = list_ref(LISTS_SHEET, col, len(values))
         self.wb.defined_names[name] = DefinedName(name=name, attr_text=ref)
 
-    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang) -> None:
+    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang, *,
+                      keep_as: str | None = None) -> None:
         build_report_sheets(self.wb, reports.get("funnel"), reports.get("rfm"),
-                            reports.get("kpis"), lang)
+                            reports.get("kpis"), lang, keep_as=keep_as)
 
     def progress(self, text: str, fraction: float | None = None) -> None:
         if self.on_progress is not None:

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from addin.reportbook import cards, charts, header, printing, tables
+from addin.reportbook import cards, charts, header, printing, snapshot, tables
 from addin.reportbook.labels import pick
 from schema.errors import Lang
 
@@ -86,30 +86,53 @@ def build_sheet(wb: Workbook, kind: str, rep: dict[str, Any], lang: Lang = "zh")
 
 def build_report_sheets(wb: Workbook, funnel: dict[str, Any] | None = None,
                         rfm: dict[str, Any] | None = None, kpis: dict[str, Any] | None = None,
-                        lang: Lang = "zh") -> list[Worksheet]:
-    """(Re)build the sheets for the reports given; returns them in order."""
+                        lang: Lang = "zh", *, keep_as: str | None = None) -> list[Worksheet]:
+    """(Re)build the sheets for the reports given; returns them in order. With ``keep_as``
+    (a date) the sheets shown so far are kept as copies named with it, each new sheet
+    placed just before its copy."""
     given = {"funnel": funnel, "rfm": rfm, "kpis": kpis}
-    return [build_sheet(wb, kind, rep, lang) for kind, rep in given.items() if rep is not None]
+    out = []
+    for kind, rep in given.items():
+        if rep is None:
+            continue
+        kept = snapshot.keep_copies(wb, list(SHEET_NAMES[kind].values()), keep_as) \
+            if keep_as else {}
+        ws = build_sheet(wb, kind, rep, lang)
+        for old in kept:
+            snapshot.place_before(wb, ws, snapshot.copy_name(old, str(keep_as)))
+            break
+        out.append(ws)
+    return out
 
 
-def report_grid(rep: dict[str, Any], lang: Lang, kind: str | None = None) -> list[list[Any]]:
+def grid_with_places(rep: dict[str, Any], lang: Lang, kind: str | None = None
+                     ) -> tuple[list[list[Any]], dict[str, tuple[int, int]]]:
     """The report as one block of rows (header block, cards, each table: title, header,
-    rows, blank line; definitions), for ports that write a whole range at once."""
+    rows, blank line; definitions), for ports that write a whole range at once; with each
+    table's header row (1-based) and row count."""
     kind = kind or str(rep.get("report") or "funnel")
     grid: list[list[Any]] = [[line] for line in header.header_lines(kind, rep, lang)]
     grid.append([])
     grid += cards.card_lines(kind, rep, lang)
     grid.append([])
+    where: dict[str, tuple[int, int]] = {}
     for key, t in ordered_tables(kind, rep):
         keep = tables.shown_columns(t, lang)
         grid.append([pick(lang, t["title_zh"], t["title_en"])])
         grid.append([pick(lang, t["columns"][i]["zh"], t["columns"][i]["en"]) for i in keep])
+        rows = tables.ordered_rows(key, t)
+        where[key] = (len(grid), len(rows))
         grid += [[tables.cell_value(t["columns"][i]["key"], r[i], lang) for i in keep]
-                 for r in tables.ordered_rows(key, t)]
+                 for r in rows]
         note = tables.list_note(t, len(t["rows"]), lang)
         grid += [[note]] if note else []
         grid.append([])
     lines = (rep.get("definitions") or {}).get(lang) or []
     grid += [[pick(lang, "口径说明", "Definitions")]] + [[line] for line in lines] if lines else []
     width = max((len(r) for r in grid), default=0)
-    return [r + [None] * (width - len(r)) for r in grid]
+    return [r + [None] * (width - len(r)) for r in grid], where
+
+
+def report_grid(rep: dict[str, Any], lang: Lang, kind: str | None = None) -> list[list[Any]]:
+    """The report as one block of rows (see :func:`grid_with_places`)."""
+    return grid_with_places(rep, lang, kind)[0]
