@@ -118,13 +118,17 @@ def visible(user: User, db: Database, dictionary: Dictionary, entity: str,
 def narrowed(user: User, entity: Any, p: ReportParams) -> bool:
     """Whether filters or the user's row scope select a part of ``entity``'s rows (worth a
     semi-join early) rather than all live ones."""
-    return bool(p.owner or p.team or p.region or p.period_from or p.period_to) or \
+    return bool(p.owner or p.team or p.region or p.product_line or p.period_from
+                or p.period_to) or \
         row_scope(user.role, entity) is not Scope.ALL
 
 
 def dims(t: Any, p: ReportParams) -> ColumnElement[bool]:
-    """The owner/team/region filters of ``p`` on table ``t``."""
+    """The owner/team/region filters of ``p`` on table ``t`` (and the product line, on a
+    table that has one: opportunities and orders)."""
     conds: list[ColumnElement[bool]] = []
+    if p.product_line and "product_line" in t.c:
+        conds.append(t.c.product_line == p.product_line)
     if p.owner:
         conds.append(t.c.owner == p.owner)
     if p.team:

@@ -22,12 +22,18 @@ from sqlalchemy import (
 
 from bridge.auth import User
 from bridge.db import Database
+from bridge.reports import breakdowns as B
+from bridge.reports import cards as C
 from bridge.reports._sql import Sql, dims, narrowed, num, ratio, table, tune, visible
+from bridge.reports.facts import Span, materialized_facts
+from bridge.reports.labels import Labels, header
 from bridge.reports.params import ReportParams, day_start_utc
 from schema.dictionary import Dictionary
 from schema.types import EnumType
 
 TERMINAL = ("won", "lost")
+CLOSED = "closed"  # the step won + lost (not a stage: a row of by_stage and conversion)
+CLOSED_LABEL = ("已结束(赢单+输单)", "Closed (won + lost)")
 
 DEFINITIONS_ZH = [
     "统计对象：截至报表日（含当日，北京时间）已创建、未删除、在您权限范围内并符合筛选条件的商机；"
@@ -93,24 +99,38 @@ def _funnel(conn: Connection, db: Database, dictionary: Dictionary, user: User,
     stages = _Stages.of(dictionary)
     cube = _snapshot_cube(conn, db, dictionary, user, p, stages)
     by_stage = _by_stage(cube)
-    total = sum(v[0] for v in by_stage.values())
-    won = by_stage["won"][0] if "won" in by_stage else 0
-    lost_n = by_stage["lost"][0] if "lost" in by_stage else 0
+    total = int(sum(v[0] for v in by_stage.values()))
+    won = int(by_stage["won"][0]) if "won" in by_stage else 0
+    lost_n = int(by_stage["lost"][0]) if "lost" in by_stage else 0
     reached = _reached(cube, stages)
+    labels = Labels.load(conn, db, dictionary)
+    facts = materialized_facts(conn, db, dictionary, user, p)
+    span = Span(p.period_from, p.period_to)
+    cycle, cycle_totals = B.cycle_table(conn, facts, span, labels)
+    won_amount = round(float(by_stage["won"][1]) if "won" in by_stage else 0.0, 2)
     tables = {
         "by_stage": _stage_table(stages, by_stage, total, reached, _days(cube, stages)),
-        "conversion": _conversion_table(stages, reached),
+        "conversion": _conversion_table(stages, reached, total, won, lost_n),
         "lost_reasons": _lost_table(dictionary, _lost(cube), lost_n),
-        **_breakdown_tables(dictionary, cube),
+        **_breakdown_tables(labels, cube),
+        **B.won_tables(conn, facts, span, labels),
+        "cycle": cycle,
+        "cohorts": B.cohort_table(conn, facts, span, dictionary),
     }
     return {
         "report": "funnel", "as_of": p.as_of.isoformat(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "filters": p.echo(), "user": user.username,
+        **header("funnel", p, labels), "user": user.username,
         "summary": {"opportunities": total, "won": won, "lost": lost_n,
-                    "open": total - won - lost_n, "win_rate": ratio(won, won + lost_n),
-                    "amount": round(sum(v[1] for v in by_stage.values()), 2)},
-        "definitions": {"zh": DEFINITIONS_ZH, "en": DEFINITIONS_EN},
+                    "closed": won + lost_n, "open": total - won - lost_n,
+                    "win_rate": ratio(won, won + lost_n),
+                    "amount": round(sum(v[1] for v in by_stage.values()), 2),
+                    "won_amount": won_amount, "avg_won": ratio(won_amount, won, 2),
+                    "days_to_won": cycle_totals["won"], "days_to_lost": cycle_totals["lost"]},
+        "cards_period": C.card_span(p).echo(),
+        "cards": C.opportunity_cards(conn, facts, C.card_span(p)),
+        "definitions": {"zh": [*DEFINITIONS_ZH, *B.DEFINITIONS_ZH, *C.DEFINITIONS_ZH],
+                        "en": [*DEFINITIONS_EN, *B.DEFINITIONS_EN, *C.DEFINITIONS_EN]},
         "tables": tables,
     }
 
@@ -256,15 +276,26 @@ def _stage_table(stages: _Stages, by_stage: dict[str, list[float]], total: float
         rows.append([c, v.zh, v.en, int(n), round(float(amt), 2), ratio(n, total),
                      reached.get(c) if c != "lost" else None,
                      avg_days if c not in TERMINAL else None, visits or None])
+    n_closed = sum(by_stage.get(c, [0, 0.0])[0] for c in TERMINAL)
+    amt_closed = sum(by_stage.get(c, [0, 0.0])[1] for c in TERMINAL)
+    rows.append([CLOSED, *CLOSED_LABEL, int(n_closed), round(float(amt_closed), 2),
+                 ratio(n_closed, total), None, None, None])
     return table("by_stage", "各阶段商机", "Opportunities by stage", STAGE_COLUMNS, rows)
 
 
-def _conversion_table(stages: _Stages, reached: dict[str, int]) -> dict[str, Any]:
+def _conversion_table(stages: _Stages, reached: dict[str, int], total: int, won: int,
+                      lost: int) -> dict[str, Any]:
+    """Stage to next stage, then the closed step: all → closed (won + lost), closed → won."""
     rows = []
     for a, b in itertools.pairwise(stages.progress):
         va, vb = stages.enum.value(a), stages.enum.value(b)
         rows.append([a, b, f"{va.zh}→{vb.zh}", f"{va.en} → {vb.en}", reached[a],
                      reached[b], ratio(reached[b], reached[a])])
+    vw = stages.enum.value("won")
+    rows.append(["all", CLOSED, f"全部商机→{CLOSED_LABEL[0]}", f"All → {CLOSED_LABEL[1]}",
+                 total, won + lost, ratio(won + lost, total)])
+    rows.append([CLOSED, "won", f"{CLOSED_LABEL[0]}→{vw.zh}", f"{CLOSED_LABEL[1]} → {vw.en}",
+                 won + lost, won, ratio(won, won + lost)])
     return table("conversion", "阶段转化率", "Stage-to-stage conversion", [
         ("from", "从", "From"), ("to", "到", "To"), ("step_zh", "环节", "Step"),
         ("step_en", "环节(英)", "Step (en)"), ("reached_from", "到达本阶段", "Reached from"),
@@ -286,18 +317,20 @@ def _lost_table(dictionary: Dictionary, lost: list[tuple[Any, int, float]],
         ("amount", "金额(元)", "Amount (CNY)"), ("share", "占比", "Share")], rows)
 
 
-def _breakdown_tables(dictionary: Dictionary, cube: list[Any]) -> dict[str, Any]:
-    """``by_owner``, ``by_team``, ``by_region`` (region names in Chinese), ``by_month``."""
-    region_enum = dictionary.enums.get("region")
+def _breakdown_tables(labels: Labels, cube: list[Any]) -> dict[str, Any]:
+    """``by_owner``, ``by_region`` (code, then the labels: display name, region name),
+    ``by_team``, ``by_month``."""
     tables = {}
     for dim, (zh, en) in {"owner": ("负责人", "Owner"), "team": ("团队", "Team"),
                           "region": ("区域", "Region"), "month": ("月份", "Month")}.items():
         rows = _breakdown(cube, dim)
-        if dim == "region" and region_enum is not None:
-            names = {v.code: v.zh for v in region_enum.values}
-            rows = [[r[0] if r[0] is None else names.get(r[0], r[0]), *r[1:]] for r in rows]
+        named: list[tuple[str, str, str]] = []
+        if dim in ("owner", "region"):
+            rows = [[r[0], *labels.pair(dim, r[0]), *r[1:]] for r in rows]
+            named = [(f"{dim}_zh", zh, en), (f"{dim}_en", f"{zh}(英)", f"{en} (en)")]
         tables[f"by_{dim}"] = table(f"by_{dim}", f"按{zh}", f"By {en.lower()}", [
-            (dim, zh, en), ("count", "商机数", "Opportunities"), ("amount", "金额(元)", "Amount"),
+            (dim, zh, en), *named, ("count", "商机数", "Opportunities"),
+            ("amount", "金额(元)", "Amount"),
             ("open", "进行中", "Open"), ("won", "赢单", "Won"),
             ("won_amount", "赢单金额", "Won amount"),
             ("lost", "输单", "Lost"), ("win_rate", "赢单率", "Win rate")], rows)

@@ -12,7 +12,10 @@ from sqlalchemy import Connection, case, func, select
 
 from bridge.auth import User
 from bridge.db import Database
+from bridge.reports import cards as C
 from bridge.reports._sql import Sql, dims, num, ratio, table, visible
+from bridge.reports.facts import Span, facts_select
+from bridge.reports.labels import Labels, header
 from bridge.reports.params import ReportParams, day_start_utc
 from bridge.reports.rfm import ORDER_STATUSES
 from schema.dictionary import Dictionary
@@ -185,10 +188,16 @@ def _kpis(conn: Connection, db: Database, dictionary: Dictionary, user: User,
             ("days_overdue", "逾期天数", "Days overdue"), ("plan", "跟进计划", "Plan")], od_rows,
             total=n_overdue, truncated=n_overdue > len(od_rows)),
     }
+    span = Span(pf, pt)
+    labels = Labels.load(conn, db, dictionary)
     return {
         "report": "kpis", "as_of": p.as_of.isoformat(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "filters": p.echo(), "user": user.username,
+        **header("kpis", p, labels), "user": user.username,
+        "cards_period": span.echo(),
+        "cards": [*C.kpi_cards(conn, db, dictionary, user, p, span),
+                  *C.opportunity_cards(conn, facts_select(db, dictionary, user, p)
+                                       .subquery("facts"), span)],
         "period": {"from": pf.isoformat(), "to": pt.isoformat(), "days": length,
                    "previous_from": prev_from.isoformat(), "previous_to": prev_to.isoformat()},
         "summary": {
@@ -198,6 +207,7 @@ def _kpis(conn: Connection, db: Database, dictionary: Dictionary, user: User,
             "repurchase_rate": ratio(rc.repeat, rc.buyers),
             "previous_buyers": int(rc.prev), "churned": int(rc.churned),
             "churn_rate": ratio(rc.churned, rc.prev), "overdue_followups": n_overdue},
-        "definitions": {"zh": DEFINITIONS_ZH, "en": DEFINITIONS_EN},
+        "definitions": {"zh": [*DEFINITIONS_ZH, *C.DEFINITIONS_ZH],
+                        "en": [*DEFINITIONS_EN, *C.DEFINITIONS_EN]},
         "tables": tables,
     }

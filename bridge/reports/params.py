@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from bridge.errors import ApiError
-from schema.enums import REGION
+from schema.enums import PRODUCT_LINE, REGION
 from schema.errors import ErrorCode
+from schema.types import EnumType
 from schema.values import DEFAULT_TZ
 
 ScoreMethod = Literal["rank", "ntile"]
@@ -18,6 +19,13 @@ MAX_WINDOW_DAYS = 3660
 # up to the end of its last day, and compares the period before a KPI period with it).
 DATE_MIN, DATE_MAX = date(1900, 1, 1), date(9999, 12, 30)
 MAX_PERIOD_DAYS = 36_600  # a KPI period of up to 100 years (its previous period must exist)
+MAX_LIMIT = 1_000_000  # longest list a report returns; lists are complete up to it by default
+# the parameters each report reads (its ``filters`` echo only these: a funnel has no window)
+USED: dict[str, tuple[str, ...]] = {
+    "funnel": ("period_from", "period_to", "owner", "team", "region", "product_line"),
+    "kpis": ("period_from", "period_to", "owner", "team", "region", "product_line", "limit"),
+    "rfm": ("owner", "team", "region", "window_days", "score_method", "limit"),
+}
 
 
 def today_local() -> date:
@@ -45,9 +53,10 @@ class ReportParams:
     owner: str | None = None
     team: str | None = None
     region: str | None = None  # a REGION code
+    product_line: str | None = None  # a PRODUCT_LINE code (funnel, KPIs)
     window_days: int = 365  # RFM window: the ``window_days`` days ending at ``as_of``
     score_method: ScoreMethod = "rank"
-    limit: int = 1000  # longest list returned (customers, overdue follow-ups)
+    limit: int = MAX_LIMIT  # longest list returned (customers, overdue follow-ups)
 
     @property
     def as_of_end(self) -> datetime:
@@ -63,12 +72,17 @@ class ReportParams:
         (up to the as-of day)."""
         return (self.period_from or month_start(self.as_of, 11), self.period_to or self.as_of)
 
-    def echo(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(),
-                "period_from": self.period_from.isoformat() if self.period_from else None,
-                "period_to": self.period_to.isoformat() if self.period_to else None,
-                "owner": self.owner, "team": self.team, "region": self.region,
-                "window_days": self.window_days, "score_method": self.score_method,
+    def echo(self, report: str | None = None) -> dict[str, Any]:
+        """The parameters actually used by ``report`` (all of them when None): the as-of
+        date, the time zone and the report's own filters, never another report's defaults."""
+        every: dict[str, Any] = {
+            "period_from": self.period_from.isoformat() if self.period_from else None,
+            "period_to": self.period_to.isoformat() if self.period_to else None,
+            "owner": self.owner, "team": self.team, "region": self.region,
+            "product_line": self.product_line, "window_days": self.window_days,
+            "score_method": self.score_method, "limit": self.limit}
+        used = USED.get(report or "", tuple(every))
+        return {"as_of": self.as_of.isoformat(), **{k: every[k] for k in used},
                 "time_zone": "UTC+08:00"}
 
 
@@ -97,33 +111,44 @@ def _check_span(start: date, end: date) -> None:
                               f"{MAX_PERIOD_DAYS} days")
 
 
+def _code(name: str, enum: EnumType, raw: str | None) -> str | None:
+    """A code of ``enum`` given as its code or a label (zh or en, any case)."""
+    if not raw or not raw.strip():
+        return None
+    code = enum.lookup().get(raw.strip().casefold())
+    if code is None:
+        allowed = ", ".join(f"{v.code} ({v.zh}/{v.en})" for v in enum.values)
+        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field=name,
+                       detail=f"{name}={raw!r}: allowed {allowed}")
+    return code
+
+
 def make_params(as_of: str | date | None = None, period_from: str | date | None = None,
                 period_to: str | date | None = None, owner: str | None = None,
                 team: str | None = None, region: str | None = None, window_days: int = 365,
-                score_method: str = "rank", limit: int = 1000) -> ReportParams:
-    """Validated parameters (raises ``REPORT_PARAM_INVALID`` naming the parameter)."""
+                score_method: str = "rank", limit: int = MAX_LIMIT,
+                product_line: str | None = None) -> ReportParams:
+    """Validated parameters (raises ``REPORT_PARAM_INVALID`` naming the parameter and what
+    is allowed)."""
     a = _date("as_of", as_of) or today_local()
     pf, pt = _date("period_from", period_from), _date("period_to", period_to)
     if pf and pt and pf > pt:
         raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="period_from",
                        detail=f"period_from {pf} is after period_to {pt}")
     _check_span(pf or month_start(a, 11), pt or a)
-    reg = None
-    if region:
-        reg = REGION.lookup().get(region.strip().casefold())
-        if reg is None:
-            raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="region",
-                           detail=f"region={region!r}: allowed {', '.join(REGION.codes())}")
+    reg = _code("region", REGION, region)
+    line = _code("product_line", PRODUCT_LINE, product_line)
     if not 1 <= int(window_days) <= MAX_WINDOW_DAYS:
         raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="window_days",
                        detail=f"window_days={window_days}: expected 1..{MAX_WINDOW_DAYS}")
     if score_method not in SCORE_METHODS:
         raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="score_method",
                        detail=f"score_method={score_method!r}: allowed rank, ntile")
-    if not 1 <= int(limit) <= 100_000:
+    if not 1 <= int(limit) <= MAX_LIMIT:
         raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="limit",
-                       detail=f"limit={limit}: expected 1..100000")
+                       detail=f"limit={limit}: expected 1..{MAX_LIMIT}")
     return ReportParams(as_of=a, period_from=pf, period_to=pt, owner=owner or None,
-                        team=team or None, region=reg, window_days=int(window_days),
+                        team=team or None, region=reg, product_line=line,
+                        window_days=int(window_days),
                         score_method=score_method,  # type: ignore[arg-type]
                         limit=int(limit))

@@ -27,9 +27,12 @@ from sqlalchemy.types import NullType
 
 from bridge.auth import User
 from bridge.db import Database
+from bridge.reports import cards as C
 from bridge.reports import rules as R
 from bridge.reports._sql import Sql, dims, materialize, num, ratio, table, tune, visible
+from bridge.reports.labels import Labels, header
 from bridge.reports.params import ReportParams
+from bridge.reports.rfm_customers import customer_table
 from schema.dictionary import Dictionary
 
 ORDER_STATUSES = ("signed", "fulfilled")
@@ -62,9 +65,12 @@ DEFINITIONS_ZH = [
     "F、M“高”指严格大于平均值（等于平均值算“低”）。"
     "R高F高M高=重要价值，R高F低M高=重要发展，R低F高M高=重要保持，R低F低M高=重要挽留，"
     "R高F高M低=一般价值，R高F低M低=一般发展，R低F高M低=一般保持，R低F低M低=一般挽留。",
-    "窗口内没有订单的客户列为“无购买”，不评分，不参与平均值和排名。",
+    "窗口内没有订单的客户列为“无购买”，不评分，不参与平均值和排名。"
+    "窗口内的退款和红字发票即使对应窗口前签约的订单也计入该客户，因此“无购买”客户的净金额可能为负；"
+    "分群表分列订单金额、退款及红字、净金额（= 订单金额 − 退款及红字）。",
     "规则分群：管理员在“标签规则”中定义的条件（指标 比较符 数值，多个条件须同时满足），"
-    "按优先级从高到低匹配，第一条命中的规则给出标签。",
+    "按优先级从高到低匹配，第一条命中的规则给出标签；没有命中的客户显示“未匹配”。"
+    "没有任何分群规则时，客户明细不含规则分群列。",
 ]
 DEFINITIONS_EN = [
     "Window: the N local (Beijing-time) days ending on the as-of date, [as-of − N + 1, as-of].",
@@ -87,9 +93,14 @@ DEFINITIONS_EN = [
     "general value, H/L/L = general to develop, L/H/L = general to keep, L/L/L = general to "
     "win back.",
     "Customers without an order in the window are listed as No purchase, with no scores, and "
-    "take no part in the means and ranks.",
+    "take no part in the means and ranks. Refunds and credit notes in the window count even "
+    "when their order was signed before the window, so a No purchase customer's net amount "
+    "can be negative; the segments table shows the order amount, the refunds and credit "
+    "notes, and the net amount (= order amount − refunds and credit notes) side by side.",
     "Rule segments: the admin's tag rules (metric operator number; all clauses must hold), "
-    "tried by priority (highest first); the first matching rule gives the label.",
+    "tried by priority (highest first); the first matching rule gives the label, and a "
+    "customer no rule matches reads \"no rule matched\". Without any segment rule the "
+    "customer list has no rule segment column.",
 ]
 
 
@@ -120,11 +131,13 @@ def rfm_relation(db: Database, dictionary: Dictionary, user: User, p: ReportPara
     counted = and_(o_ok, o.c.status.in_(ORDER_STATUSES), o.c.signed_on >= lo,
                    o.c.signed_on <= hi)
     cust_id = sql.unindexed(o.c.customer)
+    gross = func.coalesce(func.sum(case((counted, o.c.amount), else_=None)), 0)
+    refunds = func.coalesce(func.sum(adj.c.amt), 0)
     per_cust = (select(cust_id.label("cid"),
                        func.sum(case((counted, 1), else_=0)).label("freq"),
                        func.max(case((counted, o.c.signed_on), else_=None)).label("last_on"),
-                       (func.coalesce(func.sum(case((counted, o.c.amount), else_=None)), 0)
-                        - func.coalesce(func.sum(adj.c.amt), 0)).label("monetary"))
+                       gross.label("gross"), refunds.label("refunds"),
+                       (gross - refunds).label("monetary"))
                 .select_from(o.outerjoin(adj, adj.c.oid == o.c.id))
                 .where(o.c.deleted.is_(False), or_(counted, adj.c.oid.isnot(None)))
                 .group_by(cust_id).cte("per_cust"))
@@ -134,7 +147,8 @@ def rfm_relation(db: Database, dictionary: Dictionary, user: User, p: ReportPara
     freq = cast(per_cust.c.freq, Integer)
     metrics = (select(per_cust.c.cid, freq.label("frequency"),
                       case((freq > 0, sql.days_before(hi, per_cust.c.last_on)), else_=None)
-                      .label("recency_days"), per_cust.c.monetary,
+                      .label("recency_days"), per_cust.c.gross, per_cust.c.refunds,
+                      per_cust.c.monetary,
                       case((freq > 0, 1), else_=0).label("buyer"))
                .select_from(per_cust.join(cb, cb.c.id == per_cust.c.cid))
                .where(cb_ok, dims(cb, p)).cte("metrics"))
@@ -161,12 +175,15 @@ def rfm_relation(db: Database, dictionary: Dictionary, user: User, p: ReportPara
             *[c.c[f].label(f"cur_{f}") for f in extra]]
     # customers with activity (found by primary key), then all other visible customers (no
     # join: SQLite would scan the scored rows once per customer)
-    active = (select(*cust, sm.frequency, sm.recency_days, sm.monetary, sm.buyer,
+    active = (select(*cust, sm.frequency, sm.recency_days, sm.gross, sm.refunds, sm.monetary,
+                     sm.buyer,
                      sm.r_score, sm.f_score, sm.m_score)
               .select_from(scored_m.join(c, c.c.id == sm.cid)).where(c_ok, dims(c, p)))
     none_i = literal(None, Integer)
-    idle = (select(*cust, literal(0, Integer).label("frequency"), none_i.label("recency_days"),
-                   literal(0, Integer).label("monetary"), literal(0, Integer).label("buyer"),
+    zero = literal(0, Integer)
+    idle = (select(*cust, zero.label("frequency"), none_i.label("recency_days"),
+                   zero.label("gross"), zero.label("refunds"), zero.label("monetary"),
+                   zero.label("buyer"),
                    none_i.label("r_score"), none_i.label("f_score"), none_i.label("m_score"))
             .where(c_ok, dims(c, p), c.c.id.notin_(select(m.cid).where(m.cid.isnot(None)))))
     every = union_all(active, idle).subquery("every")
@@ -192,7 +209,7 @@ def _materialized(conn: Connection, rel: Any) -> Any:
         if c.name in ("recency_days", "frequency", "buyer", "r_score", "f_score", "m_score",
                         "version"):
             typ = Integer()
-        elif c.name == "monetary":
+        elif c.name in ("monetary", "gross", "refunds"):
             typ = Numeric(18, 2, asdecimal=False)
         elif c.name.startswith("mean_"):
             typ = Float()
@@ -213,7 +230,7 @@ def _rfm(conn: Connection, db: Database, dictionary: Dictionary, user: User,
     rules = R.by_target(R.list_rules(db, conn, active_only=True))
     field_targets = [t for t in rules if t != R.SEGMENT_TARGET]
     rel = _materialized(conn, rfm_relation(db, dictionary, user, p, extra=tuple(
-        dict.fromkeys(("value_tier", *field_targets)))))
+        dict.fromkeys(("value_tier", "created_at", *field_targets)))))
     seg_rule = R.rule_case(rules.get(R.SEGMENT_TARGET, []), rel.c)
     seg_col = (seg_rule if seg_rule is not None else literal(None)).label("rule_segment")
     tot = _totals(conn, rel)
@@ -221,8 +238,12 @@ def _rfm(conn: Connection, db: Database, dictionary: Dictionary, user: User,
     dist_rows = _score_rows(conn, rel)
     rule_rows = [] if seg_rule is None else _rule_segment_rows(
         conn, seg_col, rel, rules[R.SEGMENT_TARGET])
-    cust_rows = _customer_rows(conn, rel, seg_col, rules, p.limit)
-    return _answer(p, user, tot, seg_rows, dist_rows, rule_rows, cust_rows)
+    labels = Labels.load(conn, db, dictionary)
+    customers = customer_table(conn, rel, seg_col if seg_rule is not None else None, rules,
+                               labels, p.limit, int(tot.n))
+    rep = _answer(p, user, tot, seg_rows, dist_rows, rule_rows, customers)
+    return {**rep, **header("rfm", p, labels),
+            "cards": C.rfm_cards(conn, db, dictionary, user, p, rel)}
 
 
 def _totals(conn: Connection, rel: Any) -> Any:
@@ -239,6 +260,8 @@ def _segment_rows(conn: Connection, rel: Any, customers: int) -> list[list[Any]]
     seg = {r.segment: r for r in conn.execute(
         select(rel.c.segment, func.count().label("n"),
                func.coalesce(func.sum(rel.c.monetary), 0).label("m_sum"),
+               func.coalesce(func.sum(rel.c.gross), 0).label("gross"),
+               func.coalesce(func.sum(rel.c.refunds), 0).label("refunds"),
                func.avg(cast(rel.c.recency_days, Float)).label("r_avg"),
                func.avg(cast(rel.c.frequency, Float)).label("f_avg"),
                func.avg(cast(rel.c.monetary, Float)).label("m_avg"))
@@ -247,7 +270,8 @@ def _segment_rows(conn: Connection, rel: Any, customers: int) -> list[list[Any]]
     for code, zh, en, _ in SEGMENTS:
         sr = seg.get(code)
         n = int(sr.n) if sr else 0
-        rows.append([code, zh, en, n, ratio(n, customers), num(sr.m_sum) if sr else 0.0,
+        rows.append([code, zh, en, n, ratio(n, customers), num(sr.gross) if sr else 0.0,
+                     num(sr.refunds) if sr else 0.0, num(sr.m_sum) if sr else 0.0,
                      num(sr.r_avg) if sr else None, num(sr.f_avg) if sr else None,
                      num(sr.m_avg) if sr else None])
     return rows
@@ -277,49 +301,26 @@ def _rule_segment_rows(conn: Connection, seg_col: Any, rel: Any,
     return rows
 
 
-def _customer_rows(conn: Connection, rel: Any, seg_col: Any,
-                   rules: dict[str, list[dict[str, Any]]], limit: int) -> list[list[Any]]:
-    """The customer list: buyers first, by net amount, at most ``limit`` rows."""
-    tier_rule = R.rule_case(rules.get("value_tier", []), rel.c)
-    tier_col = (tier_rule if tier_rule is not None else rel.c.cur_value_tier).label("tier_new")
-    cust = conn.execute(
-        select(rel.c.id, rel.c.name, rel.c.owner, rel.c.region, rel.c.recency_days,
-               rel.c.frequency, rel.c.monetary, rel.c.r_score, rel.c.f_score, rel.c.m_score,
-               rel.c.segment, seg_col, rel.c.cur_value_tier, tier_col)
-        .order_by(rel.c.buyer.desc(), rel.c.monetary.desc(), rel.c.id).limit(limit)).all()
-    return [[r.id, r.name, r.owner, r.region, r.recency_days, int(r.frequency),
-             num(r.monetary), r.r_score, r.f_score, r.m_score, r.segment,
-             SEGMENT_LABEL[r.segment][0], SEGMENT_LABEL[r.segment][1], r.rule_segment,
-             r.cur_value_tier, r.tier_new] for r in cust]
 
 
 def _answer(p: ReportParams, user: User, tot: Any, seg_rows: list[list[Any]],
             dist_rows: list[list[int]], rule_rows: list[list[Any]],
-            cust_rows: list[list[Any]]) -> dict[str, Any]:
+            customers: dict[str, Any]) -> dict[str, Any]:
     """The report's JSON: its tables, summary and definitions."""
     buyers = int(tot.buyers)
     tables = {
         "segments": table("segments", "RFM 八类客户", "RFM segments", [
             ("segment", "分群代码", "Segment code"), ("segment_zh", "客户分群", "Segment"),
             ("segment_en", "客户分群(英)", "Segment (en)"), ("customers", "客户数", "Customers"),
-            ("share", "占比", "Share"), ("monetary", "净金额合计", "Net amount"),
+            ("share", "占比", "Share"), ("gross", "订单金额合计", "Order amount"),
+            ("refunds", "退款及红字合计", "Refunds and credit notes"),
+            ("monetary", "净金额合计", "Net amount"),
             ("avg_recency", "平均R(天)", "Avg R (days)"), ("avg_frequency", "平均F", "Avg F"),
             ("avg_monetary", "平均M", "Avg M")], seg_rows),
         "scores": table("scores", "R/F/M 分数分布", "Score distribution", [
             ("score", "分数", "Score"), ("r", "R 客户数", "R customers"),
             ("f", "F 客户数", "F customers"), ("m", "M 客户数", "M customers")], dist_rows),
-        "customers": table("customers", "客户明细", "Customers", [
-            ("id", "客户编号", "Customer id"), ("name", "客户", "Customer"),
-            ("owner", "负责人", "Owner"), ("region", "区域", "Region"),
-            ("recency_days", "R(天)", "R (days)"), ("frequency", "F(单)", "F (orders)"),
-            ("monetary", "M(元)", "M (CNY)"), ("r_score", "R分", "R score"),
-            ("f_score", "F分", "F score"), ("m_score", "M分", "M score"),
-            ("segment", "分群代码", "Segment code"), ("segment_zh", "客户分群", "Segment"),
-            ("segment_en", "客户分群(英)", "Segment (en)"),
-            ("rule_segment", "规则分群", "Rule segment"),
-            ("value_tier", "价值分层(当前)", "Value tier (now)"),
-            ("value_tier_rules", "价值分层(按规则)", "Value tier (rules)")], cust_rows,
-            total=int(tot.n), truncated=int(tot.n) > len(cust_rows)),
+        "customers": customers,
     }
     if rule_rows:
         tables["rule_segments"] = table("rule_segments", "规则分群", "Rule segments", [
@@ -330,13 +331,14 @@ def _answer(p: ReportParams, user: User, tot: Any, seg_rows: list[list[Any]],
     return {
         "report": "rfm", "as_of": p.as_of.isoformat(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "filters": p.echo(), "user": user.username,
+        "user": user.username,
         "window": {"from": p.window_start.isoformat(), "to": p.as_of.isoformat(),
                    "days": p.window_days},
         "summary": {"customers": int(tot.n), "buyers": buyers,
                     "no_purchase": int(tot.n) - buyers, "monetary": num(tot.m_sum),
                     "mean_recency_days": num(tot.mean_r, 4), "mean_frequency": num(tot.mean_f, 4),
                     "mean_monetary": num(tot.mean_m, 4)},
-        "definitions": {"zh": DEFINITIONS_ZH, "en": DEFINITIONS_EN},
+        "definitions": {"zh": [*DEFINITIONS_ZH, *C.RFM_DEFINITIONS_ZH],
+                        "en": [*DEFINITIONS_EN, *C.RFM_DEFINITIONS_EN]},
         "tables": tables,
     }

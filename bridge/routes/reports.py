@@ -11,7 +11,7 @@ from sqlalchemy import MetaData
 from bridge.reports import rules as R
 from bridge.reports.funnel import funnel as do_funnel
 from bridge.reports.kpis import kpis as do_kpis
-from bridge.reports.params import make_params
+from bridge.reports.params import MAX_LIMIT, make_params
 from bridge.reports.rfm import rfm as do_rfm
 from bridge.routes.body import JsonRoute
 from bridge.routes.deps import DB, STORABLE, AdminUser, CurrentUser, Dict, column_max
@@ -30,7 +30,11 @@ Day = Annotated[str | None, Query(max_length=10), STORABLE]
 Name = Annotated[str | None, Query(max_length=64), STORABLE]
 Window = Annotated[int, Query(ge=1, le=3660, description="RFM window in days")]
 Method = Annotated[str, Query(pattern="^(rank|ntile)$")]
-Limit = Annotated[int, Query(ge=1, le=100_000)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT,
+                             description="longest list (customers, overdue follow-ups); "
+                                         "complete by default")]
+Line = Annotated[str | None, Query(max_length=64, description="product line code or label"),
+                 STORABLE]
 # beyond the id column's range: no such rule (and PostgreSQL must not see it)
 RuleId = Annotated[int, Path(ge=1, le=column_max(_SYS.tables["sys_tag_rule"].c.id))]
 REPORT = errors(*AUTH, *INPUT, ErrorCode.REPORT_PARAM_INVALID)
@@ -41,17 +45,20 @@ RULE = errors(*RULE_CODES)
 @router.get("/funnel", responses=REPORT)
 def funnel(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None,
            period_from: Day = None, period_to: Day = None, owner: Name = None,
-           team: Name = None, region: Name = None) -> dict[str, Any]:
-    """Stage counts and amounts, stages reached, conversion, win rate, days in stage, lost
-    reasons and breakdowns, over the opportunities the caller may see."""
-    p = make_params(as_of, period_from, period_to, owner, team, region)
+           team: Name = None, region: Name = None, product_line: Line = None) -> dict[str, Any]:
+    """Stage counts and amounts, stages reached, conversion (with the closed step), win
+    rate, days in stage, lost reasons, breakdowns, won deals by close month, product line,
+    industry, owner, team and region, sales cycle, cohorts and cards, over the opportunities
+    the caller may see."""
+    p = make_params(as_of, period_from, period_to, owner, team, region,
+                    product_line=product_line)
     return do_funnel(db, dictionary, user, p)
 
 
 @router.get("/rfm", responses=REPORT)
 def rfm(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None, owner: Name = None,
         team: Name = None, region: Name = None, window_days: Window = 365,
-        score_method: Method = "rank", limit: Limit = 1000) -> dict[str, Any]:
+        score_method: Method = "rank", limit: Limit = MAX_LIMIT) -> dict[str, Any]:
     """Recency, frequency, monetary, scores, segments and rule labels per customer."""
     p = make_params(as_of, None, None, owner, team, region, window_days, score_method, limit)
     return do_rfm(db, dictionary, user, p)
@@ -60,10 +67,12 @@ def rfm(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None, owner: 
 @router.get("/kpis", responses=REPORT)
 def kpis(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None,
          period_from: Day = None, period_to: Day = None, owner: Name = None, team: Name = None,
-         region: Name = None, limit: Limit = 1000) -> dict[str, Any]:
+         region: Name = None, product_line: Line = None,
+         limit: Limit = MAX_LIMIT) -> dict[str, Any]:
     """New customers, orders and average order value, repurchase, churn, leaderboard,
-    customers by region and overdue follow-ups."""
-    p = make_params(as_of, period_from, period_to, owner, team, region, limit=limit)
+    customers by region, overdue follow-ups and cards."""
+    p = make_params(as_of, period_from, period_to, owner, team, region, limit=limit,
+                    product_line=product_line)
     return do_kpis(db, dictionary, user, p)
 
 

@@ -70,3 +70,44 @@ def seed_sales(db: Database) -> Seed:
     s.opportunity("O5", "K3", [("lost", "2026-01-01 10:00")], amount=100,
                   next_followup_date="2026-01-01", lost_reason="timing", owner="bob")
     return s
+
+
+def seed_closed(db: Database) -> Seed:
+    """Deals won and lost with product lines and the customers' industries, for the won
+    breakdowns, cycle times, cohorts and cards (tests/reports/test_breakdowns.py works the
+    figures by hand). Times are Beijing time; as-of 2026-03-31."""
+    s = Seed(db)
+    s.customer("P1", industry="manufacturing")
+    s.customer("P2", industry="it")
+    alice = {"owner": "alice", "team": "t1", "region": "east"}
+    bob = {"owner": "bob", "team": "t2", "region": "north"}
+    s.opportunity("W1", "P1", [("initial_contact", "2026-01-05 00:00"),
+                               ("won", "2026-01-25 00:00")], amount=100,
+                  product_line="software", **alice)
+    # won at 00:30 on 03-01 Beijing time (still 02-28 in UTC): a March close
+    s.opportunity("W2", "P2", [("initial_contact", "2026-01-10 00:30"),
+                               ("proposal", "2026-01-20 00:00"),
+                               ("won", "2026-03-01 00:30")], amount=300,
+                  product_line="software", **bob)
+    s.opportunity("W3", "P1", [("initial_contact", "2026-02-01 00:00"),
+                               ("won", "2026-02-11 00:00")], amount=600,
+                  product_line="hardware", **alice)
+    s.opportunity("L1", "P2", [("initial_contact", "2026-02-01 00:00"),
+                               ("lost", "2026-02-15 00:00")], amount=50,
+                  product_line="software", lost_reason="price", **bob)
+    s.opportunity("L2", "P1", [("initial_contact", "2026-03-01 00:00"),
+                               ("lost", "2026-03-31 00:00")], amount=70,
+                  product_line="hardware", lost_reason="timing", **alice)
+    s.opportunity("O1", "P1", [("initial_contact", "2026-03-10 00:00"),
+                               ("needs_analysis", "2026-03-20 00:00")], amount=40,
+                  product_line="software", **bob)
+    # won after the as-of date: open at as-of
+    s.opportunity("X1", "P2", [("initial_contact", "2026-03-15 00:00"),
+                               ("won", "2026-04-02 00:00")], amount=500,
+                  product_line="service", **alice)
+    # won, reopened, won again: the close is the last entry into won
+    s.opportunity("R1", "P1", [("initial_contact", "2026-01-02 00:00"),
+                               ("won", "2026-01-12 00:00"), ("negotiation", "2026-01-20 00:00"),
+                               ("won", "2026-02-20 00:00")], amount=200,
+                  product_line="software", **alice)
+    return s

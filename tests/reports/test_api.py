@@ -38,10 +38,14 @@ def test_reports_routes_scoped(live_bridge_any: LiveBridge) -> None:
         assert r.status_code == 200, r.text
         rep = r.json()
         assert rep["filters"]["window_days"] == 31 and rep["as_of"] == "2026-03-31"
-        rows = {row[1]: row for row in rep["tables"]["customers"]["rows"]}
+        keys = [col["key"] for col in rep["tables"]["customers"]["columns"]]
+        rows = {row[1]: dict(zip(keys, row, strict=True))
+                for row in rep["tables"]["customers"]["rows"]}
         assert set(rows) == {"甲公司", "乙公司"}
-        assert rows["甲公司"][4:7] == [0, 1, 60000.0]  # R 0 days: signed on the as-of day
-        assert rows["乙公司"][4:7] == [30, 1, 1000.0]
+        rfm_of = {k: [v["recency_days"], v["frequency"], v["monetary"]] for k, v in rows.items()}
+        assert rfm_of["甲公司"] == [0, 1, 60000.0]  # R 0 days: signed on the as-of day
+        assert rfm_of["乙公司"] == [30, 1, 1000.0]
+        assert (rows["甲公司"]["region_zh"], rows["甲公司"]["region_en"]) == ("华东", "East China")
         f = c.get("/reports/funnel", params={"as_of": "2099-01-01", "owner": "alice"}).json()
         assert f["summary"]["opportunities"] == 1 and f["filters"]["owner"] == "alice"
         stage = {row[0]: row for row in f["tables"]["by_stage"]["rows"]}

@@ -34,7 +34,7 @@ def test_funnel_hand_worked(db: Database) -> None:
     assert rep["as_of"] == "2026-03-31" and rep["filters"]["as_of"] == "2026-03-31"
     st = _rows(rep, "by_stage")
     assert [r[0] for r in rep["tables"]["by_stage"]["rows"]] == [
-        "initial_contact", "needs_analysis", "proposal", "negotiation", "won", "lost"]
+        "initial_contact", "needs_analysis", "proposal", "negotiation", "won", "lost", "closed"]
     # code: (count, amount, reached, avg days)
     expect = {"initial_contact": (2, 40.0, 5, 14.25), "needs_analysis": (0, 0.0, 3, 10.0),
               "proposal": (0, 0.0, 2, 24.0), "negotiation": (1, 200.0, 2, 31.0),
@@ -42,17 +42,20 @@ def test_funnel_hand_worked(db: Database) -> None:
     for code, (n, amt, reached, days) in expect.items():
         assert (st[code][3], st[code][4], st[code][6], st[code][7]) == (n, amt, reached, days)
     conv = [r[-1] for r in rep["tables"]["conversion"]["rows"]]
-    assert conv == [0.6, 0.6667, 1.0, 0.5]  # 3/5, 2/3, 2/2, 1/2
+    # 3/5, 2/3, 2/2, 1/2, then the closed step: all -> closed 2/5, closed -> won 1/2
+    assert conv == [0.6, 0.6667, 1.0, 0.5, 0.4, 0.5]
+    assert st["closed"][1:6] == ["已结束(赢单+输单)", "Closed (won + lost)", 2, 150.0, 0.4]
     assert rep["summary"]["win_rate"] == 0.5  # 1 won / (1 won + 1 lost)
     assert rep["summary"]["opportunities"] == 5 and rep["summary"]["amount"] == 390.0
     assert rep["tables"]["lost_reasons"]["rows"] == [["price", "价格过高", "Price too high", 1,
                                                        50.0, 1.0]]
     # owner: count, amount, open, won, won amount, lost, win rate
     own = _rows(rep, "by_owner")
-    assert own["alice"][1:] == [3, 330.0, 2, 1, 100.0, 0, 1.0]
-    assert own["bob"][1:] == [2, 60.0, 1, 0, 0.0, 1, 0.0]
+    assert own["alice"][3:] == [3, 330.0, 2, 1, 100.0, 0, 1.0]
+    assert own["bob"][3:] == [2, 60.0, 1, 0, 0.0, 1, 0.0]
+    assert own["alice"][1:3] == ["alice", "alice"]  # no sys_user row: the user name
     assert _rows(rep, "by_team")["t1"][1] == 3
-    assert _rows(rep, "by_region")["华东"][1] == 3
+    assert _rows(rep, "by_region")["east"][1:5] == ["华东", "East China", 3, 330.0]
     # months are Beijing-time: A (01-01 00:00 +08 = 12-31 UTC) is January, E (03-01 00:00
     # +08 = 02-28 UTC) is March
     assert [(r[0], r[1]) for r in rep["tables"]["by_month"]["rows"]] == [

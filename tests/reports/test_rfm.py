@@ -51,9 +51,10 @@ def test_rfm_hand_worked(db: Database) -> None:
     s = rep["summary"]
     assert (s["customers"], s["buyers"], s["no_purchase"]) == (7, 5, 2)
     assert (s["mean_recency_days"], s["mean_frequency"], s["mean_monetary"]) == (28.2, 1.4, 930.0)
-    seg = {r[0]: (r[3], r[5]) for r in rep["tables"]["segments"]["rows"]}
-    assert seg["important_retain"] == (2, 3000.0) and seg["no_purchase"] == (2, 0.0)
-    assert seg["important_keep"] == (0, 0.0)
+    # customers, order amount, refunds and credit notes, net
+    seg = {r[0]: (r[3], r[5], r[6], r[7]) for r in rep["tables"]["segments"]["rows"]}
+    assert seg["important_retain"] == (2, 4000.0, 1000.0, 3000.0)
+    assert seg["no_purchase"] == (2, 0.0, 0.0, 0.0) and seg["important_keep"] == (0, 0, 0, 0)
     dist = rep["tables"]["scores"]["rows"]  # score, R, F, M counts
     assert dist == [[1, 1, 4, 1], [2, 2, 0, 1], [3, 0, 0, 2], [4, 1, 0, 0], [5, 1, 1, 1]]
     assert "R“高”指天数严格小于平均值" in "".join(rep["definitions"]["zh"])

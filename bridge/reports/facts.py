@@ -1,0 +1,112 @@
+"""Per-opportunity facts for the won breakdowns, cycle times, cohorts and cards: snapshot
+stage at the as-of date, the close instant (when it entered its final stage), the cycle
+length and the labels' codes (product line, the customer's industry, owner, team, region),
+computed once per report into a temporary table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    DateTime,
+    Float,
+    Numeric,
+    String,
+    and_,
+    case,
+    func,
+    select,
+    true,
+)
+
+from bridge.auth import User
+from bridge.db import Database
+from bridge.reports._sql import Sql, dims, materialize, narrowed, visible
+from bridge.reports.params import ReportParams, day_start_utc
+from schema.dictionary import Dictionary
+
+TERMINAL = ("won", "lost")
+
+
+def facts_select(db: Database, dictionary: Dictionary, user: User, p: ReportParams) -> Any:
+    """One row per visible opportunity created up to the end of the as-of day (filters
+    applied, the period not): ``stage`` at as-of, ``close_at`` (the entry into its final
+    stage, won or lost, from the stage history; None without history or while open),
+    ``cycle_days`` (fractional days from creation to ``close_at``), ``created_month`` and
+    ``close_month`` (Beijing time)."""
+    sql = Sql(db.dialect)
+    o, ok = visible(user, db, dictionary, "opportunity", "o")
+    cu = db.table("crm_customer").alias("cu")
+    cond = [ok, dims(o, p), o.c.created_at < p.as_of_end]
+    hist = db.table("sys_stage_history")
+    h_cond: list[ColumnElement[bool]] = [hist.c.entered_at < p.as_of_end]
+    if narrowed(user, dictionary.entity("opportunity"), p):
+        h_cond.append(hist.c.opportunity_id.in_(select(o.c.id).where(*cond)))
+    oid = sql.binary(hist.c.opportunity_id)
+    ranked = (select(oid.label("oid"), hist.c.stage, hist.c.entered_at,
+                     func.row_number().over(partition_by=oid, order_by=(
+                         hist.c.entered_at.desc(), hist.c.id.desc())).label("rn"))
+              .where(*h_cond).subquery("ranked"))
+    last = (select(ranked.c.oid, ranked.c.stage.label("last"),
+                   ranked.c.entered_at.label("last_at"))
+            .where(ranked.c.rn == 1).subquery("last"))
+    stage = func.coalesce(last.c.last, o.c.stage)
+    close_at = case((last.c.last.in_(TERMINAL), last.c.last_at), else_=None)
+    return (select(o.c.id, o.c.amount, o.c.owner, o.c.team, o.c.region, o.c.product_line,
+                   cu.c.industry, stage.label("stage"), o.c.created_at,
+                   close_at.label("close_at"),
+                   (sql.epoch_days(close_at) - sql.epoch_days(o.c.created_at))
+                   .label("cycle_days"),
+                   sql.local_month(o.c.created_at).label("created_month"),
+                   sql.local_month(close_at).label("close_month"))
+            .select_from(o.outerjoin(last, last.c.oid == o.c.id)
+                         .outerjoin(cu, cu.c.id == o.c.customer))
+            .where(*cond))
+
+
+FACT_COLUMNS = (("id", String(64)), ("amount", Numeric(18, 2, asdecimal=False)),
+                ("owner", String(64)), ("team", String(64)), ("region", String(64)),
+                ("product_line", String(64)), ("industry", String(64)),
+                ("stage", String(64)), ("created_at", DateTime(timezone=True)),
+                ("close_at", DateTime(timezone=True)), ("cycle_days", Float()),
+                ("created_month", String(7)), ("close_month", String(7)))
+
+
+def materialized_facts(conn: Any, db: Database, dictionary: Dictionary, user: User,
+                       p: ReportParams) -> Any:
+    """:func:`facts_select` computed once into a temporary table."""
+    return materialize(conn, "tmp_opp", facts_select(db, dictionary, user, p),
+                       [Column(n, t) for n, t in FACT_COLUMNS])
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Local days [start, end] (both included; None: open), as UTC instant bounds."""
+
+    start: date | None
+    end: date | None
+
+    def holds(self, ts: Any) -> ColumnElement[bool]:
+        conds: list[ColumnElement[bool]] = []
+        if self.start is not None:
+            conds.append(ts >= day_start_utc(self.start))
+        if self.end is not None:
+            conds.append(ts < day_start_utc(self.end + timedelta(days=1)))
+        return and_(true(), *conds)
+
+    def previous(self) -> Span | None:
+        """The span of the same length just before (None for an open span)."""
+        if self.start is None or self.end is None:
+            return None
+        length = (self.end - self.start).days + 1
+        return Span(self.start - timedelta(days=length), self.start - timedelta(days=1))
+
+    def echo(self) -> dict[str, Any]:
+        return {"from": self.start.isoformat() if self.start else None,
+                "to": self.end.isoformat() if self.end else None,
+                "days": (self.end - self.start).days + 1 if self.start and self.end
+                else None}

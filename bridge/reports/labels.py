@@ -1,0 +1,95 @@
+"""Labels for the codes a report shows (dictionary enums, users' display names) and the
+filters in words (``filter_labels``), in zh-CN and English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from bridge.db import Database
+from bridge.reports.params import ReportParams
+from schema.dictionary import Dictionary
+from schema.types import EnumType
+
+BLANK = ("（未填）", "(blank)")
+UNKNOWN_MONTH = ("（无成交日期）", "(no close date)")
+ALL = ("全部", "all")
+# code column -> the dictionary enum that labels it
+ENUM_OF = {"region": "region", "product_line": "product_line", "industry": "industry",
+           "stage": "stage", "lost_reason": "lost_reason", "value_tier": "value_tier",
+           "source_channel": "source_channel"}
+FILTER_NAMES: dict[str, tuple[str, str]] = {
+    "period_from": ("期间开始", "Period from"), "period_to": ("期间结束", "Period to"),
+    "owner": ("负责人", "Owner"), "team": ("团队", "Team"), "region": ("区域", "Region"),
+    "product_line": ("产品线", "Product line"),
+    "window_days": ("RFM 窗口天数", "RFM window (days)"),
+    "score_method": ("评分方法", "Score method"), "limit": ("列表上限(行)", "List limit (rows)"),
+    "time_zone": ("时区", "Time zone"),
+}
+METHODS = {"rank": ("排名法 (rank)", "rank"), "ntile": ("五等分法 (ntile)", "ntile")}
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """What one report needs to name codes: the dictionary and the users' display names."""
+
+    dictionary: Dictionary
+    people: dict[str, str]  # username -> display name
+
+    @classmethod
+    def load(cls, conn: Connection, db: Database, dictionary: Dictionary) -> Labels:
+        u = db.table("sys_user")
+        return cls(dictionary, {r.username: r.display_name
+                                for r in conn.execute(select(u.c.username, u.c.display_name))})
+
+    def enum(self, key: str) -> EnumType | None:
+        name = ENUM_OF.get(key)
+        return self.dictionary.enums.get(name) if name else None
+
+    def pair(self, key: str, code: Any) -> tuple[str, str]:
+        """(zh, en) label of ``code`` in column ``key`` (a blank one says so)."""
+        if code is None:
+            return UNKNOWN_MONTH if key == "close_month" else BLANK
+        if key == "owner":
+            name = self.people.get(code, code)
+            return name, name
+        enum = self.enum(key)
+        if enum is not None and code in enum.codes():
+            v = enum.value(code)
+            return v.zh, v.en
+        return str(code), str(code)
+
+    def order(self, key: str, code: Any) -> tuple[int, str]:
+        """Sort key: dictionary order for an enum's codes, then by text."""
+        enum = self.enum(key)
+        codes = enum.codes() if enum is not None else []
+        return (codes.index(code) if code in codes else len(codes), str(code))
+
+    def filters(self, echo: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """``filter_labels``: every echoed filter as {zh, en, value_zh, value_en}; an unset
+        one reads "all"."""
+        out: dict[str, dict[str, Any]] = {}
+        for key, value in echo.items():
+            if key not in FILTER_NAMES:
+                continue
+            zh, en = FILTER_NAMES[key]
+            if value is None:
+                vz, ve = ALL
+            elif key == "score_method":
+                vz, ve = METHODS.get(value, (value, value))
+            elif key == "time_zone":
+                vz, ve = f"北京时间 ({value})", f"Beijing time ({value})"
+            elif key in ("owner", "region", "product_line"):
+                vz, ve = self.pair(key, value)
+            else:
+                vz = ve = str(value)
+            out[key] = {"zh": zh, "en": en, "value_zh": vz, "value_en": ve}
+        return out
+
+
+def header(report: str, p: ReportParams, labels: Labels) -> dict[str, Any]:
+    """``filters`` (the parameters this report used) and ``filter_labels`` (in words)."""
+    echo = p.echo(report)
+    return {"filters": echo, "filter_labels": labels.filters(echo)}
