@@ -25,9 +25,12 @@ from schema.layout import (
 
 SETTINGS = {s.key: s for s in REPORT_SETTINGS}
 REPORT_PARAMS = tuple(SETTINGS)
-RFM_ONLY = ("window_days", "score_method")
-NOT_RFM = ("period_from", "period_to")
-FULL_LIST = "100000"  # a blank list cap: the lists are complete (the API's longest)
+# the query parameters each report takes (the bridge ignores no parameter silently here)
+TAKES = {"funnel": ("as_of", "period_from", "period_to", "owner", "team", "region",
+                    "product_line"),
+         "kpis": ("as_of", "period_from", "period_to", "owner", "team", "region",
+                  "product_line", "limit"),
+         "rfm": ("as_of", "owner", "team", "region", "window_days", "score_method", "limit")}
 YES = {"1", "true", "yes", "y", "on", "是"}
 NO = {"0", "false", "no", "n", "off", "否"}
 
@@ -127,16 +130,10 @@ def checked(values: dict[str, str]) -> dict[str, str]:
 
 def report_query(name: str, settings: dict[str, str]) -> dict[str, str]:
     """The query of report ``name`` from checked settings: API parameter names, only the
-    ones that report takes, the list cap (complete lists when blank)."""
+    ones that report takes (a blank list cap: the bridge lists everything)."""
     query = {str(s.api_param): settings[s.key] for s in REPORT_SETTINGS
              if s.api_param and s.key in settings}
-    skip = NOT_RFM if name == "rfm" else RFM_ONLY
-    query = {k: v for k, v in query.items() if k not in skip}
-    if name in ("rfm", "kpis"):
-        query.setdefault("limit", FULL_LIST)
-    else:
-        query.pop("limit", None)
-    return query
+    return {k: v for k, v in query.items() if k in TAKES[name]}
 
 
 def wants_snapshot(settings: dict[str, str], given: bool | None) -> bool:

@@ -186,10 +186,10 @@ REPORT_SETTINGS: tuple[ReportSetting, ...] = (
                   "rank：并列同分（默认）；ntile：五等分", "rank: ties share a score (default); "
                   "ntile: five equal groups", kind="list", choices=("rank", "ntile")),
     ReportSetting("list_cap", "列表上限", "List cap",
-                  "RFM 客户与逾期跟进列表最多列出的行数（1 到 100000）；留空为 100000",
-                  "Most rows of the RFM customer and overdue lists (1 to 100000); blank: "
-                  "100000", kind="int", choices=("100", "1000", "10000", "100000"), low=1,
-                  high=100_000, strict=False, param="limit"),
+                  "RFM 客户与逾期跟进列表最多列出的行数（1 到 1000000）；留空为全部列出",
+                  "Most rows of the RFM customer and overdue lists (1 to 1000000); blank: "
+                  "all rows", kind="int", choices=("100", "1000", "10000"), low=1,
+                  high=1_000_000, strict=False, param="limit"),
     ReportSetting("snapshot", "保留快照", "Keep snapshot",
                   "是：刷新前把上次的报表另存为带日期的副本", "Yes: keep the previous report "
                   "sheets as dated copies before refreshing", BOOLEAN_LIST, kind="list",

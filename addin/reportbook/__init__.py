@@ -25,8 +25,10 @@ SHEET_NAMES: dict[str, dict[str, str]] = {
     "kpis": {"zh": "经营指标", "en": "KPIs"},
 }
 TABLE_ORDER = {
-    "funnel": ("by_stage", "conversion", "by_month", "won_by_close_month", "by_owner",
-               "by_team", "by_region", "by_product_line", "by_industry", "lost_reasons"),
+    "funnel": ("by_stage", "conversion", "cohorts", "won_by_close_month",
+               "won_by_product_line", "won_by_industry", "won_by_owner", "won_by_team",
+               "won_by_region", "cycle", "by_month", "by_owner", "by_team", "by_region",
+               "lost_reasons"),
     "rfm": ("segments", "scores", "rule_segments", "customers"),
     "kpis": ("orders_by_month", "new_customers", "leaderboard", "customers_by_region",
              "overdue_by_owner", "overdue"),

@@ -42,9 +42,10 @@ SPECS: dict[str, tuple[ChartSpec, ...]] = {
                   "各阶段商机数与到达数", "Opportunities and reached per stage", "商机数", "Count"),
         ChartSpec("by_month", "col", "month", ("count", "won"), "按月新建商机与赢单",
                   "Opportunities created and won by month", "商机数", "Count"),
-        ChartSpec("won_by_close_month", "col", "month", ("won_amount",), "按成交月份的赢单金额",
-                  "Won amount by close month", "金额（元）", "Amount (CNY)"),
-        ChartSpec("by_product_line", "bar", "product_line", ("won_amount",),
+        ChartSpec("won_by_close_month", "col", "close_month_{lang}", ("won_amount",),
+                  "按成交月份的赢单金额", "Won amount by close month", "金额（元）",
+                  "Amount (CNY)"),
+        ChartSpec("won_by_product_line", "bar", "product_line_{lang}", ("won_amount",),
                   "各产品线赢单金额", "Won amount by product line", "金额（元）", "Amount (CNY)"),
     ),
     "rfm": (

@@ -99,39 +99,46 @@ SCORE_METHODS = {"rank": ("排名法（并列同分）", "rank (ties share a sco
                  "ntile": ("五等分法", "ntile (five equal groups)")}
 
 
-def _filter_value(rep: dict[str, Any], key: str, value: Any, lang: Lang) -> str:
-    if key == "window_days":
-        window = rep.get("window") or {}
-        days = window.get("days", value)
-        span = f" {window['from']} ~ {window['to']}" if window.get("from") else ""
-        return pick(lang, f"{days} 天", f"{days} days") + (f"（{span.strip()}）" if lang == "zh"
-                                                          and span else
-                                                          f" ({span.strip()})" if span else "")
+def _filter_value(key: str, value: Any, lang: Lang) -> str:
     if key == "score_method" and value in SCORE_METHODS:
         return pick(lang, *SCORE_METHODS[value])
     return str(label_of(key, value, lang))
 
 
+def _span(rep: dict[str, Any], lang: Lang) -> list[str]:
+    """The period or window the report really covers (a default one too)."""
+    out = []
+    period, window = rep.get("period") or {}, rep.get("window") or {}
+    if period.get("from"):
+        out.append(pick(lang, "期间", "Period") + f": {period['from']} ~ {period['to']}")
+    if window.get("from"):
+        out.append(pick(lang, "RFM 窗口", "RFM window") + ": " + pick(
+            lang, f"{window.get('days')} 天（{window['from']} ~ {window['to']}）",
+            f"{window.get('days')} days ({window['from']} ~ {window['to']})"))
+    return out
+
+
 def filters_text(rep: dict[str, Any], lang: Lang) -> str:
-    """The filters in words: the bridge's ``filter_labels`` when it sends them, else the
-    echoed ``filters`` with dictionary labels; only those the report uses."""
+    """The filters in words: the period or window covered, then the bridge's
+    ``filter_labels`` when it sends them, else the echoed ``filters`` with dictionary
+    labels; only those the report uses."""
+    span = _span(rep, lang)
+    skip = {"time_zone", "window_days"} | ({"period_from", "period_to"} if rep.get("period")
+                                           else set())
     labels = rep.get("filter_labels")
     if isinstance(labels, dict) and labels:
-        return join(lang, [f"{v.get(lang, k)}: {v.get('value_' + lang, '')}"
-                           for k, v in labels.items() if isinstance(v, dict)])
+        return join(lang, span + [f"{v.get(lang, k)}: {v.get('value_' + lang, '')}"
+                                  for k, v in labels.items()
+                                  if isinstance(v, dict) and k not in skip])
     filters, kind = rep.get("filters") or {}, rep.get("report")
     parts = []
     for key, (zh, en) in FILTER_NAMES.items():
-        if (kind == "rfm" and key in NOT_RFM) or (kind != "rfm" and key in RFM_ONLY):
+        if key in skip or (kind == "rfm" and key in NOT_RFM) or (
+                kind != "rfm" and key in RFM_ONLY):
             continue
         value = filters.get(key)
         if key not in filters and key not in ("team", "owner", "region"):
             continue
-        shown = ALL[lang] if value in (None, "") else _filter_value(rep, key, value, lang)
+        shown = ALL[lang] if value in (None, "") else _filter_value(key, value, lang)
         parts.append(f"{pick(lang, zh, en)}: {shown}")
-    period = rep.get("period")
-    if period and period.get("from"):
-        parts.insert(0, pick(lang, "期间", "Period") + f": {period['from']} ~ {period['to']}")
-        parts = [p for p in parts if not p.startswith(tuple(
-            pick(lang, *FILTER_NAMES[k]) for k in NOT_RFM))]
-    return join(lang, parts)
+    return join(lang, span + parts)

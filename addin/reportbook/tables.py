@@ -32,12 +32,13 @@ DAYS = re.compile(r"days|recency|cycle")
 # rankings: rows sorted by this column, largest first (sequences keep their order)
 SORT_BY = {"by_owner": "amount", "by_team": "amount", "by_region": "amount",
            "lost_reasons": "count", "leaderboard": "amount", "overdue_by_owner": "count",
-           "segments": "customers", "by_product_line": "won_amount",
+           "segments": "customers", "by_product_line": "won_amount", "cycle": "won",
            "by_industry": "won_amount", "won_by_product_line": "won_amount",
            "won_by_industry": "won_amount", "won_by_owner": "won_amount",
            "won_by_team": "won_amount", "won_by_region": "won_amount"}
 KEEP_LAST = {"no_purchase"}  # the segment without buyers stays below the ranked ones
 MONTH = re.compile(r"^\d{4}-\d{2}$")
+MONTH_KEYS = ("month", "close_month")  # tables by month: one row for every month
 
 
 @dataclass
@@ -75,7 +76,10 @@ def shown_columns(t: dict[str, Any], lang: Lang) -> list[int]:
         key = c["key"]
         if key in HIDE or f"{key}_zh" in keys or key.endswith(other):
             continue
-        if key in DROP_WHEN_EMPTY and all(r[i] in (None, "") for r in t["rows"]):
+        base = key.removesuffix("_zh").removesuffix("_en")
+        if base in DROP_WHEN_EMPTY and base in keys and all(
+                r[[c["key"] for c in t["columns"]].index(base)] in (None, "")
+                for r in t["rows"]):
             continue
         out.append(i)
     return out
@@ -94,12 +98,17 @@ def fill_months(t: dict[str, Any]) -> list[list[Any]]:
     """A month table's rows with the months between its first and last present (zeros):
     a month chart gets one bar per month, gaps included."""
     rows = list(t["rows"])
-    if not rows or t["columns"][0]["key"] != "month" or not all(
+    first = t["columns"][0]["key"] if t["columns"] else ""
+    if not rows or first not in MONTH_KEYS or not all(
             isinstance(r[0], str) and MONTH.match(r[0]) for r in rows):
         return rows
     by = {r[0]: r for r in rows}
-    zero = [None if number_format(c["key"]) == "0.0%" else 0 for c in t["columns"]]
-    return [by.get(m) or [m, *zero[1:]] for m in _months(min(by), max(by))]
+    month_cols = [c["key"].startswith(first) for c in t["columns"]]
+    zero = [None if number_format(c["key"]) == "0.0%" or c["key"].startswith("avg")
+            else 0 for c in t["columns"]]
+    return [by.get(m) or [m if is_month else z for is_month, z in zip(month_cols, zero,
+                                                                       strict=True)]
+            for m in _months(min(by), max(by))]
 
 
 def ordered_rows(key: str, t: dict[str, Any]) -> list[list[Any]]:

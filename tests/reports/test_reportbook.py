@@ -71,9 +71,10 @@ def test_header_block_states_the_zone_and_no_debug_line(reports: Reports, lang: 
         assert head[3].startswith("筛选" if lang == "zh" else "Filters")
         texts = _texts(ws)
         assert not [t for t in texts if DEBUG_LINE.search(t)], kind
-        assert any(t in ("口径说明", "Definitions") for t in texts)  # at the bottom
-        defs = texts.index("口径说明" if lang == "zh" else "Definitions")
-        assert defs > len(texts) - 12, "the definitions come after the tables"
+        defs = next(c.row for c in ws["A"] if c.value in ("口径说明", "Definitions"))
+        heads = [c.row for row in ws.iter_rows() for c in row
+                 if c.fill.fgColor.rgb == "001F4E78"]
+        assert heads and defs > max(heads), "the definitions come after the tables"
 
 
 def test_rfm_window_is_the_one_used(reports: Reports) -> None:
@@ -81,6 +82,8 @@ def test_rfm_window_is_the_one_used(reports: Reports) -> None:
     assert "RFM 窗口: 90 天（2026-01-01 ~ 2026-03-31）" in ws["A4"].value
     assert "365" not in ws["A4"].value
     assert "RFM" not in _book(reports)["销售漏斗"]["A4"].value  # the funnel has no window
+    kpi = _book(reports)["经营指标"]["A4"].value  # the period covered, default or not
+    assert "期间: 2026-01-01 ~ 2026-03-31" in kpi and "期间开始" not in kpi
 
 
 def test_labels_instead_of_codes(reports: Reports) -> None:
@@ -92,7 +95,11 @@ def test_labels_instead_of_codes(reports: Reports) -> None:
     t = reports[1]["tables"]["customers"]
     keys = [c["key"] for c in t["columns"]]
     blanks = sum(r[keys.index(k)] is None for r in t["rows"] for k in ("owner", "region"))
-    assert texts.count("（空）") == blanks  # only where a value really is blank
+    head = int(re.sub(r"[A-Z]", "", ws.auto_filter.ref.split(":")[0]))  # the list's header
+    cols = [c.column for c in ws[head] if c.value in ("负责人", "区域")]
+    markers = sum(ws.cell(row=r, column=c).value in ("（空）", "（未填）")
+                  for r in range(head + 1, ws.max_row + 1) for c in cols)
+    assert len(cols) == 2 and blanks and markers == blanks  # only where a value is blank
 
 
 def _charts(wb: Workbook) -> list[Any]:
@@ -102,7 +109,7 @@ def _charts(wb: Workbook) -> list[Any]:
 def test_charts_start_from_zero_and_rankings_are_sorted(reports: Reports) -> None:
     wb = _book(reports)
     charts = _charts(wb)
-    assert len(wb["销售漏斗"]._charts) == 2 and len(wb["RFM"]._charts) == 3 and len(
+    assert len(wb["销售漏斗"]._charts) == 4 and len(wb["RFM"]._charts) == 3 and len(
         wb["经营指标"]._charts) == 3
     for ch in charts:
         if isinstance(ch, BarChart | LineChart):
@@ -172,7 +179,9 @@ def test_cards_show_the_change_against_the_previous_period(reports: Reports) -> 
     ws = _book((reports[0], reports[1], rep))["经营指标"]
     assert ws["A6"].value == "订单数" and ws["A7"].value == 7
     assert ws["A8"].value == "▼ 12.5%（上期 8）"
-    fallback = _book(reports)["销售漏斗"]  # no cards in the JSON: from the summary
+    bare = copy.deepcopy(reports[0])
+    bare.pop("cards")
+    fallback = _book((bare, reports[1], reports[2]))["销售漏斗"]  # from the summary
     assert fallback["A6"].value == "商机数" and fallback["A8"].value == "无上期数据"
 
 
@@ -197,7 +206,7 @@ def test_snapshots_keep_the_previous_sheets_with_their_charts(reports: Reports,
 def test_the_live_excel_grid_carries_the_header_block_and_cards(reports: Reports) -> None:
     grid = report_grid(reports[2], "en", "kpis")
     assert grid[0][0] == "Business KPIs" and "(Beijing time, UTC+8)" in grid[2][0]
-    assert "Orders" in grid[5] and "no previous period" in grid[7]
+    assert "Orders" in grid[5] and "▲ 600.0% (previous 1)" in grid[7]
     book = standin.Book()
     book.sheets.add("Customers")
     port = XlwingsPort(book)  # type: ignore[arg-type]

@@ -58,7 +58,7 @@ def test_sheets_rebuilt_in_place(reports: tuple[dict, dict, dict], tmp_path: Pat
     assert "2026-03-31" in f["A2"].value and "筛选" in f["A4"].value
     texts = [c.value for c in f["A"] if isinstance(c.value, str)]
     assert any("赢单率" in t for t in texts)  # the definitions are on the sheet
-    assert len(f._charts) == 2 and len(wb["RFM"]._charts) == 3 and len(wb["经营指标"]._charts) == 3
+    assert len(f._charts) == 4 and len(wb["RFM"]._charts) == 3 and len(wb["经营指标"]._charts) == 3
     # rebuilding again (English) replaces the same sheets at the same places
     build_report_sheets(wb, *reports, lang="en")
     assert wb.sheetnames == ["客户", "Funnel", "商机", "RFM", "KPIs"]
