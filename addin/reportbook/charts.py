@@ -112,6 +112,8 @@ def make_chart(ws: Worksheet, spec: ChartSpec, where: Placed, lang: Lang) -> Cha
         ch.add_data(Reference(ws, min_col=col, min_row=where.header, max_row=last),
                     titles_from_data=True)
     ch.set_categories(Reference(ws, min_col=cat_col, min_row=where.first, max_row=last))
+    for series in ch.series:
+        series.smooth = False  # straight segments: a smoothed line invents values
     return ch
 
 

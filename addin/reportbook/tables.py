@@ -21,13 +21,14 @@ NOTE_FONT = Font(size=9, color="595959")
 THIN = Side(style="thin", color="BFBFBF")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HIDE = {"id", "from", "to"}  # record ids and stage codes stay in the JSON only
-# optional columns left out when no row has a value (no tag rules: no rule segment)
-DROP_WHEN_EMPTY = {"rule_segment", "value_tier_rules"}
+# optional columns left out when no row has a value (no tag rules: no rule segment; no
+# tiers given yet: no tier column of blanks)
+DROP_WHEN_EMPTY = {"rule_segment", "value_tier", "value_tier_rules"}
 # columns naming a group: a missing value is a real blank there and says so
 GROUP_KEYS = {"owner", "team", "region", "month", "segment", "reason", "customer",
               "industry", "product_line", "close_month", "cohort", "name"}
 RATE = re.compile(r"(^|_)(share|rate|win_rate|conversion)$|_rate$|^rate")
-MONEY = re.compile(r"amount|monetary|aov|value$|revenue")
+MONEY = re.compile(r"amount|monetary|aov|value$|revenue|gross|refund|avg_won")
 DAYS = re.compile(r"days|recency|cycle")
 # rankings: rows sorted by this column, largest first (sequences keep their order)
 SORT_BY = {"by_owner": "amount", "by_team": "amount", "by_region": "amount",
@@ -160,11 +161,26 @@ def write_table(ws: Worksheet, row: int, key: str, t: dict[str, Any], lang: Lang
             if fmt and isinstance(r[i], int | float):
                 cell.number_format = fmt
     placed.last = row
-    note = list_note(t, len(rows), lang)
-    if note:
+    for note in filter(None, (list_note(t, len(rows), lang), table_note(key, t, lang))):
         row += 1
         ws.cell(row=row, column=1, value=note).font = NOTE_FONT
     return row + 2, placed
+
+
+def table_note(key: str, t: dict[str, Any], lang: Lang) -> str | None:
+    """A line explaining a figure that would puzzle a reader: the no-purchase segment's
+    negative net amount (refunds and credit notes without orders in the window)."""
+    if key != "segments":
+        return None
+    keys = [c["key"] for c in t["columns"]]
+    if "monetary" not in keys:
+        return None
+    row = next((r for r in t["rows"] if r[0] in KEEP_LAST), None)
+    if row is None or not row[keys.index("monetary")]:
+        return None
+    return pick(lang, "“无购买”客户窗口内没有订单；其净金额是窗口内的退款和红字发票（故为负数）",
+                "No purchase: no orders in the window; its net amount is the refunds and "
+                "credit notes in the window (hence negative)")
 
 
 def is_list(t: dict[str, Any]) -> bool:
