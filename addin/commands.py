@@ -38,6 +38,7 @@ from addin.report_settings import (
     wants_snapshot,
     write_report_settings,
 )
+from addin.restore import restore_layouts
 from addin.sheets import (
     Level,
     Problem,
@@ -336,6 +337,8 @@ def refresh_reports(port: WorkbookPort, client: BridgeClient,
     keep_as = meta.get(REPORT_AS_OF) if wants_snapshot(settings, snapshot) else None
     port.write_reports(reports, lang, keep_as=keep_as or None)
     fill_filter_lists(port, reports)
+    book = load(port)  # what another program cut since (LibreOffice: frozen panes, ...)
+    restore_layouts(port, book.dictionary, book.lang, book.tables, book.conflicts_sheet)
     port.write_meta({"last_refresh": clock.stamp(),
                      REPORT_AS_OF: str(reports["funnel"].get("as_of") or "")})
     port.save()

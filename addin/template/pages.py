@@ -31,18 +31,15 @@ def setting_validation(s: ReportSetting, lang: Lang) -> dict[str, object] | None
     the message Excel shows on a bad value (which setting, what is allowed)."""
     if s.kind == "text":
         return None
-    zh, en = _SETTING_ERROR["int" if s.kind == "int" and not s.choices else s.kind]
+    zh, en = _SETTING_ERROR[s.kind]
     message = _lang(lang, zh, en).format(low=s.low, high=s.high)
     opts: dict[str, object]
     if s.kind == "date":
         opts = {"validate": "date", "criteria": "between",
                 "minimum": datetime(2000, 1, 1), "maximum": datetime(2100, 12, 31)}
-    elif s.list_name or s.choices:
+    elif s.list_name or s.choices:  # a whole number may offer common values to pick
         opts = {"validate": "list", "source": f"={s.list_name}" if s.list_name
                 else list(s.choices)}
-        if s.kind == "int":
-            message = _lang(lang, zh, en) + " " + _lang(lang, *_SETTING_ERROR["int"]).format(
-                low=s.low, high=s.high)
     else:
         opts = {"validate": "integer", "criteria": "between", "minimum": s.low,
                 "maximum": s.high}
