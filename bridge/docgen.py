@@ -18,8 +18,9 @@ import sys
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 
-from bridge.reports import funnel, kpis, rfm, rules
+from bridge.reports import breakdowns, cards, funnel, kpis, rfm, rules
 from schema.enums import STAGE
 from schema.errors import CATALOGUE, ErrorCode
 from schema.permissions import ALL_MODULES, ROLES
@@ -160,6 +161,15 @@ def rfm_segments() -> str:
                    f"{en} (`{code}`)", zh) for code, zh, en, rule in rfm.SEGMENTS))
 
 
+def card_list() -> str:
+    return table(["report", "key", "English", "中文", "format"],
+                 ((report, f"`{k}`", en, zh, f)
+                  for report, specs in (("funnel", cards.OPPORTUNITY_CARDS),
+                                        ("kpis", [*cards.KPI_CARDS, *cards.OPPORTUNITY_CARDS]),
+                                        ("rfm", cards.RFM_CARDS))
+                  for k, zh, en, f in specs))
+
+
 def rule_metrics() -> str:
     return table(["metric", "English", "中文"],
                  ((f"`{m}`", en, zh) for m, (zh, en) in rules.METRICS.items()))
@@ -180,6 +190,11 @@ BLOCKS: dict[str, dict[str, Callable[[], str]]] = {
     "reports.md": {
         "funnel-definitions": definitions(funnel),
         "funnel-stages": funnel_stages,
+        "breakdown-definitions": definitions(breakdowns),
+        "card-definitions": definitions(cards),
+        "rfm-card-definitions": definitions(SimpleNamespace(
+            DEFINITIONS_EN=cards.RFM_DEFINITIONS_EN, DEFINITIONS_ZH=cards.RFM_DEFINITIONS_ZH)),
+        "card-list": card_list,
         "rfm-definitions": definitions(rfm),
         "rfm-segments": rfm_segments,
         "kpi-definitions": definitions(kpis),

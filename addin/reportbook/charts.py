@@ -105,6 +105,8 @@ def make_chart(ws: Worksheet, spec: ChartSpec, where: Placed, lang: Lang) -> Cha
     ch.width, ch.height = WIDTH_CM, HEIGHT_CM
     last = where.last - (1 if spec.skip_last else 0)
     category = spec.category.replace("{lang}", lang)
+    if category not in where.cols:  # a code column shown by its label (owner -> owner_zh)
+        category = f"{category}_{lang}"
     cat_col = where.cols[category]
     values = spec.values or tuple(k for k in where.cols if k not in (category, "total"))
     for key in values:

@@ -23,9 +23,10 @@ DEFINITIONS_ZH = [
     "赢单分析（按成交月份、产品线、行业（客户的行业）、负责人、团队、区域）：统计成交日期在期间内的"
     "赢单与输单（未给期间时为截至报表日的全部）；平均赢单金额 = 赢单金额 ÷ 赢单数；"
     "赢单率 = 赢单 ÷（赢单 + 输单）。",
-    "销售周期：从商机创建到进入赢单（或输单）的天数（按时间戳精确到小数），"
+    "销售周期：从商机开始（创建时间；阶段历史更早时取第一条历史，如导入的历史）到进入赢单（或输单）的天数"
+    "（按时间戳精确到小数），"
     "统计成交日期在期间内的商机：个数、平均数、中位数（个数为偶数时取中间两个的平均）。",
-    "商机队列：按创建月份（北京时间，期间内）统计创建的商机数，以及它们在报表日所处的各阶段个数、"
+    "商机队列：按开始月份（同上，北京时间，期间内）统计创建的商机数，以及它们在报表日所处的各阶段个数、"
     "已结束数、赢单金额和赢单率。",
 ]
 DEFINITIONS_EN = [
@@ -38,10 +39,12 @@ DEFINITIONS_EN = [
     "region: the deals won and lost with a close date in the period (without a period: all up "
     "to the as-of date); average won deal = won amount ÷ deals won; win rate = won ÷ (won + "
     "lost).",
-    "Sales cycle: days (fractional, from timestamps) from an opportunity's creation to its "
-    "entry into Won (or Lost), over the deals with a close date in the period: count, mean "
-    "and median (the mean of the middle two for an even count).",
-    "Cohort funnel: per Beijing-time month of creation (within the period), the opportunities "
+    "Sales cycle: days (fractional, from timestamps) from an opportunity's start (its "
+    "creation, or its first stage-history entry when that is earlier, as with imported "
+    "history) to its entry into Won (or Lost), over the deals with a close date in the "
+    "period: count, mean and median (the mean of the middle two for an even count).",
+    "Cohort funnel: per Beijing-time month of start (as above; within the period), the "
+    "opportunities "
     "created and how many are in each stage at the as-of date, closed, the won amount and the "
     "win rate.",
 ]
@@ -147,7 +150,7 @@ def cohort_table(conn: Connection, f: Any, span: Span, dictionary: Dictionary
     for r in conn.execute(
             select(f.c.created_month, f.c.stage, func.count().label("n"),
                    func.coalesce(func.sum(f.c.amount), 0).label("amt"))
-            .where(span.holds(f.c.created_at)).group_by(f.c.created_month, f.c.stage)):
+            .where(span.holds(f.c.started_at)).group_by(f.c.created_month, f.c.stage)):
         acc[r.created_month][r.stage] = [int(r.n), float(r.amt)]
     rows = []
     for month in sorted(acc):

@@ -44,19 +44,21 @@ AT_RISK = ("important_keep", "important_retain")
 DEFINITIONS_ZH = [
     "指标卡：每个数字旁为上一期（紧挨本期之前、天数相同）的同一数字，变化 = 本期 − 上一期。"
     "漏斗与经营指标的本期为给出的期间，未给出时为截至报表日的最近 12 个自然月。",
-    "新增商机 = 期间内创建的商机；赢单数/赢单金额 = 报表日阶段为赢单、"
-    "且进入赢单的日期（阶段历史）在期间内的商机；赢单率 = 期间内赢单 ÷（期间内赢单 + 期间内输单）；"
+    "新增商机 = 期间内开始（创建，或更早的第一条阶段历史）的商机；"
+    "赢单数/赢单金额 = 报表日阶段为赢单、且进入赢单的日期（阶段历史）在期间内的商机；"
+    "赢单率 = 期间内赢单 ÷（期间内赢单 + 期间内输单）；"
     "平均赢单金额 = 赢单金额 ÷ 赢单数；"
-    "平均成交周期 = 这些赢单从创建到进入赢单的平均天数。",
+    "平均成交周期 = 这些赢单从开始到进入赢单的平均天数。",
 ]
 DEFINITIONS_EN = [
     "Cards: each figure stands beside the same figure over the period of the same length just "
     "before; change = this period − previous. For the funnel and KPIs the period is the one "
     "given, by default the 12 calendar months up to the as-of date.",
-    "New opportunities = created in the period; deals won / won amount = opportunities in Won "
+    "New opportunities = started (created, or an earlier first stage-history entry) in the "
+    "period; deals won / won amount = opportunities in Won "
     "at the as-of date that entered Won (stage history) in the period; win rate = won in the "
     "period ÷ (won + lost in the period); average won deal = won amount ÷ deals won; average "
-    "days to win = the mean days from creation to entering Won of those deals.",
+    "days to win = the mean days from the start to entering Won of those deals.",
 ]
 RFM_DEFINITIONS_ZH = [
     "指标卡：客户数 = 报表日结束前创建的客户；重要价值客户 = 分群为重要价值的客户数；流失风险占比 ="
@@ -94,7 +96,7 @@ def opportunity_figures(conn: Connection, f: Any, span: Span) -> dict[str, Any]:
     closed = span.holds(f.c.close_at)
     won, lost = and_(f.c.stage == "won", closed), and_(f.c.stage == "lost", closed)
     r = conn.execute(select(
-        func.count().filter(span.holds(f.c.created_at)).label("new"),
+        func.count().filter(span.holds(f.c.started_at)).label("new"),
         func.count().filter(won).label("won"),
         func.coalesce(func.sum(f.c.amount).filter(won), 0).label("amt"),
         func.count().filter(lost).label("lost"),

@@ -34,10 +34,11 @@ TERMINAL = ("won", "lost")
 
 def facts_select(db: Database, dictionary: Dictionary, user: User, p: ReportParams) -> Any:
     """One row per visible opportunity created up to the end of the as-of day (filters
-    applied, the period not): ``stage`` at as-of, ``close_at`` (the entry into its final
-    stage, won or lost, from the stage history; None without history or while open),
-    ``cycle_days`` (fractional days from creation to ``close_at``), ``created_month`` and
-    ``close_month`` (Beijing time)."""
+    applied, the period not): ``stage`` at as-of, ``started_at`` (the row's creation, or its
+    first stage-history entry when that is earlier: imported history), ``close_at`` (the
+    entry into its final stage, won or lost, from the stage history; None without history or
+    while open), ``cycle_days`` (fractional days from ``started_at`` to ``close_at``),
+    ``created_month`` (of ``started_at``) and ``close_month`` (Beijing time)."""
     sql = Sql(db.dialect)
     o, ok = visible(user, db, dictionary, "opportunity", "o")
     cu = db.table("crm_customer").alias("cu")
@@ -49,19 +50,21 @@ def facts_select(db: Database, dictionary: Dictionary, user: User, p: ReportPara
     oid = sql.binary(hist.c.opportunity_id)
     ranked = (select(oid.label("oid"), hist.c.stage, hist.c.entered_at,
                      func.row_number().over(partition_by=oid, order_by=(
-                         hist.c.entered_at.desc(), hist.c.id.desc())).label("rn"))
+                         hist.c.entered_at.desc(), hist.c.id.desc())).label("rn"),
+                     func.min(hist.c.entered_at).over(partition_by=oid).label("first_at"))
               .where(*h_cond).subquery("ranked"))
     last = (select(ranked.c.oid, ranked.c.stage.label("last"),
-                   ranked.c.entered_at.label("last_at"))
+                   ranked.c.entered_at.label("last_at"), ranked.c.first_at)
             .where(ranked.c.rn == 1).subquery("last"))
     stage = func.coalesce(last.c.last, o.c.stage)
     close_at = case((last.c.last.in_(TERMINAL), last.c.last_at), else_=None)
+    # imported or backdated history may begin before the row reached the database
+    started = case((last.c.first_at < o.c.created_at, last.c.first_at), else_=o.c.created_at)
     return (select(o.c.id, o.c.amount, o.c.owner, o.c.team, o.c.region, o.c.product_line,
-                   cu.c.industry, stage.label("stage"), o.c.created_at,
+                   cu.c.industry, stage.label("stage"), started.label("started_at"),
                    close_at.label("close_at"),
-                   (sql.epoch_days(close_at) - sql.epoch_days(o.c.created_at))
-                   .label("cycle_days"),
-                   sql.local_month(o.c.created_at).label("created_month"),
+                   (sql.epoch_days(close_at) - sql.epoch_days(started)).label("cycle_days"),
+                   sql.local_month(started).label("created_month"),
                    sql.local_month(close_at).label("close_month"))
             .select_from(o.outerjoin(last, last.c.oid == o.c.id)
                          .outerjoin(cu, cu.c.id == o.c.customer))
@@ -71,7 +74,7 @@ def facts_select(db: Database, dictionary: Dictionary, user: User, p: ReportPara
 FACT_COLUMNS = (("id", String(64)), ("amount", Numeric(18, 2, asdecimal=False)),
                 ("owner", String(64)), ("team", String(64)), ("region", String(64)),
                 ("product_line", String(64)), ("industry", String(64)),
-                ("stage", String(64)), ("created_at", DateTime(timezone=True)),
+                ("stage", String(64)), ("started_at", DateTime(timezone=True)),
                 ("close_at", DateTime(timezone=True)), ("cycle_days", Float()),
                 ("created_month", String(7)), ("close_month", String(7)))
 

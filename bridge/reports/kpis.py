@@ -20,6 +20,8 @@ from bridge.reports.params import ReportParams, day_start_utc
 from bridge.reports.rfm import ORDER_STATUSES
 from schema.dictionary import Dictionary
 
+OWNER = [("owner", "负责人代码", "Owner code"), ("owner_zh", "负责人", "Owner"),
+         ("owner_en", "负责人(英)", "Owner (en)")]
 DEFINITIONS_ZH = [
     "期间：[开始日期, 结束日期]（北京时间日历日，含两端）；"
     "未指定时为截至报表日的最近 12 个自然月。",
@@ -32,7 +34,10 @@ DEFINITIONS_ZH = [
     "销售排行：按订单负责人统计期间订单数、金额、成交客户数，按金额降序。",
     "区域客户：按客户区域统计客户数，以及期间新客户数、期间有订单的客户数。",
     "逾期跟进：下次跟进日期早于报表日、且阶段不是赢单或输单的商机；"
-    "逾期天数 = 报表日 − 下次跟进日期。",
+    "逾期天数 = 报表日 − 下次跟进日期。"
+    "明细默认完整列出（上限由 limit 参数给出，最多 1,000,000 行）。",
+    "产品线筛选作用于订单和商机（订单金额、排行、复购、流失、逾期跟进）；客户没有单一产品线，"
+    "新客户与区域客户不按产品线筛选。",
 ]
 DEFINITIONS_EN = [
     "Period: [from, to] in local (Beijing-time) days, both included; by default the 12 "
@@ -52,7 +57,11 @@ DEFINITIONS_EN = [
     "Customers by region: customers per customer region, with new customers and customers "
     "with an order in the period.",
     "Overdue follow-ups: opportunities whose next follow-up date is before the as-of date and "
-    "whose stage is neither Won nor Lost; days overdue = as-of − next follow-up date.",
+    "whose stage is neither Won nor Lost; days overdue = as-of − next follow-up date. The list "
+    "is complete by default (the limit parameter caps it, at most 1,000,000 rows).",
+    "The product line filter applies to orders and opportunities (order figures, leaderboard, "
+    "repurchase, churn, overdue follow-ups); customers have no single product line, so new "
+    "customers and customers by region are not filtered by it.",
 ]
 
 
@@ -118,8 +127,9 @@ def _kpis(conn: Connection, db: Database, dictionary: Dictionary, user: User,
                func.count(func.distinct(o.c.customer)).label("cust"))
         .where(*ords, *in_period).group_by(o.c.owner)
         .order_by(func.sum(o.c.amount).desc(), o.c.owner).limit(p.limit)).all()
-    lead_rows = [[i + 1, r.owner, int(r.n), num(r.amt), int(r.cust), ratio(r.amt, r.n, 2)]
-                 for i, r in enumerate(lead)]
+    labels = Labels.load(conn, db, dictionary)
+    lead_rows = [[i + 1, r.owner, *labels.pair("owner", r.owner), int(r.n), num(r.amt),
+                  int(r.cust), ratio(r.amt, r.n, 2)] for i, r in enumerate(lead)]
 
     # customers by region
     buyers_q = select(o.c.customer).where(*ords, *in_period)
@@ -150,9 +160,8 @@ def _kpis(conn: Connection, db: Database, dictionary: Dictionary, user: User,
                opp.c.next_followup_plan)
         .select_from(opp.outerjoin(cu, cu.c.id == opp.c.customer)).where(*od)
         .order_by(opp.c.next_followup_date, opp.c.id).limit(p.limit)).all()
-    stage = enums["stage"]
-    od_rows = [[r.id, r.name, r.customer, r.owner, stage.value(r.stage).zh
-                if r.stage in stage.codes() else r.stage, num(r.amount),
+    od_rows = [[r.id, r.name, r.customer, r.owner, *labels.pair("owner", r.owner), r.stage,
+                *labels.pair("stage", r.stage), num(r.amount),
                 r.next_followup_date.isoformat() if hasattr(r.next_followup_date, "isoformat")
                 else r.next_followup_date, int(r.days), r.next_followup_plan] for r in od_list]
     n_overdue = sum(int(r.n) for r in od_owner)
@@ -167,7 +176,7 @@ def _kpis(conn: Connection, db: Database, dictionary: Dictionary, user: User,
             ("amount", "金额(元)", "Amount (CNY)"), ("aov", "客单价", "Avg order value")],
             month_rows),
         "leaderboard": table("leaderboard", "销售排行", "Sales leaderboard", [
-            ("rank", "名次", "Rank"), ("owner", "负责人", "Owner"), ("orders", "订单数", "Orders"),
+            ("rank", "名次", "Rank"), *OWNER, ("orders", "订单数", "Orders"),
             ("amount", "金额(元)", "Amount (CNY)"), ("customers", "成交客户", "Customers"),
             ("aov", "客单价", "Avg order value")], lead_rows),
         "customers_by_region": table("customers_by_region", "区域客户", "Customers by region", [
@@ -177,19 +186,20 @@ def _kpis(conn: Connection, db: Database, dictionary: Dictionary, user: User,
             reg_rows),
         "overdue_by_owner": table("overdue_by_owner", "逾期跟进（按负责人）",
                                   "Overdue follow-ups by owner", [
-            ("owner", "负责人", "Owner"), ("count", "逾期商机", "Overdue"),
+            *OWNER, ("count", "逾期商机", "Overdue"),
             ("amount", "金额(元)", "Amount (CNY)"), ("max_days", "最长逾期天数", "Max days over")],
-            [[r.owner, int(r.n), num(r.amt), int(r.max_days)] for r in od_owner]),
+            [[r.owner, *labels.pair("owner", r.owner), int(r.n), num(r.amt), int(r.max_days)]
+             for r in od_owner]),
         "overdue": table("overdue", "逾期跟进明细", "Overdue follow-ups", [
             ("id", "商机编号", "Opportunity id"), ("name", "商机", "Opportunity"),
-            ("customer", "客户", "Customer"), ("owner", "负责人", "Owner"),
-            ("stage", "阶段", "Stage"), ("amount", "金额(元)", "Amount (CNY)"),
+            ("customer", "客户", "Customer"), *OWNER, ("stage", "阶段代码", "Stage code"),
+            ("stage_zh", "阶段", "Stage"), ("stage_en", "阶段(英)", "Stage (en)"),
+            ("amount", "金额(元)", "Amount (CNY)"),
             ("next_followup_date", "下次跟进日期", "Next follow-up"),
             ("days_overdue", "逾期天数", "Days overdue"), ("plan", "跟进计划", "Plan")], od_rows,
             total=n_overdue, truncated=n_overdue > len(od_rows)),
     }
     span = Span(pf, pt)
-    labels = Labels.load(conn, db, dictionary)
     return {
         "report": "kpis", "as_of": p.as_of.isoformat(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),

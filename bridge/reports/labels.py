@@ -3,14 +3,16 @@ filters in words (``filter_labels``), in zh-CN and English."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from bridge.db import Database
+from bridge.errors import ApiError
 from bridge.reports.params import ReportParams
 from schema.dictionary import Dictionary
+from schema.errors import ErrorCode
 from schema.types import EnumType
 
 BLANK = ("（未填）", "(blank)")
@@ -93,3 +95,40 @@ def header(report: str, p: ReportParams, labels: Labels) -> dict[str, Any]:
     """``filters`` (the parameters this report used) and ``filter_labels`` (in words)."""
     echo = p.echo(report)
     return {"filters": echo, "filter_labels": labels.filters(echo)}
+
+
+def _allowed(name: str, raw: str, choices: list[str]) -> ApiError:
+    shown = ", ".join(choices[:20]) + (f" … ({len(choices)})" if len(choices) > 20 else "")
+    return ApiError(ErrorCode.REPORT_PARAM_INVALID, field=name, allowed=choices,
+                    detail=f"{name}={raw!r}: allowed {shown or '(none)'}")
+
+
+def _owner(raw: str, users: list[Any]) -> str:
+    names = {r.username.casefold(): r.username for r in users}
+    for r in users:
+        names.setdefault(r.display_name.casefold(), r.username)
+    owner = names.get(raw.strip().casefold())
+    if owner is None:
+        raise _allowed("owner", raw, sorted(r.username for r in users))
+    return owner
+
+
+def _team(raw: str, users: list[Any]) -> str:
+    teams = {r.team.casefold(): r.team for r in users if r.team}
+    team = teams.get(raw.strip().casefold())
+    if team is None:
+        raise _allowed("team", raw, sorted(set(teams.values())))
+    return team
+
+
+def resolve_people(db: Database, p: ReportParams) -> ReportParams:
+    """``p`` with ``owner`` as a user name (given as the user name or the display name, any
+    case) and ``team`` one of the users' teams; otherwise ``REPORT_PARAM_INVALID`` naming
+    the parameter and what is allowed."""
+    if not (p.owner or p.team):
+        return p
+    u = db.table("sys_user")
+    with db.read() as conn:
+        users = list(conn.execute(select(u.c.username, u.c.display_name, u.c.team)).all())
+    return replace(p, owner=_owner(p.owner, users) if p.owner else None,
+                   team=_team(p.team, users) if p.team else None)

@@ -118,15 +118,30 @@ def _code(name: str, enum: EnumType, raw: str | None) -> str | None:
     code = enum.lookup().get(raw.strip().casefold())
     if code is None:
         allowed = ", ".join(f"{v.code} ({v.zh}/{v.en})" for v in enum.values)
-        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field=name,
+        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field=name, allowed=enum.codes(),
                        detail=f"{name}={raw!r}: allowed {allowed}")
     return code
 
 
+def _int(name: str, raw: int | str | None, default: int, hi: int) -> int:
+    """A whole number 1..``hi`` (``default`` when not given)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= hi:
+        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field=name,
+                       detail=f"{name}={raw!r}: expected a whole number 1..{hi}")
+    return value
+
+
 def make_params(as_of: str | date | None = None, period_from: str | date | None = None,
                 period_to: str | date | None = None, owner: str | None = None,
-                team: str | None = None, region: str | None = None, window_days: int = 365,
-                score_method: str = "rank", limit: int = MAX_LIMIT,
+                team: str | None = None, region: str | None = None,
+                window_days: int | str | None = 365, score_method: str | None = "rank",
+                limit: int | str | None = MAX_LIMIT,
                 product_line: str | None = None) -> ReportParams:
     """Validated parameters (raises ``REPORT_PARAM_INVALID`` naming the parameter and what
     is allowed)."""
@@ -138,17 +153,15 @@ def make_params(as_of: str | date | None = None, period_from: str | date | None 
     _check_span(pf or month_start(a, 11), pt or a)
     reg = _code("region", REGION, region)
     line = _code("product_line", PRODUCT_LINE, product_line)
-    if not 1 <= int(window_days) <= MAX_WINDOW_DAYS:
-        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="window_days",
-                       detail=f"window_days={window_days}: expected 1..{MAX_WINDOW_DAYS}")
+    window = _int("window_days", window_days, 365, MAX_WINDOW_DAYS)
+    cap = _int("limit", limit, MAX_LIMIT, MAX_LIMIT)
+    score_method = (score_method or "rank").strip()
     if score_method not in SCORE_METHODS:
         raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="score_method",
+                       allowed=list(SCORE_METHODS),
                        detail=f"score_method={score_method!r}: allowed rank, ntile")
-    if not 1 <= int(limit) <= MAX_LIMIT:
-        raise ApiError(ErrorCode.REPORT_PARAM_INVALID, field="limit",
-                       detail=f"limit={limit}: expected 1..{MAX_LIMIT}")
     return ReportParams(as_of=a, period_from=pf, period_to=pt, owner=owner or None,
                         team=team or None, region=reg, product_line=line,
-                        window_days=int(window_days),
+                        window_days=window,
                         score_method=score_method,  # type: ignore[arg-type]
-                        limit=int(limit))
+                        limit=cap)

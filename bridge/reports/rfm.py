@@ -324,8 +324,8 @@ def _answer(p: ReportParams, user: User, tot: Any, seg_rows: list[list[Any]],
     }
     if rule_rows:
         tables["rule_segments"] = table("rule_segments", "规则分群", "Rule segments", [
-            ("value", "标签", "Label"), ("label_zh", "名称", "Name"), ("label_en", "名称(英)",
-                                                                      "Name (en)"),
+            ("value", "标签代码", "Label code"), ("value_zh", "标签", "Label"),
+            ("value_en", "标签(英)", "Label (en)"),
             ("customers", "客户数", "Customers"), ("monetary", "净金额合计", "Net amount")],
             rule_rows)
     return {

@@ -11,6 +11,7 @@ from sqlalchemy import MetaData
 from bridge.reports import rules as R
 from bridge.reports.funnel import funnel as do_funnel
 from bridge.reports.kpis import kpis as do_kpis
+from bridge.reports.labels import resolve_people
 from bridge.reports.params import MAX_LIMIT, make_params
 from bridge.reports.rfm import rfm as do_rfm
 from bridge.routes.body import JsonRoute
@@ -28,11 +29,15 @@ AsOf = Annotated[str | None, Query(max_length=10, description="as-of date, e.g. 
                  STORABLE]
 Day = Annotated[str | None, Query(max_length=10), STORABLE]
 Name = Annotated[str | None, Query(max_length=64), STORABLE]
-Window = Annotated[int, Query(ge=1, le=3660, description="RFM window in days")]
-Method = Annotated[str, Query(pattern="^(rank|ntile)$")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT,
-                             description="longest list (customers, overdue follow-ups); "
-                                         "complete by default")]
+# numbers and choices are checked by make_params (REPORT_PARAM_INVALID naming them)
+Window = Annotated[str | None, Query(max_length=12, description="RFM window in days, 1..3660"),
+                   STORABLE]
+Method = Annotated[str | None, Query(max_length=12, description="rank (default) or ntile"),
+                   STORABLE]
+Limit = Annotated[str | None, Query(max_length=12,
+                                    description=f"longest list (customers, overdue "
+                                                f"follow-ups), 1..{MAX_LIMIT}; complete by "
+                                                f"default"), STORABLE]
 Line = Annotated[str | None, Query(max_length=64, description="product line code or label"),
                  STORABLE]
 # beyond the id column's range: no such rule (and PostgreSQL must not see it)
@@ -52,15 +57,17 @@ def funnel(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None,
     the caller may see."""
     p = make_params(as_of, period_from, period_to, owner, team, region,
                     product_line=product_line)
+    p = resolve_people(db, p)
     return do_funnel(db, dictionary, user, p)
 
 
 @router.get("/rfm", responses=REPORT)
 def rfm(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None, owner: Name = None,
-        team: Name = None, region: Name = None, window_days: Window = 365,
-        score_method: Method = "rank", limit: Limit = MAX_LIMIT) -> dict[str, Any]:
+        team: Name = None, region: Name = None, window_days: Window = None,
+        score_method: Method = None, limit: Limit = None) -> dict[str, Any]:
     """Recency, frequency, monetary, scores, segments and rule labels per customer."""
     p = make_params(as_of, None, None, owner, team, region, window_days, score_method, limit)
+    p = resolve_people(db, p)
     return do_rfm(db, dictionary, user, p)
 
 
@@ -68,11 +75,12 @@ def rfm(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None, owner: 
 def kpis(user: CurrentUser, db: DB, dictionary: Dict, as_of: AsOf = None,
          period_from: Day = None, period_to: Day = None, owner: Name = None, team: Name = None,
          region: Name = None, product_line: Line = None,
-         limit: Limit = MAX_LIMIT) -> dict[str, Any]:
+         limit: Limit = None) -> dict[str, Any]:
     """New customers, orders and average order value, repurchase, churn, leaderboard,
     customers by region, overdue follow-ups and cards."""
     p = make_params(as_of, period_from, period_to, owner, team, region, limit=limit,
                     product_line=product_line)
+    p = resolve_people(db, p)
     return do_kpis(db, dictionary, user, p)
 
 

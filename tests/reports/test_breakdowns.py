@@ -140,3 +140,19 @@ def test_product_line_filter(db: Database) -> None:
     assert rep["summary"]["opportunities"] == 5  # W1, W2, L1, O1, R1
     assert list(_won(rep, "product_line")) == ["software"]
     assert "window_days" not in rep["filters"] and "score_method" not in rep["filters"]
+
+
+def test_history_older_than_the_row(db: Database) -> None:
+    """H1 reached the database on 2026-03-20 with history from 2025-12-01 (imported): it
+    starts on 2025-12-01, so it is December's cohort and won after 41 days (01-11), not
+    -68; its consulting line has that one win."""
+    s = seed_closed(db)
+    s.opportunity("H1", "P2", [("initial_contact", "2025-12-01 00:00"),
+                               ("won", "2026-01-11 00:00")], amount=900,
+                  created="2026-03-20 09:00", product_line="consulting", owner="bob")
+    rep = funnel(db, build_dictionary(), ADMIN, make_params("2026-03-31"))
+    cycle = {r["product_line"]: r for r in _table(rep, "cycle")}
+    assert (cycle["consulting"]["won"], cycle["consulting"]["won_avg_days"]) == (1, 41.0)
+    cohorts = {r["month"]: (r["created"], r["won"]) for r in _table(rep, "cohorts")}
+    assert cohorts["2025-12"] == (1, 1) and cohorts["2026-03"] == (3, 0)
+    assert _won(rep, "close_month")["2026-01"] == (2, 1000.0, 500.0, 0, 1.0)

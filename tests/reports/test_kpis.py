@@ -38,13 +38,19 @@ def test_kpis_hand_worked(db: Database) -> None:
     assert (new["2026-02"]["website"], new["2026-02"]["total"]) == (2, 2)
     assert (new["2026-03"]["referral"], new["2026-03"]["total"]) == (1, 1)
     assert rep["tables"]["orders_by_month"]["rows"] == [["2026-03", 5, 5550.0, 1110.0]]
-    assert [r[:5] for r in rep["tables"]["leaderboard"]["rows"]] == [
+    assert [r[:2] + r[4:7] for r in rep["tables"]["leaderboard"]["rows"]] == [
         [1, "bob", 2, 4000.0, 2], [2, "alice", 3, 1550.0, 2]]
     reg = {r[0]: r[3:] for r in rep["tables"]["customers_by_region"]["rows"]}
     assert reg == {None: [4, 1, 2], "east": [2, 2, 2], "north": [1, 0, 0]}
-    assert rep["tables"]["overdue_by_owner"]["rows"] == [["alice", 1, 100.0, 6],
-                                                          ["bob", 1, 40.0, 1]]
-    assert [(r[1], r[7]) for r in rep["tables"]["overdue"]["rows"]] == [("O1", 6), ("O4", 1)]
+    assert rep["tables"]["overdue_by_owner"]["rows"] == [["alice", "alice", "alice", 1, 100.0, 6],
+                                                          ["bob", "bob", "bob", 1, 40.0, 1]]
+    cols = [c["key"] for c in rep["tables"]["overdue"]["columns"]]
+    od = [dict(zip(cols, r, strict=True)) for r in rep["tables"]["overdue"]["rows"]]
+    assert [(r["name"], r["days_overdue"]) for r in od] == [("O1", 6), ("O4", 1)]
+    assert [(r["stage"], r["stage_zh"], r["stage_en"]) for r in od] == [
+        ("negotiation", "商务谈判", "Negotiation"),
+        ("initial_contact", "初步接洽", "Initial contact")]
+    assert rep["tables"]["overdue"]["truncated"] is False
 
 
 def test_kpis_empty_and_scoped(db: Database) -> None:
@@ -59,3 +65,28 @@ def test_kpis_empty_and_scoped(db: Database) -> None:
     mine = kpis(db, d, bob, make_params("2026-03-31", "2026-02-01", "2026-03-31"))
     assert [r[1] for r in mine["tables"]["leaderboard"]["rows"]] == ["bob"]
     assert mine["summary"]["overdue_followups"] == 1
+
+
+def test_kpi_cards_and_product_line(db: Database) -> None:
+    """Cards over 2026-02-01 .. 03-31 against the previous 59 days (2025-12-04 .. 01-31): new
+    customers K1, K2, K4 = 3 (previous K3, created 01-31 23:30 = 1); orders 5, 5550 (previous
+    o13 300, o31 100, o53 700 = 3 orders, 1100, three buyers with one order each: repurchase
+    0.0). A software order o14 (K1, 03-15, 70) is the only one the product line filter
+    keeps; new customers are not filtered by product line."""
+    s = seed_sales(db)
+    d = build_dictionary()
+    p = make_params("2026-03-31", "2026-02-01", "2026-03-31")
+    cards = {c["key"]: (c["value"], c["previous"], c["change"])
+             for c in kpis(db, d, ADMIN, p)["cards"]}
+    assert {k: cards[k] for k in ("new_customers", "orders", "order_amount",
+                                  "repurchase_rate")} == {
+        "new_customers": (3, 1, 2), "orders": (5, 3, 2), "order_amount": (5550.0, 1100.0, 4450.0),
+        "repurchase_rate": (0.25, 0.0, 0.25)}
+    assert (cards["new_opportunities"], cards["win_rate"]) == ((4, 1, 3), (1.0, 0.0, 1.0))
+    s.order("o14", "K1", "2026-03-15", 70, product_line="software", owner="alice")
+    rep = kpis(db, d, ADMIN, make_params("2026-03-31", "2026-02-01", "2026-03-31",
+                                         product_line="software"))
+    assert (rep["summary"]["orders"], rep["summary"]["amount"]) == (1, 70.0)
+    assert rep["summary"]["new_customers"] == 3 and rep["summary"]["overdue_followups"] == 0
+    assert rep["filter_labels"]["product_line"]["value_zh"] == "软件"
+    assert "window_days" not in rep["filters"] and rep["filters"]["period_from"] == "2026-02-01"
