@@ -13,7 +13,7 @@ import pandas as pd
 from addin.errors import AddinError
 from addin.port import WorkbookPort
 from schema.dictionary import build_dictionary
-from schema.errors import ErrorCode, Lang
+from schema.errors import ErrorCode, Lang, render
 from schema.layout import (
     FIRST_DATA_ROW,
     REPORT_OWNER_LIST,
@@ -88,8 +88,12 @@ def _allowed(s: ReportSetting, lang: Lang) -> str:
 
 
 def _bad(s: ReportSetting, value: str) -> AddinError:
-    return AddinError(ErrorCode.REPORT_SETTING_INVALID, setting_zh=s.zh, setting_en=s.en,
-                      value=value, allowed_zh=_allowed(s, "zh"), allowed_en=_allowed(s, "en"))
+    """The error naming the setting and what it allows, each message in its own words."""
+    code = ErrorCode.REPORT_SETTING_INVALID
+    zh = render(code, setting=s.zh, value=value, allowed=_allowed(s, "zh"))[0]
+    en = render(code, setting=s.en, value=value, allowed=_allowed(s, "en"))[1]
+    return AddinError(code, message_zh=zh, message_en=en, setting=s.key, value=value,
+                      allowed=_allowed(s, "en"))
 
 
 def check_setting(s: ReportSetting, value: str) -> str:

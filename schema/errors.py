@@ -211,8 +211,8 @@ class ErrorCode(StrEnum):
     REPORT_RULE_NOT_FOUND = "REPORT_RULE_NOT_FOUND", 404, "标签规则 {rule_id} 不存在", "Tag rule {rule_id} does not exist"
     REPORT_RULE_DUPLICATE = "REPORT_RULE_DUPLICATE", 409, "标签规则名称“{name}”已存在", "A tag rule named “{name}” already exists"
     # --- rsheets (report sheets, report settings) ---
-    REPORT_SETTING_INVALID = ("REPORT_SETTING_INVALID", 422, "“报表参数”表的“{setting_zh}”填写了“{value}”，无效；应为：{allowed_zh}",
-        "Report settings: “{setting_en}” is “{value}”, which is not valid; allowed: {allowed_en}")
+    REPORT_SETTING_INVALID = ("REPORT_SETTING_INVALID", 422, "“报表参数”表的“{setting}”填写了“{value}”，无效；应为：{allowed}",
+        "Report settings: “{setting}” is “{value}”, which is not valid; allowed: {allowed}")
 
 
 @dataclass(frozen=True, slots=True)
