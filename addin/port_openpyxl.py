@@ -52,6 +52,7 @@ from addin.port import (
     user_part,
 )
 from addin.reportbook import build_report_sheets
+from addin.reportbook.printing import widen_to_content
 from addin.safety import (
     DEFAULT_LIMITS,
     Limits,
@@ -294,6 +295,8 @@ class OpenpyxlPort(MetaCache):
         for r, row in enumerate(frame.itertuples(index=False, name=None), start=first_row):
             for c, raw in enumerate(row, start=1):
                 self._put(ws, r, c, plain(raw), formats[c])
+        if ws.sheet_state == "visible" and first_row > 1:
+            widen_to_content(ws, frame)
         end = first_row + len(frame)
         if old_last >= end:
             for (r, c) in [k for k in ws._cells if k[0] >= end and k[0] <= old_last]:

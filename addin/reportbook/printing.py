@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import pandas as pd
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -46,6 +47,31 @@ def text_width(value: Any, number_format: str | None = None) -> float:
     else:
         text = str(value)
     return float(sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text))
+
+
+CJK = r"[\u2e80-\uffff]"  # characters that take two columns' width
+
+
+def frame_text_widths(frame: pd.DataFrame) -> dict[int, float]:
+    """Positional column (0-based) -> the widest text in it, in characters (CJK double),
+    vectorised: a 10,000-row table costs milliseconds."""
+    out: dict[int, float] = {}
+    for j, col in enumerate(frame.columns):
+        values = frame[col]
+        texts = values[values.map(lambda v: isinstance(v, str))].astype(str)
+        if not texts.empty:
+            out[j] = float((texts.str.len() + texts.str.count(CJK)).max())
+    return out
+
+
+def widen_to_content(ws: Worksheet, frame: pd.DataFrame, first_col: int = 1) -> None:
+    """Widen (never narrow) the visible columns of a data sheet to their widest text, up to
+    ``MAX_WIDTH``: company names are not cut."""
+    for j, chars in frame_text_widths(frame).items():
+        dim = ws.column_dimensions[get_column_letter(first_col + j)]
+        want = min(chars + 2, MAX_WIDTH)
+        if not dim.hidden and want > (dim.width or 8.43):
+            dim.width = want
 
 
 def fit_columns(ws: Worksheet, first_row: int, last_row: int,
