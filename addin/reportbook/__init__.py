@@ -13,6 +13,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from addin.reportbook import cards, charts, header, printing, snapshot, tables
@@ -34,6 +35,7 @@ TABLE_ORDER = {
              "overdue_by_owner", "overdue"),
 }
 TAB_COLOR = "1F4E78"
+CARD_WIDTH = 11.0  # least width of the columns the cards stand on
 
 
 def ordered_tables(kind: str, rep: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -66,22 +68,25 @@ def build_sheet(wb: Workbook, kind: str, rep: dict[str, Any], lang: Lang = "zh")
     present = ordered_tables(kind, rep)
     n_charts = len([s for s in charts.SPECS[kind]
                     if any(k == s.table and t["rows"] for k, t in present)])
-    chart_top, row = row, row + charts.band_rows(n_charts)
+    size = charts.ChartSize.for_sheet(tables.sheet_chars(present, lang, CARD_WIDTH))
+    chart_top, row = row, row + charts.band_rows(n_charts, size)
     first_table = row
+    if n_charts:  # printed: the header, cards and charts on page 1, the tables after them
+        ws.row_breaks.append(Break(id=first_table - 1))
     placed: dict[str, tables.Placed] = {}
     lists: list[tables.Placed] = []
     for key, t in present:
         row, placed[key] = tables.write_table(ws, row, key, t, lang)
         if tables.is_list(t) and not placed[key].empty:
             lists.append(placed[key])
-    width = printing.fit_columns(ws, first_table, row,
-                                 dict.fromkeys(range(1, 1 + cards.PER_LINE * cards.SPAN), 11.0))
+    width = printing.fit_columns(ws, first_table, row, dict.fromkeys(
+        range(1, 1 + cards.PER_LINE * cards.SPAN), CARD_WIDTH))
     if lists:  # one filter row per sheet: on the record list (the last table)
         last = lists[-1]
         ws.auto_filter.ref = (f"A{last.header}:"
                               f"{get_column_letter(max(last.cols.values()))}{last.last}")
     header.write_definitions(ws, row, rep, lang, max(ws.max_column, 1), width)
-    charts.place_charts(ws, charts.usable(kind, placed), placed, chart_top, lang)
+    charts.place_charts(ws, charts.usable(kind, placed), placed, chart_top, lang, size)
     printing.apply_page_setup(ws, f"1:{header.HEADER_ROWS}", f"A{header.HEADER_ROWS + 1}")
     return ws
 

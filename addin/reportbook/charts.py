@@ -16,9 +16,29 @@ from addin.reportbook.labels import pick
 from addin.reportbook.tables import Placed
 from schema.errors import Lang
 
-WIDTH_CM, HEIGHT_CM = 12.5, 7.0
-BAND_ROWS = 16  # rows of one line of charts (7 cm at the default row height, plus a gap)
+WIDTH_CM, HEIGHT_CM = 12.5, 7.0  # the smallest chart; a wide sheet gets wider charts
+MAX_WIDTH_CM = 22.0
+ROW_CM = 0.53  # one row at the default height
 CM_PER_CHAR = 0.2  # one character of column width, roughly, at the default font
+
+
+@dataclass(frozen=True)
+class ChartSize:
+    """Two charts side by side fill the sheet's width (its widest table), in proportion."""
+
+    width: float = WIDTH_CM
+    height: float = HEIGHT_CM
+
+    @classmethod
+    def for_sheet(cls, chars: float) -> ChartSize:
+        """The size for a sheet ``chars`` characters wide."""
+        width = min(max(chars * CM_PER_CHAR / 2 - 0.6, WIDTH_CM), MAX_WIDTH_CM)
+        return cls(width, width * 0.56)
+
+    @property
+    def band_rows(self) -> int:
+        """Rows of one line of charts, with a gap."""
+        return int(-(-self.height // ROW_CM)) + 2
 
 
 @dataclass(frozen=True)
@@ -40,8 +60,8 @@ SPECS: dict[str, tuple[ChartSpec, ...]] = {
     "funnel": (
         ChartSpec("by_stage", "bar", "stage_{lang}", ("count", "reached"),
                   "各阶段商机数与到达数", "Opportunities and reached per stage", "商机数", "Count"),
-        ChartSpec("by_month", "col", "month", ("count", "won"), "按月新建商机与赢单",
-                  "Opportunities created and won by month", "商机数", "Count"),
+        ChartSpec("cohorts", "col", "month", ("created", "won"), "按起始月份的商机与赢单",
+                  "Opportunities and wins by starting month", "商机数", "Count"),
         ChartSpec("won_by_close_month", "col", "close_month_{lang}", ("won_amount",),
                   "按成交月份的赢单金额", "Won amount by close month", "金额（元）",
                   "Amount (CNY)"),
@@ -72,9 +92,9 @@ def usable(kind: str, tables: dict[str, Placed]) -> list[ChartSpec]:
     return [s for s in SPECS[kind] if s.table in tables and not tables[s.table].empty]
 
 
-def band_rows(count: int) -> int:
+def band_rows(count: int, size: ChartSize) -> int:
     """Rows the chart band takes for ``count`` charts (two per line)."""
-    return BAND_ROWS * (-(-count // 2))
+    return size.band_rows * (-(-count // 2))
 
 
 def _make(spec: ChartSpec, lang: Lang) -> ChartBase:
@@ -98,11 +118,12 @@ def _make(spec: ChartSpec, lang: Lang) -> ChartBase:
     return ch
 
 
-def make_chart(ws: Worksheet, spec: ChartSpec, where: Placed, lang: Lang) -> ChartBase:
+def make_chart(ws: Worksheet, spec: ChartSpec, where: Placed, lang: Lang,
+               size: ChartSize = ChartSize()) -> ChartBase:
     """The chart of ``spec`` over the table placed at ``where``."""
     ch = _make(spec, lang)
     ch.title = pick(lang, spec.zh, spec.en)
-    ch.width, ch.height = WIDTH_CM, HEIGHT_CM
+    ch.width, ch.height = size.width, size.height
     last = where.last - (1 if spec.skip_last else 0)
     category = spec.category.replace("{lang}", lang)
     if category not in where.cols:  # a code column shown by its label (owner -> owner_zh)
@@ -116,13 +137,17 @@ def make_chart(ws: Worksheet, spec: ChartSpec, where: Placed, lang: Lang) -> Cha
     ch.set_categories(Reference(ws, min_col=cat_col, min_row=where.first, max_row=last))
     for series in ch.series:
         series.smooth = False  # straight segments: a smoothed line invents values
+    cells = [ws.cell(row=r, column=where.cols[k]).value for k in values
+             for r in range(where.first, last + 1)]
+    if spec.kind != "pie" and any(isinstance(v, int | float) and v < 0 for v in cells):
+        ch.y_axis.scaling.min = None  # a negative bar (net refunds) must show below zero
     return ch
 
 
-def right_column(ws: Worksheet, from_col: int = 1) -> int:
+def right_column(ws: Worksheet, width_cm: float, from_col: int = 1) -> int:
     """The first column right of one chart's width, by the column widths set."""
     used, col = 0.0, from_col
-    while used < WIDTH_CM + 0.3:
+    while used < width_cm + 0.3:
         width = ws.column_dimensions[get_column_letter(col)].width or 8.43
         used += width * CM_PER_CHAR
         col += 1
@@ -130,13 +155,13 @@ def right_column(ws: Worksheet, from_col: int = 1) -> int:
 
 
 def place_charts(ws: Worksheet, specs: list[ChartSpec], tables: dict[str, Placed],
-                 top: int, lang: Lang) -> int:
+                 top: int, lang: Lang, size: ChartSize = ChartSize()) -> int:
     """Add the charts in a band from row ``top``, two per line; returns how many."""
-    right = right_column(ws)
+    right = right_column(ws, size.width)
     for n, spec in enumerate(specs):
-        row = top + BAND_ROWS * (n // 2)
+        row = top + size.band_rows * (n // 2)
         col = 1 if n % 2 == 0 else right
-        ws.add_chart(make_chart(ws, spec, tables[spec.table], lang),
+        ws.add_chart(make_chart(ws, spec, tables[spec.table], lang, size),
                      f"{get_column_letter(col)}{row}")
     return len(specs)
 

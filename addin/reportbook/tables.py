@@ -12,6 +12,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from addin.reportbook.labels import BLANK, enum_of, label_of, pick
+from addin.reportbook.printing import MAX_WIDTH, MIN_WIDTH, text_width
 from schema.errors import Lang
 
 HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -181,6 +182,22 @@ def table_note(key: str, t: dict[str, Any], lang: Lang) -> str | None:
     return pick(lang, "“无购买”客户窗口内没有订单；其净金额是窗口内的退款和红字发票（故为负数）",
                 "No purchase: no orders in the window; its net amount is the refunds and "
                 "credit notes in the window (hence negative)")
+
+
+def sheet_chars(present: list[tuple[str, dict[str, Any]]], lang: Lang,
+                least: float, sample: int = 2000) -> float:
+    """How wide (characters) the tables will make the sheet, estimated from the JSON the
+    way ``printing.fit_columns`` sizes the written cells (the first ``sample`` rows)."""
+    widths: dict[int, float] = {}
+    for _key, t in present:
+        keep = shown_columns(t, lang)
+        for j, i in enumerate(keep):
+            texts = [pick(lang, t["columns"][i]["zh"], t["columns"][i]["en"])] + [
+                cell_value(t["columns"][i]["key"], r[i], lang) for r in t["rows"][:sample]]
+            fmt = number_format(t["columns"][i]["key"])
+            w = max(text_width(v, fmt) for v in texts) + 2
+            widths[j] = max(widths.get(j, least), min(max(w, MIN_WIDTH), MAX_WIDTH))
+    return sum(widths.values())
 
 
 def is_list(t: dict[str, Any]) -> bool:

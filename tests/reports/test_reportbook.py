@@ -113,8 +113,11 @@ def test_charts_start_from_zero_and_rankings_are_sorted(reports: Reports) -> Non
         wb["经营指标"]._charts) == 3
     for ch in charts:
         if isinstance(ch, BarChart | LineChart):
-            assert ch.y_axis.scaling.min == 0 and ch.title is not None
+            negative = ch.y_axis.scaling.min is None  # only where a bar is below zero
+            assert (ch.y_axis.scaling.min == 0 or negative) and ch.title is not None
             assert ch.y_axis.delete is False and ch.x_axis.delete is False
+    assert sum(isinstance(ch, BarChart) and ch.y_axis.scaling.min is None
+               for ch in charts) <= 1  # the net amount per segment, when refunds go below 0
     ws = wb["经营指标"]
     col_a = [c.value for c in ws["B"]]
     start = col_a.index("负责人") + 1  # leaderboard: rank, owner, orders, amount
