@@ -145,24 +145,28 @@ def kpi_cards(conn: Connection, db: Database, dictionary: Dictionary, user: User
                  kpi_figures(conn, db, dictionary, user, p, prev))
 
 
-def rfm_figures(conn: Connection, rel: Any, p: ReportParams) -> dict[str, Any]:
-    """Customers (created by the as-of day's end), champions and at-risk share over an RFM
-    relation that carries ``cur_created_at``."""
+def rfm_figures(conn: Connection, db: Database, dictionary: Dictionary, user: User,
+                p: ReportParams, rel: Any) -> dict[str, Any]:
+    """Customers (visible, created by the end of the as-of day), and champions and at-risk
+    share over the RFM relation ``rel`` (its buyers are enough)."""
+    c, c_ok = visible(user, db, dictionary, "customer", "c")
+    n = conn.execute(select(func.count()).where(
+        c_ok, dims(c, p), c.c.created_at < p.as_of_end)).scalar_one()
     r = conn.execute(select(
-        func.count().filter(rel.c.cur_created_at < p.as_of_end).label("n"),
         func.count().filter(rel.c.segment == "important_value").label("champions"),
         func.count().filter(rel.c.segment.in_(AT_RISK)).label("at_risk"),
         func.coalesce(func.sum(rel.c.buyer), 0).label("buyers"))).one()
-    return {"customers": int(r.n), "champions": int(r.champions),
+    return {"customers": int(n), "champions": int(r.champions),
             "at_risk_share": ratio(r.at_risk, r.buyers)}
 
 
 def rfm_cards(conn: Connection, db: Database, dictionary: Dictionary, user: User,
               p: ReportParams, rel: Any) -> list[dict[str, Any]]:
-    """The RFM cards: ``rel`` now, and the relation one window earlier."""
+    """The RFM cards: ``rel`` now, and the buyers of the relation one window earlier."""
     from bridge.reports.rfm import rfm_relation
 
     earlier = replace(p, as_of=p.as_of - timedelta(days=p.window_days))
-    before = rfm_relation(db, dictionary, user, earlier, extra=("created_at",))
-    return cards(RFM_CARDS, rfm_figures(conn, rel, p), rfm_figures(conn, before, earlier))
+    before = rfm_relation(db, dictionary, user, earlier, active_only=True)
+    return cards(RFM_CARDS, rfm_figures(conn, db, dictionary, user, p, rel),
+                 rfm_figures(conn, db, dictionary, user, earlier, before))
 

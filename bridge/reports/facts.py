@@ -32,30 +32,42 @@ from schema.dictionary import Dictionary
 TERMINAL = ("won", "lost")
 
 
-def facts_select(db: Database, dictionary: Dictionary, user: User, p: ReportParams) -> Any:
-    """One row per visible opportunity created up to the end of the as-of day (filters
-    applied, the period not): ``stage`` at as-of, ``started_at`` (the row's creation, or its
-    first stage-history entry when that is earlier: imported history), ``close_at`` (the
-    entry into its final stage, won or lost, from the stage history; None without history or
-    while open), ``cycle_days`` (fractional days from ``started_at`` to ``close_at``),
-    ``created_month`` (of ``started_at``) and ``close_month`` (Beijing time)."""
+def last_entries(db: Database, dictionary: Dictionary, user: User, p: ReportParams) -> Any:
+    """Per opportunity in the history up to the as-of date: the ``last`` stage entered,
+    when (``last_at``) and the ``first_at`` entry (one window pass)."""
     sql = Sql(db.dialect)
     o, ok = visible(user, db, dictionary, "opportunity", "o")
-    cu = db.table("crm_customer").alias("cu")
-    cond = [ok, dims(o, p), o.c.created_at < p.as_of_end]
     hist = db.table("sys_stage_history")
     h_cond: list[ColumnElement[bool]] = [hist.c.entered_at < p.as_of_end]
     if narrowed(user, dictionary.entity("opportunity"), p):
-        h_cond.append(hist.c.opportunity_id.in_(select(o.c.id).where(*cond)))
+        h_cond.append(hist.c.opportunity_id.in_(
+            select(o.c.id).where(ok, dims(o, p), o.c.created_at < p.as_of_end)))
     oid = sql.binary(hist.c.opportunity_id)
     ranked = (select(oid.label("oid"), hist.c.stage, hist.c.entered_at,
                      func.row_number().over(partition_by=oid, order_by=(
                          hist.c.entered_at.desc(), hist.c.id.desc())).label("rn"),
                      func.min(hist.c.entered_at).over(partition_by=oid).label("first_at"))
               .where(*h_cond).subquery("ranked"))
-    last = (select(ranked.c.oid, ranked.c.stage.label("last"),
+    return (select(ranked.c.oid, ranked.c.stage.label("last"),
                    ranked.c.entered_at.label("last_at"), ranked.c.first_at)
             .where(ranked.c.rn == 1).subquery("last"))
+
+
+def facts_select(db: Database, dictionary: Dictionary, user: User, p: ReportParams,
+                 last: Any = None) -> Any:
+    """One row per visible opportunity created up to the end of the as-of day (filters
+    applied, the period not): ``stage`` at as-of, ``started_at`` (the row's creation, or its
+    first stage-history entry when that is earlier: imported history), ``close_at`` (the
+    entry into its final stage, won or lost, from the stage history; None without history or
+    while open), ``cycle_days`` (fractional days from ``started_at`` to ``close_at``),
+    ``created_month`` (of ``started_at``) and ``close_month`` (Beijing time). ``last``:
+    a relation of (oid, last, last_at, first_at), by default :func:`last_entries`."""
+    sql = Sql(db.dialect)
+    o, ok = visible(user, db, dictionary, "opportunity", "o")
+    cu = db.table("crm_customer").alias("cu")
+    cond = [ok, dims(o, p), o.c.created_at < p.as_of_end]
+    if last is None:
+        last = last_entries(db, dictionary, user, p)
     stage = func.coalesce(last.c.last, o.c.stage)
     close_at = case((last.c.last.in_(TERMINAL), last.c.last_at), else_=None)
     # imported or backdated history may begin before the row reached the database
@@ -80,9 +92,9 @@ FACT_COLUMNS = (("id", String(64)), ("amount", Numeric(18, 2, asdecimal=False)),
 
 
 def materialized_facts(conn: Any, db: Database, dictionary: Dictionary, user: User,
-                       p: ReportParams) -> Any:
+                       p: ReportParams, last: Any = None) -> Any:
     """:func:`facts_select` computed once into a temporary table."""
-    return materialize(conn, "tmp_opp", facts_select(db, dictionary, user, p),
+    return materialize(conn, "tmp_opp", facts_select(db, dictionary, user, p, last),
                        [Column(n, t) for n, t in FACT_COLUMNS])
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
+    DateTime,
     Float,
     Integer,
+    String,
     case,
     cast,
     func,
@@ -24,7 +27,17 @@ from bridge.auth import User
 from bridge.db import Database
 from bridge.reports import breakdowns as B
 from bridge.reports import cards as C
-from bridge.reports._sql import Sql, dims, narrowed, num, ratio, table, tune, visible
+from bridge.reports._sql import (
+    Sql,
+    dims,
+    materialize,
+    narrowed,
+    num,
+    ratio,
+    table,
+    tune,
+    visible,
+)
 from bridge.reports.facts import Span, materialized_facts
 from bridge.reports.labels import Labels, header
 from bridge.reports.params import ReportParams, day_start_utc
@@ -97,14 +110,15 @@ def _funnel(conn: Connection, db: Database, dictionary: Dictionary, user: User,
             p: ReportParams) -> dict[str, Any]:
     """Query the snapshot cube once, then derive every table from it."""
     stages = _Stages.of(dictionary)
-    cube = _snapshot_cube(conn, db, dictionary, user, p, stages)
+    history = _history(conn, db, dictionary, user, p, stages)
+    cube = _snapshot_cube(conn, db, dictionary, user, p, stages, history)
     by_stage = _by_stage(cube)
     total = int(sum(v[0] for v in by_stage.values()))
     won = int(by_stage["won"][0]) if "won" in by_stage else 0
     lost_n = int(by_stage["lost"][0]) if "lost" in by_stage else 0
     reached = _reached(cube, stages)
     labels = Labels.load(conn, db, dictionary)
-    facts = materialized_facts(conn, db, dictionary, user, p)
+    facts = materialized_facts(conn, db, dictionary, user, p, history)
     span = Span(p.period_from, p.period_to)
     cycle, cycle_totals = B.cycle_table(conn, facts, span, labels)
     won_amount = round(float(by_stage["won"][1]) if "won" in by_stage else 0.0, 2)
@@ -138,8 +152,28 @@ def _funnel(conn: Connection, db: Database, dictionary: Dictionary, user: User,
 # -- the one query ---------------------------------------------------------------------------
 
 
+def _history(conn: Connection, db: Database, dictionary: Dictionary, user: User,
+             p: ReportParams, stages: _Stages) -> Any:
+    """:func:`_per_opportunity` computed once into a temporary table, for the opportunities
+    created up to the as-of date (the period left out: the closed-deal tables count closes
+    in the period), read by the cube and by the per-opportunity facts."""
+    sql = Sql(db.dialect)
+    o, ok = visible(user, db, dictionary, "opportunity", "o")
+    broad = replace(p, period_from=None, period_to=None)
+    # else the joins drop the few history rows of other opportunities
+    only = select(o.c.id).where(ok, dims(o, p), o.c.created_at < p.as_of_end) \
+        if narrowed(user, dictionary.entity("opportunity"), broad) else None
+    staying = range(len(stages.staying))
+    cols: list[Column[Any]] = [
+        Column("oid", String(64), primary_key=True), Column("max_idx", Integer),
+        Column("last", String(64)),
+        Column("last_at", DateTime(timezone=True)), Column("first_at", DateTime(timezone=True)),
+        *[Column(f"v{k}", Integer) for k in staying], *[Column(f"d{k}", Float) for k in staying]]
+    return materialize(conn, "tmp_hist", _per_opportunity(db, sql, p, stages, only), cols)
+
+
 def _snapshot_cube(conn: Connection, db: Database, dictionary: Dictionary, user: User,
-                   p: ReportParams, stages: _Stages) -> list[Any]:
+                   p: ReportParams, stages: _Stages, per_opp: Any) -> list[Any]:
     """A single statement: the small snapshot cube (stage, owner, team, region, month, lost
     reason of lost ones) with reached counts and stays summed per cell."""
     sql = Sql(db.dialect)
@@ -152,10 +186,6 @@ def _snapshot_cube(conn: Connection, db: Database, dictionary: Dictionary, user:
     cohort = select(o.c.id, o.c.stage, o.c.amount, o.c.owner, o.c.team, o.c.region,
                     o.c.lost_reason, sql.local_month(o.c.created_at).label("month")
                     ).where(*cond).subquery("cohort")
-    # else the join in _facts drops the few history rows outside the cohort
-    only = select(o.c.id).where(*cond) if narrowed(user, dictionary.entity("opportunity"), p) \
-        else None
-    per_opp = _per_opportunity(db, sql, p, stages, only)
     f = _facts(cohort, per_opp, stages).c
     keys = [sql.binary(f.stage).label("stage"), sql.binary(f.owner).label("owner"),
             sql.binary(f.team).label("team"), sql.binary(f.region).label("region"),
@@ -175,8 +205,9 @@ def _snapshot_cube(conn: Connection, db: Database, dictionary: Dictionary, user:
 
 def _per_opportunity(db: Database, sql: Sql, p: ReportParams, stages: _Stages,
                      only: Any) -> Any:
-    """Per opportunity in the history: highest progression stage, the stage at as-of, and
-    its stays (count ``v<k>``, days ``d<k>``) per non-terminal stage as FILTER columns."""
+    """Per opportunity in the history: highest progression stage, the stage at as-of (and
+    when it was entered), the first entry, and its stays (count ``v<k>``, days ``d<k>``) per
+    non-terminal stage as FILTER columns."""
     hist = db.table("sys_stage_history")
     end = p.as_of_end
     # One window pass over the history (a single ordering per opportunity): the next
@@ -187,7 +218,7 @@ def _per_opportunity(db: Database, sql: Sql, p: ReportParams, stages: _Stages,
     if only is not None:
         h_cond.append(hist.c.opportunity_id.in_(only))
     h = (select(hist.c.opportunity_id.label("oid"), hist.c.stage.label("stage"),
-                idx.label("idx"), t.label("t"),
+                idx.label("idx"), t.label("t"), hist.c.entered_at.label("at"),
                 func.lead(t).over(partition_by=sql.binary(hist.c.opportunity_id),
                                   order_by=(hist.c.entered_at, hist.c.id)).label("t_next"))
          .where(*h_cond).subquery("h"))
@@ -195,11 +226,13 @@ def _per_opportunity(db: Database, sql: Sql, p: ReportParams, stages: _Stages,
     oid = sql.binary(h.c.oid)
     return (select(oid.label("oid"), func.max(h.c.idx).label("max_idx"),
                    func.max(case((h.c.t_next.is_(None), h.c.stage), else_=None)).label("last"),
+                   func.max(case((h.c.t_next.is_(None), h.c.at), else_=None)).label("last_at"),
+                   func.min(h.c.at).label("first_at"),
                    *[cast(func.count().filter(h.c.stage == c), Integer).label(f"v{k}")
                      for k, c in enumerate(stages.staying)],
                    *[func.sum(dur).filter(h.c.stage == c).label(f"d{k}")
                      for k, c in enumerate(stages.staying)])
-            .group_by(oid).subquery("per_opp"))
+            .group_by(oid))
 
 
 def _facts(cohort: Any, per_opp: Any, stages: _Stages) -> Any:

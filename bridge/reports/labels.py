@@ -39,12 +39,17 @@ class Labels:
 
     dictionary: Dictionary
     people: dict[str, str]  # username -> display name
+    names: dict[str, dict[str, tuple[str, str]]]  # column key -> code -> (zh, en)
 
     @classmethod
     def load(cls, conn: Connection, db: Database, dictionary: Dictionary) -> Labels:
         u = db.table("sys_user")
-        return cls(dictionary, {r.username: r.display_name
-                                for r in conn.execute(select(u.c.username, u.c.display_name))})
+        people = {r.username: r.display_name
+                  for r in conn.execute(select(u.c.username, u.c.display_name))}
+        names = {key: {v.code: (v.zh, v.en) for v in enum.values}
+                 for key, name in ENUM_OF.items()
+                 if (enum := dictionary.enums.get(name)) is not None}
+        return cls(dictionary, people, names)
 
     def enum(self, key: str) -> EnumType | None:
         name = ENUM_OF.get(key)
@@ -57,11 +62,8 @@ class Labels:
         if key == "owner":
             name = self.people.get(code, code)
             return name, name
-        enum = self.enum(key)
-        if enum is not None and code in enum.codes():
-            v = enum.value(code)
-            return v.zh, v.en
-        return str(code), str(code)
+        known = self.names.get(key, {}).get(code)
+        return known if known is not None else (str(code), str(code))
 
     def order(self, key: str, code: Any) -> tuple[int, str]:
         """Sort key: dictionary order for an enum's codes, then by text."""

@@ -105,9 +105,10 @@ DEFINITIONS_EN = [
 
 
 def rfm_relation(db: Database, dictionary: Dictionary, user: User, p: ReportParams,
-                 extra: tuple[str, ...] = ()) -> Any:
+                 extra: tuple[str, ...] = (), active_only: bool = False) -> Any:
     """Per visible customer: recency_days, frequency, monetary, r/f/m_score, segment (plus
-    ``cur_<field>`` for each customer field in ``extra``), as a subquery."""
+    ``cur_<field>`` for each customer field in ``extra``), as a subquery; ``active_only``:
+    only the customers with an order or a refund in the window (the buyers' figures)."""
     sql = Sql(db.dialect)
     c, c_ok = visible(user, db, dictionary, "customer", "c")
     cb, cb_ok = visible(user, db, dictionary, "customer", "cb")
@@ -186,7 +187,7 @@ def rfm_relation(db: Database, dictionary: Dictionary, user: User, p: ReportPara
                    zero.label("buyer"),
                    none_i.label("r_score"), none_i.label("f_score"), none_i.label("m_score"))
             .where(c_ok, dims(c, p), c.c.id.notin_(select(m.cid).where(m.cid.isnot(None)))))
-    every = union_all(active, idle).subquery("every")
+    every = (active if active_only else union_all(active, idle)).subquery("every")
     scored = (select(*every.c, means.c.mean_r, means.c.mean_f, means.c.mean_m)
               .select_from(every.outerjoin(means, true())).subquery("scored"))
     s = scored.c
@@ -230,7 +231,7 @@ def _rfm(conn: Connection, db: Database, dictionary: Dictionary, user: User,
     rules = R.by_target(R.list_rules(db, conn, active_only=True))
     field_targets = [t for t in rules if t != R.SEGMENT_TARGET]
     rel = _materialized(conn, rfm_relation(db, dictionary, user, p, extra=tuple(
-        dict.fromkeys(("value_tier", "created_at", *field_targets)))))
+        dict.fromkeys(("value_tier", *field_targets)))))
     seg_rule = R.rule_case(rules.get(R.SEGMENT_TARGET, []), rel.c)
     seg_col = (seg_rule if seg_rule is not None else literal(None)).label("rule_segment")
     tot = _totals(conn, rel)

@@ -108,13 +108,14 @@ def test_cli_and_ribbon_against_a_live_bridge(live_bridge: LiveBridge, tmp_path:
     assert wb["销售漏斗"]._charts, "the funnel sheet has a chart"
     settings = {r[0]: r[2] for r in wb["报表参数"].iter_rows(min_row=3, values_only=True)}
     assert settings["as_of"] == "2026-11-25" and settings["region"] == "east"
-    # a manager types a filter on the settings sheet; the next refresh uses it
-    wb["报表参数"].cell(row=3 + list(settings).index("team"), column=3, value="t9")
+    # a manager types a filter on the settings sheet (a team the bridge knows: an unknown
+    # one is REPORT_PARAM_INVALID naming the teams allowed); the next refresh uses it
+    wb["报表参数"].cell(row=3 + list(settings).index("team"), column=3, value="t1")
     wb.save(path)
     res = runner.invoke(app, ["refresh", str(path)])
     assert res.exit_code == 0, res.output
     wb = openpyxl.load_workbook(path, keep_vba=True)
-    assert "t9" in str([c.value for row in wb["销售漏斗"].iter_rows(max_row=5) for c in row])
+    assert "t1" in str([c.value for row in wb["销售漏斗"].iter_rows(max_row=5) for c in row])
     res3 = xl_entry.on_ribbon("crm_refresh_reports", OpenpyxlPort.open(other))
     assert res3 is not None and res3.ok and "tagged_customers" not in res3.counts
     # an admin's refresh also applies the tag rules (here: every buyer-less customer -> C)
@@ -130,5 +131,5 @@ def test_cli_and_ribbon_against_a_live_bridge(live_bridge: LiveBridge, tmp_path:
     assert runner.invoke(app, ["upgrade", str(path)]).exit_code == 0
     wb = openpyxl.load_workbook(path, keep_vba=True)
     settings = {r[0]: r[2] for r in wb["报表参数"].iter_rows(min_row=3, values_only=True)}
-    assert settings["region"] == "east" and settings["team"] == "t9"
+    assert settings["region"] == "east" and settings["team"] == "t1"
     assert commands.show_help().lang == "zh"

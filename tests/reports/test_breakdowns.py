@@ -156,3 +156,17 @@ def test_history_older_than_the_row(db: Database) -> None:
     cohorts = {r["month"]: (r["created"], r["won"]) for r in _table(rep, "cohorts")}
     assert cohorts["2025-12"] == (1, 1) and cohorts["2026-03"] == (3, 0)
     assert _won(rep, "close_month")["2026-01"] == (2, 1000.0, 500.0, 0, 1.0)
+
+
+def test_scope_of_a_salesperson(db: Database) -> None:
+    """alice (sales, t1, east) sees her own deals only: W1, W3, R1 won (900), L2 lost, X1
+    open; her cards' previous period has W1 and R1 created (R1's close is 02-20)."""
+    seed_closed(db)
+    alice = User("alice", "alice", "sales", "t1", "east")
+    rep = funnel(db, build_dictionary(), alice,
+                 make_params("2026-03-31", "2026-02-01", "2026-03-31"))
+    assert _won(rep, "owner") == {"alice": (2, 800.0, 400.0, 1, 0.6667)}  # W3, R1; L2
+    assert set(_won(rep, "industry")) == {"manufacturing"}
+    cards = {c["key"]: (c["value"], c["previous"]) for c in rep["cards"]}
+    assert cards["new_opportunities"] == (3, 2)  # W3, L2, X1 / W1, R1
+    assert cards["won"] == (2, 1) and cards["cycle_days"] == (29.5, 20.0)  # (10 + 49) / 2

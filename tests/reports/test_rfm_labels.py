@@ -107,3 +107,12 @@ def test_rule_segment_column_and_limits(db: Database) -> None:
         make_params("2026-03-31", product_line="toys")
     assert bad.value.item.field == "product_line" and "software" in (bad.value.item.allowed or [])
     assert "software" in bad.value.item.message_en
+
+
+def test_owner_filter_in_words(db: Database) -> None:
+    _seed(db)
+    rep = rfm(db, build_dictionary(), ADMIN,
+              make_params("2026-03-31", owner="alice", window_days=90))
+    assert rep["filter_labels"]["owner"] == {"zh": "负责人", "en": "Owner",
+                                             "value_zh": "张丽", "value_en": "张丽"}
+    assert set(_cust(rep)) == {"K1", "K7"}  # alice's customers
