@@ -40,12 +40,23 @@ from addin.port_openpyxl import plain
 from addin.reportbook import SHEET_NAMES, grid_with_places
 from addin.reportbook.charts import SPECS
 from addin.reportbook.header import HEADER_ROWS
+from addin.reportbook.printing import PAGE
 from addin.reportbook.snapshot import copy_name
 from schema.errors import ErrorCode, Lang
 from schema.layout import LISTS_SHEET
 
 _LOOKS_NUMERIC = re.compile(r"^\s*[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?%?\s*$|"
                             r"^\s*\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?\s*$|^\s*\d+:\d+")
+
+
+def _page_setup(ps: Any, title_rows: str) -> None:
+    """``addin.reportbook.printing.PAGE`` through Excel's PageSetup object (Windows)."""
+    ps.PaperSize = PAGE.paper  # xlPaperA4 = 9, the same code as OOXML's
+    ps.Orientation = 2 if PAGE.landscape else 1  # xlLandscape / xlPortrait
+    ps.Zoom = False
+    ps.FitToPagesWide, ps.FitToPagesTall = PAGE.fit_wide, PAGE.fit_tall or False
+    ps.PrintTitleRows = title_rows
+    ps.LeftFooter, ps.RightFooter = PAGE.footer_left, PAGE.footer_right
 
 
 def _cell_out(value: Any) -> Any:
@@ -258,6 +269,8 @@ class XlwingsPort(MetaCache):
                 continue
             sht.range("A1").value = [[_cell_out(v) for v in row] for row in grid]
             sht.freeze_panes.freeze_at(sht.range((HEADER_ROWS + 1, 1)))
+            if sys.platform == "win32":  # page set-up is in Excel's object model only
+                _page_setup(sht.api.PageSetup, f"$1:${HEADER_ROWS}")
             spec = next((s for s in SPECS[kind] if where.get(s.table, (0, 0))[1]), None)
             if spec is not None:
                 top, count = where[spec.table]

@@ -221,3 +221,17 @@ def test_the_live_excel_grid_carries_the_header_block_and_cards(reports: Reports
     assert values[(1, 1)] == "Business KPIs" and book.sheets["KPIs"].charts.count == 1
     assert "UTC+8" in values[(3, 1)]
     assert not [v for v in values.values() if isinstance(v, str) and DEBUG_LINE.search(v)]
+
+
+def test_live_excel_page_setup_maps_the_declaration() -> None:
+    """On Windows the xlwings port sets Excel's PageSetup from the same declaration."""
+    from types import SimpleNamespace
+
+    from addin.port_xlwings import _page_setup
+
+    ps = SimpleNamespace()
+    _page_setup(ps, "$1:$4")
+    assert vars(ps) == {"PaperSize": 9, "Orientation": 2, "Zoom": False,
+                        "FitToPagesWide": 1, "FitToPagesTall": False,
+                        "PrintTitleRows": "$1:$4", "LeftFooter": "&A",
+                        "RightFooter": "&P / &N"}
