@@ -87,7 +87,10 @@ def build_sheet(wb: Workbook, kind: str, rep: dict[str, Any], lang: Lang = "zh")
                               f"{get_column_letter(max(last.cols.values()))}{last.last}")
     header.write_definitions(ws, row, rep, lang, max(ws.max_column, 1), width)
     charts.place_charts(ws, charts.usable(kind, placed), placed, chart_top, lang, size)
-    printing.apply_page_setup(ws, f"1:{header.HEADER_ROWS}", f"A{header.HEADER_ROWS + 1}")
+    # printed: a record list's header row repeats on the pages it runs over (from where it
+    # starts); a sheet without one repeats its header block
+    titles = f"{lists[-1].header}:{lists[-1].header}" if lists else f"1:{header.HEADER_ROWS}"
+    printing.apply_page_setup(ws, titles, f"A{header.HEADER_ROWS + 1}")
     return ws
 
 

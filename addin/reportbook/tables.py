@@ -160,7 +160,8 @@ def write_table(ws: Worksheet, row: int, key: str, t: dict[str, Any], lang: Lang
             cell.border = BOX
             fmt = number_format(ckey)
             if fmt and isinstance(r[i], int | float):
-                cell.number_format = fmt
+                cell.number_format = "#,##0" if fmt == "#,##0.0" and isinstance(
+                    r[i], int) else fmt  # whole days stay whole
     placed.last = row
     for note in filter(None, (list_note(t, len(rows), lang), table_note(key, t, lang))):
         row += 1

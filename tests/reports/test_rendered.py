@@ -14,6 +14,7 @@ import pytest
 
 from addin.reportbook.charts import chart_titles
 from addin.reportbook.header import TITLES
+from addin.reportbook.tables import shown_columns
 from bench.render_reports import Rendered, pdf_text, render
 from schema.dictionary import build_dictionary
 from schema.errors import Lang
@@ -94,10 +95,27 @@ def test_a4_landscape_one_page_wide(pages: list[Rendered]) -> None:
         assert 1 <= p.pages <= MAX_PAGES, (p.kind, p.lang, p.pages)
         title = TITLES[p.kind][0 if p.lang == "zh" else 1]
         texts = pdf_text(p.pdf)
-        assert len(texts) == p.pages
-        assert all(title in t for t in texts), (p.kind, p.lang)  # column A on every page
+        assert len(texts) == p.pages and title in texts[0]
+        # every page holds the full width: the sheet's title (column A; its header block
+        # repeats) or, where a record list runs, the list's repeated header row with its
+        # first and last column
+        ends = _list_ends(p)
+        for n, t in enumerate(texts, start=1):
+            assert title in t or (ends and all(e in t for e in ends)), (p.kind, p.lang, n)
         assert all(re.search(rf"\b{n}\s*/\s*{p.pages}\b", t)
                    for n, t in enumerate(texts, start=1))  # the footer: page / pages
+
+
+def _list_ends(p: Rendered) -> tuple[str, str] | None:
+    """The first and last column labels of the report's record list, as the sheet shows
+    them (None: no list)."""
+    lists = [(k, t) for k, t in p.report["tables"].items() if "total" in t and t["rows"]]
+    if not lists:
+        return None
+    _key, t = lists[-1]
+    keep = shown_columns(t, p.lang)
+    label = "zh" if p.lang == "zh" else "en"
+    return t["columns"][keep[0]][label], t["columns"][keep[-1]][label]
 
 
 def test_committed_images_exist() -> None:
