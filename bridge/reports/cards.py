@@ -90,27 +90,35 @@ def card_span(p: ReportParams) -> Span:
     return Span(start, end)
 
 
-def opportunity_figures(conn: Connection, f: Any, span: Span) -> dict[str, Any]:
-    """New opportunities, won, won amount, win rate, average won deal and average days to
-    win over the facts ``f`` (table or subquery of :mod:`bridge.reports.facts`)."""
+def _opportunity_columns(f: Any, span: Span, tag: str) -> list[Any]:
     closed = span.holds(f.c.close_at)
     won, lost = and_(f.c.stage == "won", closed), and_(f.c.stage == "lost", closed)
-    r = conn.execute(select(
-        func.count().filter(span.holds(f.c.started_at)).label("new"),
-        func.count().filter(won).label("won"),
-        func.coalesce(func.sum(f.c.amount).filter(won), 0).label("amt"),
-        func.count().filter(lost).label("lost"),
-        func.avg(f.c.cycle_days).filter(won).label("cycle"))).one()
-    n_won = int(r.won)
-    return {"new_opportunities": int(r.new), "won": n_won, "won_amount": num(r.amt),
-            "win_rate": ratio(n_won, n_won + int(r.lost)), "avg_won": ratio(r.amt, n_won, 2),
-            "cycle_days": num(r.cycle)}
+    return [func.count().filter(span.holds(f.c.started_at)).label(f"new_{tag}"),
+            func.count().filter(won).label(f"won_{tag}"),
+            func.coalesce(func.sum(f.c.amount).filter(won), 0).label(f"amt_{tag}"),
+            func.count().filter(lost).label(f"lost_{tag}"),
+            func.avg(f.c.cycle_days).filter(won).label(f"cycle_{tag}")]
+
+
+def _opportunity_figures(r: Any, tag: str) -> dict[str, Any]:
+    m = r._mapping
+    n_won, amt = int(m[f"won_{tag}"]), m[f"amt_{tag}"]
+    return {"new_opportunities": int(m[f"new_{tag}"]), "won": n_won, "won_amount": num(amt),
+            "win_rate": ratio(n_won, n_won + int(m[f"lost_{tag}"])),
+            "avg_won": ratio(amt, n_won, 2), "cycle_days": num(m[f"cycle_{tag}"])}
 
 
 def opportunity_cards(conn: Connection, f: Any, span: Span) -> list[dict[str, Any]]:
+    """New opportunities, won, won amount, win rate, average won deal and average days to
+    win over the facts ``f`` (table or subquery of :mod:`bridge.reports.facts`), for
+    ``span`` and the span before it, in one pass."""
     prev = span.previous()
-    return cards(OPPORTUNITY_CARDS, opportunity_figures(conn, f, span),
-                 None if prev is None else opportunity_figures(conn, f, prev))
+    cols = _opportunity_columns(f, span, "now")
+    if prev is not None:
+        cols += _opportunity_columns(f, prev, "before")
+    r = conn.execute(select(*cols)).one()
+    return cards(OPPORTUNITY_CARDS, _opportunity_figures(r, "now"),
+                 None if prev is None else _opportunity_figures(r, "before"))
 
 
 def kpi_figures(conn: Connection, db: Database, dictionary: Dictionary, user: User,

@@ -56,6 +56,8 @@ def test_sheets_rebuilt_in_place(reports: tuple[dict, dict, dict], tmp_path: Pat
     f = wb["销售漏斗"]
     assert f["Z99"].value is None  # recreated, not patched
     assert "2026-03-31" in f["A2"].value and "筛选" in f["A4"].value
+    # each sheet states the window it used, and the funnel none (it has no RFM window)
+    assert "RFM 窗口" not in f["A4"].value and "RFM 窗口: 90 天" in wb["RFM"]["A4"].value
     texts = [c.value for c in f["A"] if isinstance(c.value, str)]
     assert any("赢单率" in t for t in texts)  # the definitions are on the sheet
     assert len(f._charts) == 4 and len(wb["RFM"]._charts) == 3 and len(wb["经营指标"]._charts) == 3
