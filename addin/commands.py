@@ -326,13 +326,15 @@ def refresh_reports(port: WorkbookPort, client: BridgeClient,
     if params and sheet:
         write_report_settings(port, sheet, typed, lang)
     applied: dict[str, Any] | None = None
-    if client.me().user.role == "admin":  # an admin's refresh also writes the tag rules
+    me = client.me().user
+    if me.role == "admin":  # an admin's refresh also writes the tag rules
         port.progress("应用标签规则 / Applying the tag rules", 0.05)
         applied = client.request("POST", "/reports/rules/apply", content=b"{}").json()
     reports: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(REPORTS):
         port.progress(f"获取报表 {name} / Fetching the {name} report", 0.1 + 0.25 * i)
         reports[name] = client.get_json(f"/reports/{name}", report_query(name, settings))
+        reports[name]["refreshed_by"] = f"{me.display_name} ({me.username})"
     port.progress("写入报表 / Writing the report sheets", 0.9)
     keep_as = meta.get(REPORT_AS_OF) if wants_snapshot(settings, snapshot) else None
     port.write_reports(reports, lang, keep_as=keep_as or None)

@@ -76,6 +76,17 @@ def change_text(card: dict[str, Any], lang: Lang) -> str:
     return pick(lang, f"{arrow} {step}（上期 {before}）", f"{arrow} {step} (previous {before})")
 
 
+def period_note(rep: dict[str, Any], lang: Lang) -> str | None:
+    """What the cards compare: the period and the one of the same length before it."""
+    p = rep.get("cards_period") or {}
+    if not p.get("from") or not rep.get("cards"):
+        return None
+    return pick(lang, f"卡片对比：{p['from']} ~ {p['to']}（{p.get('days')} 天）"
+                "与其前同样长度的期间",
+                f"Cards compare {p['from']} ~ {p['to']} ({p.get('days')} days) with the "
+                "period of the same length just before")
+
+
 def card_lines(kind: str, rep: dict[str, Any], lang: Lang) -> list[list[Any]]:
     """The cards as plain rows (label, value, change) for ports that write a grid."""
     rows: list[list[Any]] = []
@@ -85,7 +96,8 @@ def card_lines(kind: str, rep: dict[str, Any], lang: Lang) -> list[list[Any]]:
         rows.append([pick(lang, c.get("zh", c["key"]), c.get("en", c["key"])) for c in line])
         rows.append([c.get("value") for c in line])
         rows.append([change_text(c, lang) for c in line])
-    return rows
+    note = period_note(rep, lang)
+    return rows + ([[note]] if note else [])
 
 
 def _box(ws: Worksheet, row: int, col: int) -> None:
@@ -120,4 +132,9 @@ def write_cards(ws: Worksheet, row: int, kind: str, rep: dict[str, Any], lang: L
                 cell.number_format = FORMATS.get(fmt, "#,##0")
         ws.row_dimensions[top + 1].height = 28
     lines = -(-len(cards) // PER_LINE)
-    return row + 4 * lines + (1 if lines else 0)
+    row += 4 * lines
+    note = period_note(rep, lang)
+    if note and lines:
+        ws.cell(row=row - 1, column=1, value=note).font = CHANGE_FONT
+        row += 1
+    return row + (1 if lines else 0)

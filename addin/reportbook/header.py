@@ -27,7 +27,7 @@ def header_lines(kind: str, rep: dict[str, Any], lang: Lang) -> list[str]:
     asof = pick(lang, f"报表日：{rep.get('as_of')}（截至当日 24:00，{zone}）",
                 f"As of: {rep.get('as_of')} (end of day, {zone})")
     generated = generated_text(rep.get("generated_at"), lang)
-    who = str(rep.get("user") or "")
+    who = str(rep.get("refreshed_by") or rep.get("user") or "")  # the add-in adds the name
     made = pick(lang, f"生成时间：{generated}　刷新人：{who}",
                 f"Generated: {generated}   Refreshed by: {who}")
     return [pick(lang, *TITLES[kind]), asof, made,

@@ -75,6 +75,9 @@ def test_refresh_lists_complete_fills_dropdowns_and_keeps_snapshots(
     today = {r[0]: r[1] for r in wb["_meta"].iter_rows(values_only=True)}["report_as_of"]
     rfm = [str(c.value) for row in wb["RFM"].iter_rows() for c in row if c.value]
     assert any(t.startswith("共 ") and "已全部列出" in t for t in rfm)
+    assert "刷新人：赵敏 (zhao.min)" in wb["RFM"]["A3"].value  # who refreshed, by name
+    kpi = [str(c.value) for row in wb["经营指标"].iter_rows(max_row=20) for c in row if c.value]
+    assert any(t.startswith("卡片对比：") and "与其前同样长度的期间" in t for t in kpi)
     lists = wb["_lists"]
     names = [c.value for c in lists[1]]
     teams = [c.value for c in lists[get_col(names, REPORT_TEAM_LIST)] if c.value][1:]
