@@ -68,7 +68,9 @@ def build_sheet(wb: Workbook, kind: str, rep: dict[str, Any], lang: Lang = "zh")
     present = ordered_tables(kind, rep)
     n_charts = len([s for s in charts.SPECS[kind]
                     if any(k == s.table and t["rows"] for k, t in present)])
-    size = charts.ChartSize.for_sheet(tables.sheet_chars(present, lang, CARD_WIDTH))
+    above_cm = (row - 1) * charts.ROW_CM + 0.6 * -(-len(cards.cards_of(kind, rep)) // 4)
+    size = charts.ChartSize.for_sheet(tables.sheet_chars(present, lang, CARD_WIDTH), above_cm,
+                                      -(-n_charts // 2))
     chart_top, row = row, row + charts.band_rows(n_charts, size)
     first_table = row
     if n_charts:  # printed: the header, cards and charts on page 1, the tables after them

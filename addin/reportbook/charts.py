@@ -19,6 +19,7 @@ from schema.errors import Lang
 WIDTH_CM, HEIGHT_CM = 12.5, 7.0  # the smallest chart; a wide sheet gets wider charts
 MAX_WIDTH_CM = 22.0
 ROW_CM = 0.53  # one row at the default height
+PAGE_WIDTH_CM, PAGE_HEIGHT_CM = 27.0, 19.0  # A4 landscape inside the margins
 CM_PER_CHAR = 0.2  # one character of column width, roughly, at the default font
 
 
@@ -30,10 +31,15 @@ class ChartSize:
     height: float = HEIGHT_CM
 
     @classmethod
-    def for_sheet(cls, chars: float) -> ChartSize:
-        """The size for a sheet ``chars`` characters wide."""
-        width = min(max(chars * CM_PER_CHAR / 2 - 0.6, WIDTH_CM), MAX_WIDTH_CM)
-        return cls(width, width * 0.56)
+    def for_sheet(cls, chars: float, above_cm: float = 0.0, lines: int = 1) -> ChartSize:
+        """The size for a sheet ``chars`` characters wide whose charts start ``above_cm``
+        below the top, in ``lines`` lines: as wide as half the sheet, no taller than lets
+        page 1 (scaled to one page wide) hold them all."""
+        sheet_cm = chars * CM_PER_CHAR
+        width = min(max(sheet_cm / 2 - 0.6, WIDTH_CM), MAX_WIDTH_CM)
+        scale = min(1.0, PAGE_WIDTH_CM / max(sheet_cm, 2 * width + 1))
+        room = (PAGE_HEIGHT_CM / scale - above_cm) / max(lines, 1) - 2 * ROW_CM
+        return cls(width, max(min(width * 0.56, room), HEIGHT_CM))
 
     @property
     def band_rows(self) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,23 @@ def _list_ends(p: Rendered) -> tuple[str, str] | None:
     keep = shown_columns(t, p.lang)
     label = "zh" if p.lang == "zh" else "en"
     return t["columns"][keep[0]][label], t["columns"][keep[-1]][label]
+
+
+def _cjk_font_installed() -> bool:
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    return bool(out.stdout.strip())
+
+
+def test_chinese_text_is_drawn_with_a_chinese_font(pages: list[Rendered]) -> None:
+    """Without a font covering Chinese every CJK character prints as a box (the text layer
+    would still read right): each page set embeds one (``fonts-wqy-microhei`` or another)."""
+    if not _cjk_font_installed():
+        pytest.skip("no Chinese font installed (apt-get install fonts-wqy-microhei)")
+    for p in pages:
+        fonts = subprocess.run(["pdffonts", str(p.pdf)], check=True, capture_output=True,
+                               text=True).stdout
+        assert re.search(r"WenQuanYi|Noto\w*CJK|SourceHan|Hei|Song|Ming|Kai", fonts), (
+            p.kind, p.lang, fonts)
 
 
 def test_committed_images_exist() -> None:
