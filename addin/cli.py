@@ -183,19 +183,32 @@ def refresh(book: Book, token: Token = None, lang: Lang = None,
             period_to: Annotated[str | None, typer.Option(help="Period end")] = None,
             team: Annotated[str | None, typer.Option(help="Only this team")] = None,
             owner: Annotated[str | None, typer.Option(help="Only this owner")] = None,
-            region: Annotated[str | None, typer.Option(help="Only this region code")] = None,
+            region: Annotated[str | None, typer.Option(help="Only this region (code or "
+                                                           "label)")] = None,
+            product_line: Annotated[str | None, typer.Option(help="Only this product line "
+                                                                 "(code or label)")] = None,
             window_days: Annotated[int | None, typer.Option(help="RFM window (days)")] = None,
+            score_method: Annotated[str | None, typer.Option(help="RFM scores: rank or "
+                                                                 "ntile")] = None,
+            list_cap: Annotated[int | None, typer.Option(help="Most rows of the RFM customer "
+                                                             "and overdue lists (default: "
+                                                             "all)")] = None,
+            snapshot: Annotated[bool | None, typer.Option(
+                "--snapshot/--no-snapshot", help="Keep the previous report sheets as copies "
+                "named with their as-of date (default: the Keep snapshot setting)")] = None,
             ) -> None:
     """Refresh the funnel, RFM and KPI report sheets (filters given here are remembered in
     the workbook for the next refresh; scheduled refreshes can run this on a server)."""
     given = {"as_of": as_of, "period_from": period_from, "period_to": period_to,
-             "team": team, "owner": owner, "region": region,
-             "window_days": None if window_days is None else str(window_days)}
+             "team": team, "owner": owner, "region": region, "product_line": product_line,
+             "window_days": None if window_days is None else str(window_days),
+             "score_method": score_method,
+             "list_cap": None if list_cap is None else str(list_cap)}
     params: dict[str, str | None] = {k: v for k, v in given.items() if v is not None}
     with _handled(book, lang), _progress() as show:
         port = _open(book, show)
         with commands.connect(port, token=token, on_retry=_retry) as client:
-            result = commands.refresh_reports(port, client, params or None)
+            result = commands.refresh_reports(port, client, params or None, snapshot=snapshot)
     _report(_with_lang(result, lang))
 
 

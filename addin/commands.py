@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -30,6 +29,16 @@ from addin.book import (
 from addin.client import BridgeClient, RetryFn, normalize_server
 from addin.credentials import load_token, save_token
 from addin.port import AddinError, CellMark, CellNote, WorkbookPort
+from addin.report_settings import (
+    REPORT_PARAMS,
+    checked,
+    fill_filter_lists,
+    read_report_settings,
+    report_query,
+    wants_snapshot,
+    write_report_settings,
+)
+from addin.restore import restore_layouts
 from addin.sheets import (
     Level,
     Problem,
@@ -52,12 +61,9 @@ from schema.errors import ErrorCode, Lang, as_lang
 from schema.layout import (
     BASE_SHEET,
     CONFLICTS_SHEET,
-    FIRST_DATA_ROW,
     HEADER_ROW,
     LISTS_SHEET,
     META_SHEET,
-    REPORT_SETTING_KEYS,
-    REPORT_SETTINGS,
     REPORT_SETTINGS_SHEET,
 )
 from schema.wire import EntityPull, PushResponse
@@ -296,71 +302,55 @@ def sign_in(port: WorkbookPort, server_url: str | None, token: str, **options: A
     return result
 
 
-REPORT_PARAMS = tuple(s.key for s in REPORT_SETTINGS)
 REPORTS = ("funnel", "rfm", "kpis")
-
-
-def read_report_settings(port: WorkbookPort, sheet: str) -> dict[str, str]:
-    """The report parameters typed on the settings sheet (blank ones left out)."""
-    keys, frame = port.read_table(sheet)
-    if "key" not in keys or "value" not in keys:
-        return {}
-    k, v = keys.index("key"), keys.index("value")
-    out: dict[str, str] = {}
-    for row in frame.loc[frame.index >= FIRST_DATA_ROW].itertuples(index=False):
-        key, value = row[k], row[v]
-        if isinstance(key, str) and key in REPORT_PARAMS and value is not None \
-                and str(value).strip():
-            out[key] = (value.date().isoformat() if isinstance(value, datetime)
-                        else str(value).strip())
-    return out
-
-
-def write_report_settings(port: WorkbookPort, sheet: str, values: dict[str, str],
-                          lang: Lang) -> None:
-    """Rewrite the settings rows so the sheet shows the parameters in use."""
-    rows = [[s.key, s.zh if lang == "zh" else s.en, values.get(s.key),
-             s.hint_zh if lang == "zh" else s.hint_en] for s in REPORT_SETTINGS]
-    port.write_table(sheet, list(REPORT_SETTING_KEYS), pd.DataFrame(rows, dtype=object),
-                     FIRST_DATA_ROW)
+REPORT_AS_OF = "report_as_of"  # _meta: the as-of date of the report sheets now shown
 
 
 def refresh_reports(port: WorkbookPort, client: BridgeClient,
-                    params: dict[str, str | None] | None = None) -> CommandResult:
-    """Fetch the funnel, RFM and KPI reports for the period and filters on the report
-    settings sheet (``params``, from the CLI, override them and are written back) and
-    rebuild the report sheets in place."""
+                    params: dict[str, str | None] | None = None, *,
+                    snapshot: bool | None = None) -> CommandResult:
+    """Fetch the funnel, RFM and KPI reports for the settings on the report settings sheet
+    (``params``, from the CLI, override them and are written back), checked first (a bad
+    value names its setting and what is allowed, and nothing is fetched), and rebuild the
+    report sheets in place. With ``snapshot`` (default: the sheet's "keep snapshot"
+    setting) the sheets shown so far are kept as copies named with their as-of date."""
     meta = port.read_meta()
     lang = as_lang(meta.get("lang"))
     unknown = set(params or {}) - set(REPORT_PARAMS)
     if unknown:
         raise AddinError(ErrorCode.REPORT_PARAM_INVALID, detail=", ".join(sorted(unknown)))
     sheet = special_sheet(meta, port.sheet_names(), REPORT_SETTINGS_SHEET)
-    query = read_report_settings(port, sheet) if sheet else {}
-    if params:
-        query.update({k: v for k, v in params.items() if v})
-        if sheet:
-            write_report_settings(port, sheet, query, lang)
+    typed = read_report_settings(port, sheet) if sheet else {}
+    typed.update({k: v for k, v in (params or {}).items() if v})
+    settings = checked(typed)
+    if params and sheet:
+        write_report_settings(port, sheet, typed, lang)
     applied: dict[str, Any] | None = None
-    if client.me().user.role == "admin":  # an admin's refresh also writes the tag rules
+    me = client.me().user
+    if me.role == "admin":  # an admin's refresh also writes the tag rules
         port.progress("应用标签规则 / Applying the tag rules", 0.05)
         applied = client.request("POST", "/reports/rules/apply", content=b"{}").json()
     reports: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(REPORTS):
         port.progress(f"获取报表 {name} / Fetching the {name} report", 0.1 + 0.25 * i)
-        wanted = {k: v for k, v in query.items()
-                  if name == "rfm" or k not in ("window_days", "score_method")}
-        if name == "rfm":
-            wanted.pop("period_from", None)
-            wanted.pop("period_to", None)
-        reports[name] = client.get_json(f"/reports/{name}", wanted)
+        reports[name] = client.get_json(f"/reports/{name}", report_query(name, settings))
+        reports[name]["refreshed_by"] = f"{me.display_name} ({me.username})"
     port.progress("写入报表 / Writing the report sheets", 0.9)
-    port.write_reports(reports, lang)
-    port.write_meta({"last_refresh": clock.stamp()})
+    keep_as = meta.get(REPORT_AS_OF) if wants_snapshot(settings, snapshot) else None
+    port.write_reports(reports, lang, keep_as=keep_as or None)
+    fill_filter_lists(port, reports)
+    book = load(port)  # what another program cut since (LibreOffice: frozen panes, ...)
+    restore_layouts(port, book.dictionary, book.lang, book.tables, book.conflicts_sheet)
+    port.write_meta({"last_refresh": clock.stamp(),
+                     REPORT_AS_OF: str(reports["funnel"].get("as_of") or "")})
     port.save()
     result = CommandResult("refresh", lang, counts={
         f"{name}_tables": len(rep.get("tables", {})) for name, rep in reports.items()})
     result.say("报表已刷新：销售漏斗、RFM、经营指标", "Reports refreshed: funnel, RFM, KPIs")
+    if keep_as:
+        result.counts["snapshots"] = len(REPORTS)
+        result.say(f"上次的报表已保留为 {keep_as} 的副本",
+                   f"The previous reports were kept as copies dated {keep_as}")
     if applied is not None:
         n = int(applied.get("customers_changed", 0))
         result.counts["tagged_customers"] = n

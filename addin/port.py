@@ -227,8 +227,11 @@ class WorkbookPort(Protocol):
         """Rewrite the ``_lists`` column ``name`` and its defined name (dropdown source)."""
         ...
 
-    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang) -> None:
-        """(Re)build the report sheets (funnel, rfm, kpis) with their charts, in place."""
+    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang, *,
+                      keep_as: str | None = None) -> None:
+        """(Re)build the report sheets (funnel, rfm, kpis) with their charts, in place;
+        with ``keep_as`` (a date) the sheets shown so far first become copies named
+        ``<sheet> <keep_as>`` (one of that name already there is replaced)."""
         ...
 
     def progress(self, text: str, fraction: float | None = None) -> None:

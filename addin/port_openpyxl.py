@@ -51,7 +51,8 @@ from addin.port import (
     needs_text_guard,
     user_part,
 )
-from addin.report_sheets import build_report_sheets
+from addin.reportbook import build_report_sheets
+from addin.reportbook.printing import widen_to_content
 from addin.safety import (
     DEFAULT_LIMITS,
     Limits,
@@ -294,6 +295,8 @@ class OpenpyxlPort(MetaCache):
         for r, row in enumerate(frame.itertuples(index=False, name=None), start=first_row):
             for c, raw in enumerate(row, start=1):
                 self._put(ws, r, c, plain(raw), formats[c])
+        if ws.sheet_state == "visible" and first_row > 1:
+            widen_to_content(ws, frame)
         end = first_row + len(frame)
         if old_last >= end:
             for (r, c) in [k for k in ws._cells if k[0] >= end and k[0] <= old_last]:
@@ -411,9 +414,10 @@ class OpenpyxlPort(MetaCache):
         ref = list_ref(LISTS_SHEET, col, len(values))
         self.wb.defined_names[name] = DefinedName(name=name, attr_text=ref)
 
-    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang) -> None:
+    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang, *,
+                      keep_as: str | None = None) -> None:
         build_report_sheets(self.wb, reports.get("funnel"), reports.get("rfm"),
-                            reports.get("kpis"), lang)
+                            reports.get("kpis"), lang, keep_as=keep_as)
 
     def progress(self, text: str, fraction: float | None = None) -> None:
         if self.on_progress is not None:

@@ -37,12 +37,26 @@ from addin.port import (
     user_part,
 )
 from addin.port_openpyxl import plain
-from addin.report_sheets import SHEET_NAMES, report_grid
+from addin.reportbook import SHEET_NAMES, grid_with_places
+from addin.reportbook.charts import SPECS
+from addin.reportbook.header import HEADER_ROWS
+from addin.reportbook.printing import PAGE
+from addin.reportbook.snapshot import copy_name
 from schema.errors import ErrorCode, Lang
 from schema.layout import LISTS_SHEET
 
 _LOOKS_NUMERIC = re.compile(r"^\s*[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?%?\s*$|"
                             r"^\s*\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?\s*$|^\s*\d+:\d+")
+
+
+def _page_setup(ps: Any, title_rows: str) -> None:
+    """``addin.reportbook.printing.PAGE`` through Excel's PageSetup object (Windows)."""
+    ps.PaperSize = PAGE.paper  # xlPaperA4 = 9, the same code as OOXML's
+    ps.Orientation = 2 if PAGE.landscape else 1  # xlLandscape / xlPortrait
+    ps.Zoom = False
+    ps.FitToPagesWide, ps.FitToPagesTall = PAGE.fit_wide, PAGE.fit_tall or False
+    ps.PrintTitleRows = title_rows
+    ps.LeftFooter, ps.RightFooter = PAGE.footer_left, PAGE.footer_right
 
 
 def _cell_out(value: Any) -> Any:
@@ -239,25 +253,49 @@ class XlwingsPort(MetaCache):
             sht.range((2, col)).options(ndim=2).value = [[_cell_out(v)] for v in values]
         self.book.names.add(name, "=" + list_ref(LISTS_SHEET, col, len(values)))
 
-    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang) -> None:
-        """Rebuild each report sheet: its tables in one range write, a column chart of the
-        first table beside them."""
+    def write_reports(self, reports: dict[str, dict[str, Any]], lang: Lang, *,
+                      keep_as: str | None = None) -> None:
+        """Rebuild each report sheet: the header block, cards and tables in one range write
+        (``report_grid``), a column chart of the first charted table, the header block
+        frozen; with ``keep_as`` the sheets shown so far are renamed to their dated copies
+        first (Excel points their charts at the new name)."""
         for kind, rep in reports.items():
+            copy = self._keep_or_drop(kind, keep_as)
             name = SHEET_NAMES[kind][lang]
-            for other in SHEET_NAMES[kind].values():
-                if other in [s.name for s in self.book.sheets]:
-                    self.book.sheets[other].delete()
-            sht = self.book.sheets.add(name, after=self.book.sheets[-1])
-            grid = report_grid(rep, lang)
+            sht = (self.book.sheets.add(name, before=copy) if copy is not None
+                   else self.book.sheets.add(name, after=self.book.sheets[-1]))
+            grid, where = grid_with_places(rep, lang, kind)
             if not grid:
                 continue
-            sht.range("A1").value = grid
-            first = next(iter(rep.get("tables", {}).values()), None)
-            if first and first["rows"]:
-                n = min(len(first["rows"]), 50)
-                chart = sht.charts.add(left=sht.range("J2").left, top=sht.range("J2").top)
-                chart.chart_type = "column_clustered"
-                chart.set_source_data(sht.range((2, 1), (2 + n, 2)))
+            sht.range("A1").value = [[_cell_out(v) for v in row] for row in grid]
+            sht.freeze_panes.freeze_at(sht.range((HEADER_ROWS + 1, 1)))
+            if sys.platform == "win32":  # page set-up is in Excel's object model only
+                _page_setup(sht.api.PageSetup, f"$1:${HEADER_ROWS}")
+            spec = next((s for s in SPECS[kind] if where.get(s.table, (0, 0))[1]), None)
+            if spec is not None:
+                top, count = where[spec.table]
+                anchor = sht.range((2, len(grid[0]) + 2))
+                chart = sht.charts.add(left=anchor.left, top=anchor.top)
+                chart.chart_type = "bar_clustered" if spec.kind == "bar" else "column_clustered"
+                chart.set_source_data(sht.range((top, 1), (top + min(count, 50), 2)))
+
+    def _keep_or_drop(self, kind: str, keep_as: str | None) -> Any:
+        """Delete the report sheet of ``kind`` shown so far, or rename it to its dated copy
+        (replacing a copy of that name); returns the copy, if kept."""
+        kept = None
+        for other in SHEET_NAMES[kind].values():
+            if other not in [s.name for s in self.book.sheets]:
+                continue
+            sht = self.book.sheets[other]
+            if not keep_as:
+                sht.delete()
+                continue
+            target = copy_name(other, keep_as)
+            if target in [s.name for s in self.book.sheets]:
+                self.book.sheets[target].delete()
+            sht.name = target
+            kept = sht
+        return kept
 
     def progress(self, text: str, fraction: float | None = None) -> None:
         shown = f"CRM: {text}" + (f" ({fraction:.0%})" if fraction is not None else "")

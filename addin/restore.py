@@ -1,11 +1,16 @@
-"""What every pull and push puts back in a workbook another program saved: the template's
-data validations over its full row range, frozen panes and hidden state (LibreOffice, for
-one, cuts dropdowns to row ~1000 and drops frozen panes). Everything is derived from the
-workbook layout (``schema.layout``) and the template builder, never written twice."""
+"""What every pull, push and report refresh puts back in a workbook another program
+saved: the template's data validations over its full row range, frozen panes and hidden
+state (LibreOffice, for one, cuts dropdowns to row ~1000 and drops frozen panes).
+Everything is derived from the workbook layout (``schema.layout``), the template builder
+and the report sheets' header block, never written twice."""
 
 from __future__ import annotations
 
+import re
+
 from addin.port import Dropdown, SheetSpec, WorkbookPort
+from addin.reportbook import SHEET_NAMES
+from addin.reportbook.header import HEADER_ROWS
 from addin.sheets import SheetTable, special_sheet
 from addin.template.builder import (
     _CHOICE_HINT,
@@ -22,6 +27,7 @@ from schema.layout import (
     BASE_SHEET,
     FIRST_DATA_ROW,
     HEADER_ROW,
+    INSTRUCTIONS_SHEET,
     KEY_ROW,
     LISTS_SHEET,
     META_SHEET,
@@ -32,7 +38,16 @@ from schema.layout import (
 )
 
 HIDDEN_SHEETS = (META_SHEET, LISTS_SHEET, BASE_SHEET)
-FROZEN_SHEETS = {REPORT_SETTINGS_SHEET: (HEADER_ROW + 1, 1), VOCABULARY_SHEET: (2, 1)}
+FROZEN_SHEETS = {REPORT_SETTINGS_SHEET: (HEADER_ROW + 1, 1), VOCABULARY_SHEET: (2, 1),
+                 INSTRUCTIONS_SHEET: (2, 1)}
+REPORT_FREEZE = (HEADER_ROWS + 1, 1)  # report sheets and their dated copies: the header block
+
+
+def report_sheet_names(names: list[str]) -> list[str]:
+    """The report sheets among ``names`` and their dated copies (``RFM 2026-12-01``)."""
+    live = {n for kinds in SHEET_NAMES.values() for n in kinds.values()}
+    dated = re.compile(r"^(" + "|".join(map(re.escape, sorted(live))) + r") \d{4}-\d{2}-\d{2}$")
+    return [n for n in names if n in live or dated.match(n)]
 
 
 def dropdown(col: int, column: SheetColumn, lang: Lang) -> Dropdown | None:
@@ -82,6 +97,8 @@ def restore_layouts(port: WorkbookPort, dictionary: Dictionary, lang: Lang,
         sheet = special_sheet(meta, names, code)
         if sheet is not None:
             port.restore_layout(sheet, SheetSpec(freeze=freeze))
+    for sheet in report_sheet_names(names):
+        port.restore_layout(sheet, SheetSpec(freeze=REPORT_FREEZE))
     for sheet in HIDDEN_SHEETS:
         if sheet in names:
             port.restore_layout(sheet, SheetSpec(hidden=True))

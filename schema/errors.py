@@ -239,6 +239,9 @@ class ErrorCode(StrEnum):
     REPORT_RULE_BAD_VALUE = "REPORT_RULE_BAD_VALUE", 422, "目标“{target}”不接受取值“{value}”，可选：{allowed}", "Target “{target}” does not accept “{value}”; allowed: {allowed}"
     REPORT_RULE_NOT_FOUND = "REPORT_RULE_NOT_FOUND", 404, "标签规则 {rule_id} 不存在", "Tag rule {rule_id} does not exist"
     REPORT_RULE_DUPLICATE = "REPORT_RULE_DUPLICATE", 409, "标签规则名称“{name}”已存在", "A tag rule named “{name}” already exists"
+    # --- rsheets (report sheets, report settings) ---
+    REPORT_SETTING_INVALID = ("REPORT_SETTING_INVALID", 422, "“报表参数”表的“{setting}”填写了“{value}”，无效；应为：{allowed}",
+        "Report settings: “{setting}” is “{value}”, which is not valid; allowed: {allowed}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,31 +130,68 @@ REPORT_SETTINGS_SHEET = "report_settings"
 REPORT_SETTING_KEYS = ("key", "label", "value", "hint")
 
 
+REPORT_TEAM_LIST = "list_report_team"  # filled at each refresh with the teams reported
+REPORT_OWNER_LIST = "list_report_owner"  # ... and the owners
+
+
 @dataclass(frozen=True, slots=True)
 class ReportSetting:
-    key: str  # the report API's query parameter
+    """One row of the report settings sheet. ``kind`` says what a value may be (``date``,
+    ``int`` within ``low..high``, ``list``: a name of ``list_name`` or one of ``choices``,
+    ``text``); ``strict`` refuses anything else in Excel (else it only informs); ``param``
+    is the report API's query parameter (None: the add-in's own setting)."""
+
+    key: str
     zh: str
     en: str
     hint_zh: str
     hint_en: str
     list_name: str | None = None
+    kind: str = "text"
+    choices: tuple[str, ...] = ()
+    low: int | None = None
+    high: int | None = None
+    strict: bool = True
+    param: str | None = ""  # "": the same as ``key``
+
+    @property
+    def api_param(self) -> str | None:
+        """The query parameter this setting sends (None: not sent)."""
+        return self.key if self.param == "" else self.param
 
 
 REPORT_SETTINGS: tuple[ReportSetting, ...] = (
     ReportSetting("as_of", "报表日", "As-of date", "如 2026-03-31；留空为今天",
-                  "e.g. 2026-03-31; blank means today"),
+                  "e.g. 2026-03-31; blank means today", kind="date"),
     ReportSetting("period_from", "期间开始", "Period from", "漏斗与指标的起始日；留空为默认期间",
-                  "First day for funnel and KPIs; blank: default"),
+                  "First day for funnel and KPIs; blank: default", kind="date"),
     ReportSetting("period_to", "期间结束", "Period to", "留空为报表日",
-                  "Blank means the as-of date"),
-    ReportSetting("team", "团队", "Team", "只看该团队；留空为您可见的全部",
-                  "Only this team; blank: all you may see"),
-    ReportSetting("owner", "负责人", "Owner", "登录用户名；留空为全部", "A user name; blank: all"),
+                  "Blank means the as-of date", kind="date"),
+    ReportSetting("team", "团队", "Team", "只看该团队；留空为您可见的全部（列表在刷新后更新）",
+                  "Only this team; blank: all you may see (the list follows each refresh)",
+                  REPORT_TEAM_LIST, kind="list", strict=False),
+    ReportSetting("owner", "负责人", "Owner", "登录用户名；留空为全部（列表在刷新后更新）",
+                  "A user name; blank: all (the list follows each refresh)",
+                  REPORT_OWNER_LIST, kind="list", strict=False),
     ReportSetting("region", "区域", "Region", "从列表选择；留空为全部",
-                  "Pick from the list; blank: all", enum_list_name("region")),
-    ReportSetting("window_days", "RFM 窗口天数", "RFM window (days)", "留空为 365",
-                  "Blank means 365"),
+                  "Pick from the list; blank: all", enum_list_name("region"), kind="list"),
+    ReportSetting("product_line", "产品线", "Product line", "从列表选择；留空为全部",
+                  "Pick from the list; blank: all", enum_list_name("product_line"),
+                  kind="list"),
+    ReportSetting("window_days", "RFM 窗口天数", "RFM window (days)",
+                  "1 到 3650 的整数；留空为 365", "A whole number 1 to 3650; blank means 365",
+                  kind="int", choices=("30", "90", "180", "365", "730"), low=1, high=3650,
+                  strict=False),
     ReportSetting("score_method", "RFM 评分方法", "RFM score method",
                   "rank：并列同分（默认）；ntile：五等分", "rank: ties share a score (default); "
-                  "ntile: five equal groups"),
+                  "ntile: five equal groups", kind="list", choices=("rank", "ntile")),
+    ReportSetting("list_cap", "列表上限", "List cap",
+                  "RFM 客户与逾期跟进列表最多列出的行数（1 到 1000000）；留空为全部列出",
+                  "Most rows of the RFM customer and overdue lists (1 to 1000000); blank: "
+                  "all rows", kind="int", choices=("100", "1000", "10000"), low=1,
+                  high=1_000_000, strict=False, param="limit"),
+    ReportSetting("snapshot", "保留快照", "Keep snapshot",
+                  "是：刷新前把上次的报表另存为带日期的副本", "Yes: keep the previous report "
+                  "sheets as dated copies before refreshing", BOOLEAN_LIST, kind="list",
+                  param=None),
 )

@@ -26,6 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 import addin.ribbon
 from addin.ribbon.buttons import BUTTONS_BY_ID
+from addin.template.pages import page_setup, setting_validation
 from addin.vba.build import build_crm_vba_project
 from schema.dictionary import Dictionary, build_dictionary
 from schema.errors import Lang
@@ -39,9 +40,11 @@ from schema.layout import (
     KEY_ROW,
     LISTS_SHEET,
     META_SHEET,
+    REPORT_OWNER_LIST,
     REPORT_SETTING_KEYS,
     REPORT_SETTINGS,
     REPORT_SETTINGS_SHEET,
+    REPORT_TEAM_LIST,
     STATUS,
     SYSTEM_KEYS,
     SheetColumn,
@@ -185,6 +188,7 @@ def list_sources(dictionary: Dictionary, lang: Lang) -> list[tuple[str, list[str
     ]
     out += [(enum_list_name(e.code), [v.label(lang) for v in e.values]) for e in _enums(dictionary)]
     out += [(reference_list_name(e.code), []) for e in dictionary]
+    out += [(REPORT_TEAM_LIST, []), (REPORT_OWNER_LIST, [])]  # filled by each refresh
     return out
 
 
@@ -280,8 +284,7 @@ def _instructions_sheet(ws: Worksheet, fmts: _Formats, lang: Lang) -> None:
         ws.write_string(r, 0, head, fmts.bold)
         ws.write_string(r, 1, body, fmts.wrap)
     ws.hide_gridlines(2)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    ws.freeze_panes(1, 0)
 
 
 def _vocabulary_sheet(ws: Worksheet, dictionary: Dictionary, fmts: _Formats, lang: Lang) -> None:
@@ -321,22 +324,21 @@ def _conflicts_sheet(ws: Worksheet, fmts: _Formats, lang: Lang) -> None:
 
 
 def _report_settings_sheet(ws: Worksheet, fmts: _Formats, lang: Lang) -> None:
-    """One row per report parameter (key hidden); Refresh reports reads the value column."""
+    """One row per report parameter (key hidden); Refresh reports reads the value column,
+    each value cell with its dropdown or check."""
     labels = [_lang(lang, *pair) for pair in (("参数", "Key"), ("参数", "Setting"),
                                               ("值", "Value"), ("说明", "Hint"))]
     _header_rows(ws, REPORT_SETTING_KEYS, labels, fmts)
-    for c, width in enumerate((14, 18, 22, 48)):
+    for c, width in enumerate((14, 18, 22, 60)):
         ws.set_column(c, c, width, None, {"hidden": True} if c == 0 else None)
     value_col = REPORT_SETTING_KEYS.index("value")
     for r, s in enumerate(REPORT_SETTINGS, start=HEADER_ROW):
         ws.write_string(r, 0, s.key)
         ws.write_string(r, 1, _lang(lang, s.zh, s.en))
         ws.write_string(r, 3, _lang(lang, s.hint_zh, s.hint_en))
-        if s.list_name:
-            ws.data_validation(r, value_col, r, value_col, {
-                "validate": "list", "source": f"={s.list_name}", "error_type": "stop",
-                "error_title": _lang(lang, "无效值", "Invalid value"),
-                "error_message": _LIST_ERROR[lang]})
+        opts = setting_validation(s, lang)
+        if opts is not None:
+            ws.data_validation(r, value_col, r, value_col, opts)
     ws.freeze_panes(HEADER_ROW, 0)
 
 
@@ -402,6 +404,12 @@ def build_workbook(lang: Lang = "zh", dictionary: Dictionary | None = None) -> b
     _lists_sheet(wb, sheets[LISTS_SHEET], list_sources(dictionary, lang), fmts)
     for c, key in enumerate(BASE_KEYS):  # _base: one plain header row, data from row 2
         sheets[BASE_SHEET].write_string(0, c, key, fmts.bold)
+    for code, title_row in ((INSTRUCTIONS_SHEET, 0), (VOCABULARY_SHEET, 0),
+                            (CONFLICTS_SHEET, HEADER_ROW - 1),
+                            (REPORT_SETTINGS_SHEET, HEADER_ROW - 1)):
+        page_setup(sheets[code], title_row)
+    for layout in layouts:
+        page_setup(sheets[layout.entity], HEADER_ROW - 1)
     for code in (META_SHEET, LISTS_SHEET, BASE_SHEET):
         sheets[code].hide()
     sheets[INSTRUCTIONS_SHEET].activate()

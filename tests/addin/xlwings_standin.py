@@ -365,6 +365,13 @@ class Sheet(_Strict):
     def name(self) -> str:
         return self._name
 
+    @name.setter
+    def name(self, value: str) -> None:
+        assert value.lower() not in {s.name.lower() for s in self._book._sheets
+                                     if s is not self}, value
+        assert len(value) <= 31, f"Excel sheet names have at most 31 characters: {value}"
+        self._name = value
+
     @property
     def visible(self) -> bool:
         return self._visible
