@@ -35,8 +35,9 @@ from bridge.auth import User, now
 from bridge.db import Database
 from bridge.errors import ApiError
 from bridge.permissions import in_scope
-from bridge.sync import checks
+from bridge.sync import checks, links
 from bridge.sync.batch import Ctx, Result, Row, err, scope_default
+from bridge.sync.history import check_history
 from bridge.sync.rows import fetch_by_ids, fetch_existing
 from bridge.sync.tail import lock_audit_tail
 from bridge.sync.write import write
@@ -220,6 +221,7 @@ def _decide(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
         ctx.conn, ctx.db, ctx.dictionary, entity, wanted))
     for r in todo:
         DECIDE[r.change.op](ctx, group, r)
+    check_history(ctx, entity, todo)
 
 
 def _check_shape(entity: Entity, user: User, r: Row, writable: set[str],
@@ -353,6 +355,8 @@ def _check(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
         if r.writes_values and r.new and not in_scope(ctx.user, entity, r.new):
             r.reject([err(r, ErrorCode.ROW_OUT_OF_SCOPE)])
     checks.resolve_references(ctx, entity, [r for r in rows if r.writes_values])
+    links.fill_from_order(ctx, entity, [r for r in rows if r.writes_values])
+    links.check_cycles(ctx, entity, [r for r in rows if r.writes_values])
     checks.check_unique(ctx, entity, [r for r in rows if r.writes_values])
     checks.warn_similar(ctx, entity, [r for r in rows if r.writes_values])
     checks.check_referenced(ctx, entity, [r for r in rows if r.live

@@ -37,11 +37,22 @@ def write(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     _update(ctx, entity, t, keyed, system, [r for r in live if r.change.op == "update"])
     _delete(ctx, entity, t, system, [r for r in live if r.change.op == "delete"])
     if entity.has_field("stage"):
-        at = system["updated_at"]
         bulk.insert_rows(ctx.conn, ctx.db.table("sys_stage_history"),
                          ["opportunity_id", "stage", "entered_at", "change_seq"],
-                         [(r.change.id, r.new["stage"], at, ctx.seq) for r in live
-                          if "stage" in r.changed and r.new.get("stage")])
+                         _stage_entries(ctx, live, system["updated_at"]))
+
+
+def _stage_entries(ctx: Ctx, rows: list[Row], at: Any) -> list[tuple[Any, ...]]:
+    """The stage history rows of a write: a history import's own days, else the stage each
+    written row now holds, entered at the push time ``at``."""
+    entries: list[tuple[Any, ...]] = []
+    for r in rows:
+        if r.stage_history is not None:
+            entries += [(r.change.id, stage, entered, ctx.seq)
+                        for stage, entered in r.stage_history]
+        elif "stage" in r.changed and r.new.get("stage"):
+            entries.append((r.change.id, r.new["stage"], at, ctx.seq))
+    return entries
 
 
 def _record(ctx: Ctx) -> dict[str, Any]:
@@ -63,6 +74,8 @@ def _insert(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any
     for r in rows:
         # by name: the row's values, the stamps over them, then what a column stores
         values = {**r.new, **system, "id": r.change.id}
+        if r.created_at is not None:  # a history import's own creation time
+            values["created_at"] = r.created_at
         for code in refs:
             values[code] = r.ref_ids.get(code)
         for f in dated:
@@ -85,7 +98,9 @@ def _update(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any
         stored = r.stored
         assert stored is not None
         # only pushed fields can differ from the stored row (see ``push._merge``)
-        r.changed = {c: [old, v] for c in entity.field_codes() if c in r.change.values
+        # (and references a check filled in: an order's customer, say)
+        r.changed = {c: [old, v] for c in entity.field_codes()
+                     if (c in r.change.values or c in r.ref_ids)
                      and (v := r.new.get(c)) != (old := stored.get(c))}
         r.result.version = stored["version"]
         if not r.changed:
