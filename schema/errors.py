@@ -233,8 +233,8 @@ class ErrorCode(StrEnum):
         "Row {row_no}: the stage history ends in “{value}” but the stage is “{stage}”")
     HISTORY_CLOSED_OPEN = ("HISTORY_CLOSED_OPEN", 422, "第 {row_no} 行：阶段“{stage}”尚未结束，不能有关闭日期",
         "Row {row_no}: stage “{stage}” is not closed, so it cannot have a close date")
-    HISTORY_NOT_APPLICABLE = ("HISTORY_NOT_APPLICABLE", 422, "第 {row_no} 行：“{entity}”没有阶段，历史不能带“{field}”",
-        "Row {row_no}: a record of “{entity}” has no stages; its history cannot carry “{field}”")
+    HISTORY_NOT_APPLICABLE = ("HISTORY_NOT_APPLICABLE", 422, "第 {row_no} 行：“{kind}”没有阶段，历史不能带“{field}”",
+        "Row {row_no}: a record of “{kind}” has no stages; its history cannot carry “{field}”")
     HISTORY_FILLED = ("HISTORY_FILLED", 200, "第 {row_no} 行：历史中没有“{field}”，已记为“{value}”",
         "Row {row_no}: “{field}” is missing in the history; stored as “{value}”")
 

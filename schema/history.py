@@ -67,7 +67,8 @@ def parse_moments(created_at: str | None, closed_at: str | None, stages: dict[st
     entries: list[tuple[str, datetime]] = []
     for code, day in stages.items():
         if code not in stage_codes:
-            raise HistoryProblem(ErrorCode.HISTORY_UNKNOWN_STAGE, value=code,
+            raise HistoryProblem(ErrorCode.HISTORY_UNKNOWN_STAGE, field=f"{STAGES}.{code}",
+                                 value=code,
                                  allowed=", ".join(stage_codes))
         moment = parse_moment(day, f"{STAGES}.{code}", now, zone)
         if entries and moment < entries[-1][1]:
@@ -92,11 +93,12 @@ def stage_history(stage: str, m: Moments, first_stage: str,
     or, without them, built from its creation (the first stage entered then; an open deal's
     own stage) and its close (its won or lost stage entered then)."""
     if m.closed_at is not None and stage not in CLOSED_STAGES:
-        raise HistoryProblem(ErrorCode.HISTORY_CLOSED_OPEN, stage=stage)
+        raise HistoryProblem(ErrorCode.HISTORY_CLOSED_OPEN, field=CLOSED_AT, stage=stage)
     if m.stages:
         last = m.stages[-1][0]
         if last != stage:
-            raise HistoryProblem(ErrorCode.HISTORY_STAGE_MISMATCH, value=last, stage=stage)
+            raise HistoryProblem(ErrorCode.HISTORY_STAGE_MISMATCH, field=STAGES, value=last,
+                                 stage=stage)
         return list(m.stages)
     created = m.created_at or created_default
     if m.closed_at is None:

@@ -44,7 +44,7 @@ def _apply(ctx: Ctx, entity: Entity, r: Row, h: RowHistory) -> None:
     """Parse ``h`` into the row: its creation time and, for a deal, its stage history."""
     staged = entity.has_field("stage")
     if not staged and (h.stages or h.closed_at):
-        raise HistoryProblem(ErrorCode.HISTORY_NOT_APPLICABLE, entity=entity.en,
+        raise HistoryProblem(ErrorCode.HISTORY_NOT_APPLICABLE, kind=entity.en,
                              field=STAGES if h.stages else "closed_at")
     codes = _stage_codes(entity) if staged else []
     m = parse_moments(h.created_at, h.closed_at, h.stages, codes, now())

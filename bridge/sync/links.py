@@ -25,8 +25,8 @@ def _ids_of(ctx: Ctx, entity: Entity, rows: list[Row], code: str) -> dict[str, s
     stored = [r.change.id for r in rows if code not in r.ref_ids and r.stored is not None]
     if stored:
         t = ctx.db.table(table_name(entity.code))
-        out.update(ctx.conn.execute(select(t.c.id, t.c[code])
-                                    .where(ctx.db.one_of(t.c.id, stored))).tuples().all())
+        out.update({rid: ref for rid, ref in ctx.conn.execute(
+            select(t.c.id, t.c[code]).where(ctx.db.one_of(t.c.id, stored)))})
     for r in rows:
         if code in r.ref_ids:
             out[r.change.id] = r.ref_ids[code]
@@ -100,8 +100,8 @@ def _load_ancestors(ctx: Ctx, entity: Entity, code: str, links: dict[str, str | 
     t = ctx.db.table(table_name(entity.code))
     frontier = {p for p in links.values() if p is not None and p not in links}
     while frontier:
-        found: dict[str, str | None] = dict(ctx.conn.execute(select(t.c.id, t.c[code]).where(
-            ctx.db.one_of(t.c.id, sorted(frontier)))).tuples().all())
+        found: dict[str, str | None] = {rid: ref for rid, ref in ctx.conn.execute(
+            select(t.c.id, t.c[code]).where(ctx.db.one_of(t.c.id, sorted(frontier))))}
         for rid in frontier:
             links[rid] = found.get(rid)
         frontier = {p for p in found.values() if p is not None and p not in links}
