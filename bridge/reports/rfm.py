@@ -56,7 +56,8 @@ DEFINITIONS_ZH = [
     "R（最近购买天数）= 报表日 − 窗口内最后一张订单的签约日期（天）；天数越少越好。",
     "F（频次）= 窗口内不同订单的张数。",
     "M（金额）= 窗口内订单金额合计 − 窗口内退款（回款类型=退款，按到账日期）− 窗口内红字发票"
-    "（按开票日期）；退款和红字发票只减少金额，不算订单，净额可能为负。",
+    "（按开票日期）；退款和红字发票只减少金额，不算订单，净额可能为负。"
+    "退款和红字发票计入其所填客户（未填客户时为其合同的客户）。",
     "评分（1-5，默认 rank 法）：在有购买的客户中按“好坏”升序排名（R 按天数降序，F、M 按数值升序），"
     "分数 = 1 + ⌊5×(名次−1)/人数⌋，名次取 RANK()：数值相同的客户名次相同、分数相同（取较低分）。"
     "ntile 法：NTILE(5)，数值相同时按客户编号升序拆分。",
@@ -77,7 +78,8 @@ DEFINITIONS_EN = [
     "F (frequency) = number of distinct orders in the window.",
     "M (monetary) = order amounts in the window − refunds (payments of kind Refund, by paid "
     "date) − credit notes (invoices of kind Credit note, by issue date) in the window. Refunds "
-    "and credit notes reduce M but are not orders; M can be negative.",
+    "and credit notes reduce M but are not orders; M can be negative. A refund or credit "
+    "note counts for the customer it names (else its order's customer).",
     "Scores (1-5, default method rank): among customers who bought, rank by goodness ascending "
     "(R by days descending, F and M by value ascending); score = 1 + floor(5 × (rank − 1) / "
     "buyers) with RANK(), so equal values share a rank and a score (the lower one). Method "

@@ -354,13 +354,16 @@ def _check(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     for r in rows:  # a write may not leave the row outside the writer's own scope
         if r.writes_values and r.new and not in_scope(ctx.user, entity, r.new):
             r.reject([err(r, ErrorCode.ROW_OUT_OF_SCOPE)])
-    checks.resolve_references(ctx, entity, [r for r in rows if r.writes_values])
-    links.fill_from_order(ctx, entity, [r for r in rows if r.writes_values])
-    links.check_cycles(ctx, entity, [r for r in rows if r.writes_values])
-    checks.check_unique(ctx, entity, [r for r in rows if r.writes_values])
-    checks.warn_similar(ctx, entity, [r for r in rows if r.writes_values])
+    for step in WRITE_CHECKS:
+        step(ctx, entity, [r for r in rows if r.writes_values])
     checks.check_referenced(ctx, entity, [r for r in rows if r.live
                                           and r.change.op == "delete" and r.stored is not None])
+
+
+# the checks of inserts and updates once their values are valid, in the order they run
+WRITE_CHECKS: tuple[Callable[[Ctx, Entity, list[Row]], None], ...] = (
+    checks.resolve_references, links.fill_from_order, links.check_cycles,
+    checks.check_unique, checks.warn_similar)
 
 
 # -- the answer ----------------------------------------------------------------------------
