@@ -4,7 +4,9 @@
   invoices) gets its order's customer when it names only the order, and is refused
   (``REFERENCE_MISMATCH``) when it names a customer that is not the order's;
 * a link of an entity to itself (a branch's ``parent``, its head office) may not point at
-  the record itself or at one of its own branches, however deep (``PARENT_CYCLE``).
+  the record itself or at one of its own branches, however deep (``PARENT_CYCLE``); a new
+  record linked to a new record of the same push that was refused is refused too
+  (``REFERENCE_NOT_FOUND``: what it names is not stored).
 """
 
 from __future__ import annotations
@@ -117,3 +119,21 @@ def _leads_back(start: str, links: dict[str, str | None]) -> bool:
         seen.add(cur)
         cur = links.get(cur)
     return False
+
+
+def refuse_orphans(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
+    """Refuse each row whose link within ``entity`` names a new record of this push that was
+    refused (in turn, down a chain of branches): it would point at nothing."""
+    own = [f for f in entity.fields if f.type is FieldType.REFERENCE and f.ref == entity.code]
+    if not own:
+        return
+    # a new record refused once it had values (an id already taken never got any)
+    refused = {r.change.id for r in rows if r.change.op == "insert" and not r.live and r.new}
+    while refused:
+        newly = set()
+        for r in rows:
+            for f in own:
+                if r.live and r.ref_ids.get(f.code) in refused:
+                    r.reject([err(r, ErrorCode.REFERENCE_NOT_FOUND, f, value=r.new.get(f.code))])
+                    newly.add(r.change.id)
+        refused = newly

@@ -355,7 +355,7 @@ def _check(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
         if r.writes_values and r.new and not in_scope(ctx.user, entity, r.new):
             r.reject([err(r, ErrorCode.ROW_OUT_OF_SCOPE)])
     for step in WRITE_CHECKS:
-        step(ctx, entity, [r for r in rows if r.writes_values])
+        step(ctx, entity, [r for r in rows if r.change.op != "delete"])
     checks.check_referenced(ctx, entity, [r for r in rows if r.live
                                           and r.change.op == "delete" and r.stored is not None])
 
@@ -363,7 +363,7 @@ def _check(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
 # the checks of inserts and updates once their values are valid, in the order they run
 WRITE_CHECKS: tuple[Callable[[Ctx, Entity, list[Row]], None], ...] = (
     checks.resolve_references, links.fill_from_order, links.check_cycles,
-    checks.check_unique, checks.warn_similar)
+    checks.check_unique, checks.warn_similar, links.refuse_orphans)
 
 
 # -- the answer ----------------------------------------------------------------------------

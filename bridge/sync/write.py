@@ -69,6 +69,7 @@ def _insert(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any
     columns: Sequence[str] = [*RECORD_COLUMNS, *entity.field_codes(),
                               *([NAME_KEY] if keyed else [])]
     refs = [f.code for f in entity.fields if f.type is FieldType.REFERENCE]
+    rows = _links_first(entity, rows)
     dated = [f for f in entity.fields if f.type in (FieldType.DATE, FieldType.DATETIME)]
     records = []
     for r in rows:
@@ -89,6 +90,27 @@ def _insert(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any
         ctx.audit.append(audit.Entry(ctx.user.username, "insert", entity.code, r.change.id,
                                      r.changed, ctx.key, ctx.seq))
     bulk.insert_rows(ctx.conn, t, columns, records)
+
+
+def _links_first(entity: Entity, rows: list[Row]) -> list[Row]:
+    """``rows`` with each record before the new records that link to it (a head office
+    before its branches: SQLite checks a foreign key after each row it inserts)."""
+    own = [f.code for f in entity.fields if f.type is FieldType.REFERENCE and f.ref == entity.code]
+    if not own:
+        return rows
+    new_ids = {r.change.id for r in rows}
+    placed: set[str] = set()
+    ordered: list[Row] = []
+    left = rows
+    while left:
+        ready = [r for r in left if all(r.ref_ids.get(c) not in new_ids - placed or
+                                        r.ref_ids.get(c) == r.change.id for c in own)]
+        if not ready:  # a loop (refused before writing): keep the order sent
+            ready = left
+        ordered += ready
+        placed |= {r.change.id for r in ready}
+        left = [r for r in left if r.change.id not in placed]
+    return ordered
 
 
 def _update(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any],

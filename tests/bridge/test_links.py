@@ -143,3 +143,23 @@ def test_a_salesperson_ties_a_refund_to_their_own_customer(db: Database) -> None
     res = _push(db, sales, _row("payment", {"kind": "refund", "paid_on": "2024-02-01",
                                             "amount": 5, "customer": "丙公司"}))[0]
     assert res["status"] == "applied", res
+
+
+def test_a_branch_may_travel_with_its_head_office(db: Database) -> None:
+    # the branches come first in the push: the head office is written before them anyway
+    shop = _row("customer", {"name": "云帆杭州办事处", "parent": "云帆华东分公司"}, row=2)
+    east = _row("customer", {"name": "云帆华东分公司", "parent": "云帆科技有限公司"}, row=3)
+    hq = _row("customer", {"name": "云帆科技有限公司"}, row=4)
+    res = _push(db, ADMIN, shop, east, hq)
+    assert [r["status"] for r in res] == ["applied"] * 3, res
+    assert _stored(db, "customer", shop["id"], "parent") == east["id"]
+    assert _stored(db, "customer", east["id"], "parent") == hq["id"]
+    # two new records naming each other, or one naming itself, close a loop
+    a = _row("customer", {"name": "甲方", "parent": "乙方"})
+    b = _row("customer", {"name": "乙方", "parent": "甲方"})
+    me = _row("customer", {"name": "自己", "parent": "自己"})
+    res = _push(db, ADMIN, a, b, me)
+    assert [r["status"] for r in res] == ["rejected"] * 3, res
+    # b's head office (a) was refused: b would point at nothing
+    assert [[e["code"] for e in r["errors"]] for r in res] == [
+        ["PARENT_CYCLE"], ["REFERENCE_NOT_FOUND"], ["PARENT_CYCLE"]]
