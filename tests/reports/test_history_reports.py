@@ -10,7 +10,7 @@ KPIs: customers imported with their creation times (Beijing): K1 02-28 23:30 and
 00:10 (website) -> February 2; K2 03-01 00:30 (referral) -> March 1; K3 01-31 23:30 is
 before the period 2026-02-01 .. 2026-03-31.
 
-RFM as of 2026-03-31, 90 days (window 2026-01-01 .. 2026-03-31):
+RFM as of 2026-03-31, 90 days (window 2026-01-01 .. 2026-03-31; an earlier as-of in the test):
 K1 orders 03-30 1000 and 03-02 500, a refund of 100 on 03-31 tied to order and customer
    (counted once) -> R 1, F 2, M 1400
 K2 order 03-01 2000, a refund of 500 on 03-10 tied to the customer only, a payment of 2000
@@ -83,6 +83,13 @@ def test_funnel_on_imported_stage_days(db: Database) -> None:
     assert [(r[0], r[1]) for r in rep["tables"]["by_month"]["rows"]] == [
         ("2026-01", 2), ("2026-02", 1), ("2026-03", 2)]
     assert _rows(rep, "by_owner")["alice"][1:] == [3, 330.0, 2, 1, 100.0, 0, 1.0]
+    # the March cohort (created 2026-03-01 .. 03-31): D and E, both in initial contact
+    march = funnel(db, D, ADMIN, make_params("2026-03-31", "2026-03-01", "2026-03-31"))
+    assert march["summary"]["opportunities"] == 2 and march["summary"]["amount"] == 40.0
+    # as of 2026-01-31 only A (proposal since 01-21) and B (lost 01-20) existed
+    jan = funnel(db, D, ADMIN, make_params("2026-01-31"))
+    st = _rows(jan, "by_stage")
+    assert (st["proposal"][3], st["lost"][3], jan["summary"]["opportunities"]) == (1, 1, 2)
 
 
 def test_funnel_on_history_built_from_created_and_closed(db: Database) -> None:
@@ -153,3 +160,10 @@ def test_rfm_counts_refunds_and_credit_notes_tied_to_a_customer(db: Database) ->
         "K1": (1, 2, 1400.0), "K2": (30, 1, 1500.0), "K3": (80, 1, -200.0),
         "K4": (None, 0, -100.0)}
     assert got["K4"]["segment"] == "no_purchase"
+    # as of 2026-02-28 (window 2025-12-01 .. 2026-02-28): K3 01-10 100 less the credit note
+    # 300 -> R 49, M -200; K4 2025-12-31 700 less the customer's 50 of 12-01 -> R 59, M 650
+    rep = rfm(db, D, ADMIN, make_params("2026-02-28", window_days=90))
+    got = {r[1]: dict(zip(cols, r, strict=True)) for r in rep["tables"]["customers"]["rows"]}
+    assert {k: (v["recency_days"], v["frequency"], v["monetary"]) for k, v in got.items()} == {
+        "K1": (None, 0, 0.0), "K2": (None, 0, 0.0), "K3": (49, 1, -200.0),
+        "K4": (59, 1, 650.0)}
