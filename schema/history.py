@@ -50,9 +50,9 @@ def parse_moment(text: str, key: str, now: datetime, zone: str = TEAM_ZONE) -> d
             moment = datetime.fromisoformat(raw)
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=ZoneInfo(zone))
-    except ValueError:
+        moment = as_utc(moment)
+    except (ValueError, OverflowError):  # not a moment, or one UTC cannot hold (year 0)
         raise HistoryProblem(ErrorCode.HISTORY_BAD_MOMENT, field=key, value=text) from None
-    moment = as_utc(moment)
     if moment > now:
         raise HistoryProblem(ErrorCode.HISTORY_IN_FUTURE, field=key, value=text)
     return moment

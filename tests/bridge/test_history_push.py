@@ -213,6 +213,11 @@ def test_a_history_push_over_http(live_bridge_any: LiveBridge) -> None:
         assert [x["status"] for x in results] == ["applied", "applied"]
         assert results[1]["server"]["lost_reason"] == "unknown"
         assert [w["code"] for w in results[1]["warnings"]] == ["HISTORY_FILLED"]
+        # text the store cannot hold is refused with the request, never echoed
+        bad = _row("customer", {"name": "坏"}, {"stages": {"won": "2021-01-01\u0000"}})
+        r = c.post("/push", json={**body, "idempotency_key": f"k-{uuid.uuid4().hex}",
+                                  "rows": [bad]})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "REQUEST_INVALID", r.text
         token = lb.make_user("zhao", "sales", "t1", "east")
     with lb.client(token) as c:
         r = c.post("/push", json={**body, "idempotency_key": f"k-{uuid.uuid4().hex}",

@@ -37,6 +37,8 @@ def test_another_zone_may_be_named() -> None:
 @pytest.mark.parametrize(("text", "code"), [
     ("去年", ErrorCode.HISTORY_BAD_MOMENT), ("2021-13-01", ErrorCode.HISTORY_BAD_MOMENT),
     ("", ErrorCode.HISTORY_BAD_MOMENT), ("2021/03/02", ErrorCode.HISTORY_BAD_MOMENT),
+    ("0001-01-01", ErrorCode.HISTORY_BAD_MOMENT),  # before year 1 in UTC
+    ("0001-01-01T00:00:00+23:59", ErrorCode.HISTORY_BAD_MOMENT),
     ("2026-12-02T06:00:01+00:00", ErrorCode.HISTORY_IN_FUTURE),
     ("2026-12-03", ErrorCode.HISTORY_IN_FUTURE),
 ])
