@@ -98,18 +98,17 @@ def _links_first(entity: Entity, rows: list[Row]) -> list[Row]:
     own = [f.code for f in entity.fields if f.type is FieldType.REFERENCE and f.ref == entity.code]
     if not own:
         return rows
-    new_ids = {r.change.id for r in rows}
-    placed: set[str] = set()
+    unplaced = {r.change.id for r in rows}  # new records not yet in ``ordered``
     ordered: list[Row] = []
     left = rows
     while left:
-        ready = [r for r in left if all(r.ref_ids.get(c) not in new_ids - placed or
-                                        r.ref_ids.get(c) == r.change.id for c in own)]
+        ready = [r for r in left if all(r.ref_ids.get(c) not in unplaced
+                                        or r.ref_ids.get(c) == r.change.id for c in own)]
         if not ready:  # a loop (refused before writing): keep the order sent
             ready = left
         ordered += ready
-        placed |= {r.change.id for r in ready}
-        left = [r for r in left if r.change.id not in placed]
+        unplaced -= {r.change.id for r in ready}
+        left = [r for r in left if r.change.id in unplaced]
     return ordered
 
 
