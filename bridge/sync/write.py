@@ -14,10 +14,12 @@ from bridge import audit, bulk
 from bridge.auth import now
 from bridge.sync.batch import Ctx, Row
 from bridge.sync.rows import to_db
+from schema.clock import stamp
 from schema.sql import NAME_KEY, RECORD_COLUMNS, display_key, table_name
 from schema.types import Entity, Field, FieldType
 
 STAMP_COLUMNS = ("updated_by", "updated_at", "change_seq")
+HISTORY_KEY = "$history"  # an insert's audit changes: the history it was imported with
 
 
 def stored_value(f: Field, r: Row) -> Any:
@@ -88,8 +90,21 @@ def _insert(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any
                      if (v := r.new.get(c)) is not None}
         r.result.version = 1
         ctx.audit.append(audit.Entry(ctx.user.username, "insert", entity.code, r.change.id,
-                                     r.changed, ctx.key, ctx.seq))
+                                     _with_history(r), ctx.key, ctx.seq))
     bulk.insert_rows(ctx.conn, t, columns, records)
+
+
+def _with_history(r: Row) -> dict[str, Any]:
+    """An insert's audit changes; with a history import's moments under ``HISTORY_KEY``
+    (the entry itself keeps the push time)."""
+    if r.created_at is None and r.stage_history is None:
+        return r.changed
+    told: dict[str, Any] = {}
+    if r.created_at is not None:
+        told["created_at"] = stamp(r.created_at)
+    if r.stage_history is not None:
+        told["stages"] = [[code, stamp(at)] for code, at in r.stage_history]
+    return {**r.changed, HISTORY_KEY: [None, told]}
 
 
 def _links_first(entity: Entity, rows: list[Row]) -> list[Row]:

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
+from bridge import audit
 from bridge.auth import User, add_user
 from bridge.db import Database
 from bridge.sync.push import push_json
@@ -77,11 +78,15 @@ def test_stage_history_is_stored_as_given(db: Database) -> None:
         ("initial_contact", _utc("2021-03-02T00:00:00+08:00")),
         ("proposal", _utc("2021-04-01T10:30:00+08:00")),
         ("won", _utc("2021-06-30T09:00:00+00:00"))]
-    # the audit entry records the push, the change holds the values
-    a = db.table("sys_audit")
+    # the audit entry records the push; its changes hold the values and the history
     with db.read() as conn:
-        at = conn.execute(select(a.c.at).where(a.c.record_id == deal["id"])).scalar_one()
-    assert at.year >= 2026
+        [entry] = audit.query(db, conn, record_id=deal["id"])
+    assert entry["at"] > "2026" and entry["changes"]["stage"] == [None, "won"]
+    assert entry["changes"]["$history"] == [None, {
+        "created_at": "2021-02-19T16:00:00+00:00",
+        "stages": [["initial_contact", "2021-03-01T16:00:00+00:00"],
+                   ["proposal", "2021-04-01T02:30:00+00:00"],
+                   ["won", "2021-06-30T09:00:00+00:00"]]}]
 
 
 def test_history_built_from_created_and_closed(db: Database) -> None:
