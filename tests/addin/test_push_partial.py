@@ -139,7 +139,8 @@ def test_all_or_nothing_from_the_cli_and_from_the_workbook(live_bridge_any: Live
     lb = live_bridge_any
     token = lb.make_user("alice", "sales", "t1", "east")
     a = signed_in(tmp_path, "a", lb, token)
-    fill(a, "customer", [{"name": "甲公司", "region": "华东"},
+    uscc = "91350100M000100Y43"  # a unique value (a name is not one since dictionary 1.1.0)
+    fill(a, "customer", [{"name": "甲公司", "region": "华东", "uscc": uscc},
                          {"name": "乙公司", "industry": "火星采矿"}])
     out = CliRunner().invoke(app, ["push", str(a), "--token", token, "--all-or-nothing"])
     assert out.exit_code == 1, out.output
@@ -155,7 +156,7 @@ def test_all_or_nothing_from_the_cli_and_from_the_workbook(live_bridge_any: Live
     assert not res.ok and res.counts["sent"] == 0 and server_names(lb, token) == []
     # a row only the bridge refuses takes the whole batch down (all_or_none on the wire)
     a2 = signed_in(tmp_path, "a2", lb, token)
-    fill(a2, "customer", [{"name": "甲公司", "region": "华东"}])
+    fill(a2, "customer", [{"name": "甲公司", "region": "华东", "uscc": uscc}])
     assert push(a2).ok
     edit(a, "customer", ("name", "乙公司"), {"industry": "信息技术"})
     res = push(a)
