@@ -98,9 +98,11 @@ class Row:
         self.result.errors = errors or []
 
     def reject(self, errors: list[ErrorItem]) -> None:
-        """The row is refused: nothing is written."""
+        """The row is refused: nothing is written (and advice given on the way is dropped:
+        warnings belong to rows that go through)."""
         self.result.status = "rejected"
         self.result.errors = errors
+        self.result.warnings = []
 
     def warn(self, warning: WarningItem) -> None:
         """Advice on a row that still goes through."""

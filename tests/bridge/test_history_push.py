@@ -132,6 +132,12 @@ def test_a_lost_deal_without_reason_is_stored_as_unknown(db: Database) -> None:
     with db.read() as conn:
         assert conn.execute(select(t.c.lost_reason).where(t.c.id == deal["id"])
                             ).scalar_one() == "unknown"
+    # a refused row keeps no advice
+    orphan = _row("opportunity", {"name": "无主", "customer": "无此客户", "stage": "lost"},
+                  {"created_at": "2020-01-01"})
+    res = _push(db, ADMIN, orphan)[0]
+    assert res["status"] == "rejected" and res["warnings"] == [], res
+    assert [e["code"] for e in res["errors"]] == ["REFERENCE_NOT_FOUND"]
     # without history the rule still holds
     plain = _row("opportunity", {"name": "今天输单", "customer": "历史客户", "stage": "lost"})
     res = _push(db, ADMIN, plain)[0]
