@@ -38,8 +38,9 @@ def _ids_of(ctx: Ctx, entity: Entity, rows: list[Row], code: str) -> dict[str, s
 
 
 def fill_from_order(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
-    """The customer of a payment or an invoice: its order's when blank, and when given, the
-    order's own (the order's customer wins nothing silently: a mismatch is refused)."""
+    """The customer of a payment or an invoice: its order's when blank (or, on an update
+    that changes the order, when not sent), and when given, the order's own (a mismatch is
+    refused, never overwritten)."""
     pair = ctx.dictionary.required_one_of.get(entity.code)
     if pair is None:
         return
@@ -56,7 +57,9 @@ def fill_from_order(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
         if found is None:
             continue
         cust_id, cust_name = found
-        given = cust_ids.get(r.change.id)
+        # an update that moves a row to another order without naming a customer follows it
+        sent = r.change.op == "insert" or code in r.change.values
+        given = cust_ids.get(r.change.id) if sent else None
         if given is None:
             r.ref_ids[code], r.new[code] = cust_id, cust_name
         elif given != cust_id:

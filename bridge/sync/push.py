@@ -371,7 +371,8 @@ WRITE_CHECKS: tuple[Callable[[Ctx, Entity, list[Row]], None], ...] = (
 
 def _show_server_copies(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     """Put the stored row in the answer of each written insert or update whose stored
-    values differ from what was sent (a merge, a canonical form, a filled-in default), so
+    values differ from what was sent (a merge, a canonical form, a filled-in default or
+    reference, such as an order's customer), so
     the workbook can show it without a pull; rows stored as sent carry none."""
     visible: list[str] | None = None
     for r in rows:
@@ -382,7 +383,7 @@ def _show_server_copies(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
         sent = r.change.values
         if r.result.status == "merged" or any(
                 r.new.get(c) != (None if is_blank(sent.get(c)) else sent.get(c))
-                for c in (visible if r.change.op == "insert" else sent)):
+                for c in (visible if r.change.op == "insert" else [*sent, *r.changed])):
             r.result.server = {"id": r.change.id, "version": r.result.version,
                                **{c: r.new.get(c) for c in visible}}
 

@@ -124,6 +124,13 @@ def test_payments_and_invoices_tie_to_a_customer_an_order_or_both(db: Database) 
                                    "payment"))[0]
     assert res["status"] == "applied", res
     assert res["server"]["customer"] == "乙公司"
+    # moved to another order without naming a customer: it follows the order
+    res = _push(db, ADMIN, _update(by_order["id"], 1, {"order": "HT-2"}, "payment"))[0]
+    assert res["status"] == "applied" and res["server"]["customer"] == "乙公司", res
+    # naming the old customer with the new order is a mismatch
+    res = _push(db, ADMIN, _update(both["id"], 1, {"order": "HT-2", "customer": "甲公司"},
+                                   "payment"))[0]
+    assert [e["code"] for e in res["errors"]] == ["REFERENCE_MISMATCH"]
 
 
 def test_the_sheet_side_validation_knows_the_one_of_rule() -> None:
