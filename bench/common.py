@@ -184,13 +184,14 @@ def customers(n: int, start: int = 0, seed: int = 1, tag: str = "") -> list[dict
 
 def db_rows(values: list[dict[str, Any]], seq_of: Callable[[int], int] = lambda i: 1,
             ) -> list[tuple[Any, ...]]:
-    """Full ``crm_customer`` rows (system columns first), as a bulk load would write them."""
+    """Full ``crm_customer`` rows (system columns first), as a bulk load would write them (a
+    field the values leave out, such as a head office, is NULL)."""
     at0 = datetime(2024, 1, 1, tzinfo=UTC)
     out = []
     for i, v in enumerate(values):
         at = at0 + timedelta(minutes=i)
         out.append((str(uuid.UUID(int=random.getrandbits(128), version=4)), 1, "admin", at,
-                    "admin", at, False, seq_of(i), *(v[f] for f in FIELDS)))
+                    "admin", at, False, seq_of(i), *(v.get(f) for f in FIELDS)))
     return out
 
 

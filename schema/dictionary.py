@@ -14,7 +14,7 @@ from schema.types import SCOPE_FIELDS, Access, Entity, EnumType, Field, FieldTyp
 
 # Bump MINOR when fields are added (older templates keep working), MAJOR when a change
 # makes older workbooks unsafe to push (renamed/removed fields, changed types).
-DICTIONARY_VERSION = "1.0.0"
+DICTIONARY_VERSION = "1.1.0"
 
 T = FieldType
 RO_FOR_SALES = {"sales": Access.READ}
@@ -42,8 +42,12 @@ def _scope_fields() -> list[Field]:
 
 def _customer() -> Entity:
     return Entity("customer", "客户", "Customers", "customers", [
-        _f("name", T.TEXT, "公司名称", "Company name", required=True, unique=True, max_length=200),
+        # a name is not an identity (恒通公司 in two cities): the USCC is
+        _f("name", T.TEXT, "公司名称", "Company name", required=True, max_length=200),
         _f("uscc", T.USCC, "统一社会信用代码", "Unified social credit code", unique=True),
+        _f("parent", T.REFERENCE, "上级单位/总部", "Head office", ref="customer",
+           hint_zh="分公司、分部填其总部的公司名称；总部留空",
+           hint_en="For a branch: its head office's company name; blank for a head office"),
         _f("industry", T.ENUM, "行业", "Industry", enum=E.INDUSTRY),
         _f("company_size", T.ENUM, "企业规模", "Company size", enum=E.COMPANY_SIZE),
         _f("address", T.TEXT, "地址", "Address", max_length=300),
@@ -148,7 +152,10 @@ def _invoice() -> Entity:
     return Entity("invoice", "发票", "Invoices", "interactions", [
         _f("invoice_no", T.TEXT, "发票号码", "Invoice number", required=True, unique=True,
            max_length=64),
-        _f("order", T.REFERENCE, "合同编号", "Order", required=True, ref="order"),
+        _f("order", T.REFERENCE, "合同编号", "Order", ref="order",
+           hint_zh="合同编号与客户至少填一项", hint_en="An order, a customer, or both"),
+        _f("customer", T.REFERENCE, "客户", "Customer", ref="customer",
+           hint_zh="留空则取合同的客户", hint_en="Blank means the order's customer"),
         _f("kind", T.ENUM, "类型", "Kind", required=True, enum=E.INVOICE_KIND),
         _f("issued_on", T.DATE, "开票日期", "Issued on", required=True),
         _f("amount", T.MONEY, "金额(元)", "Amount (CNY)", required=True, min_value=0,
@@ -159,7 +166,10 @@ def _invoice() -> Entity:
 
 def _payment() -> Entity:
     return Entity("payment", "回款", "Payments", "interactions", [
-        _f("order", T.REFERENCE, "合同编号", "Order", required=True, ref="order"),
+        _f("order", T.REFERENCE, "合同编号", "Order", ref="order",
+           hint_zh="合同编号与客户至少填一项", hint_en="An order, a customer, or both"),
+        _f("customer", T.REFERENCE, "客户", "Customer", ref="customer",
+           hint_zh="留空则取合同的客户", hint_en="Blank means the order's customer"),
         _f("kind", T.ENUM, "类型", "Kind", required=True, enum=E.PAYMENT_KIND),
         _f("paid_on", T.DATE, "到账日期", "Paid on", required=True),
         _f("amount", T.MONEY, "金额(元)", "Amount (CNY)", required=True, min_value=0,
@@ -173,6 +183,19 @@ def _payment() -> Entity:
 REQUIRED_WHEN: dict[tuple[str, str], tuple[str, str]] = {
     ("opportunity", "lost_reason"): ("stage", "lost"),
 }
+# Cross-field rules: an entity's row must hold at least one of these fields (a refund or a
+# credit note may be tied to a customer rather than an order). When a row names both, the
+# second (the customer) must be the first's (the order's customer); when it names only the
+# first, the bridge fills the second in from it.
+REQUIRED_ONE_OF: dict[str, tuple[str, str]] = {
+    "invoice": ("order", "customer"),
+    "payment": ("order", "customer"),
+}
+# What a required-when field holds on a history import when the old records lack it (a
+# lost reason of a deal lost years ago): stored with a warning instead of refused.
+HISTORY_FALLBACK: dict[tuple[str, str], str] = {
+    ("opportunity", "lost_reason"): "unknown",
+}
 
 
 @dataclass
@@ -183,6 +206,8 @@ class Dictionary:
     entities: dict[str, Entity]
     enums: dict[str, EnumType] = field(default_factory=dict)
     required_when: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    required_one_of: dict[str, tuple[str, str]] = field(default_factory=dict)
+    history_fallback: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Entity]:
         return iter(self.entities.values())
@@ -210,4 +235,6 @@ def build_dictionary() -> Dictionary:
         entities={e.code: e for e in ents},
         enums={e.code: e for e in E.ALL_ENUMS},
         required_when=dict(REQUIRED_WHEN),
+        required_one_of=dict(REQUIRED_ONE_OF),
+        history_fallback=dict(HISTORY_FALLBACK),
     )

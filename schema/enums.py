@@ -21,6 +21,7 @@ STAGE = _enum(
     ("won", "赢单", "Won"),
     ("lost", "输单", "Lost"),
 )
+CLOSED_STAGES = ("won", "lost")  # the STAGE codes that end a deal (a close date belongs to them)
 LOST_REASON = _enum(
     "lost_reason", "输单原因", "Lost reason",
     ("price", "价格过高", "Price too high"),
@@ -29,6 +30,7 @@ LOST_REASON = _enum(
     ("no_decision", "需求取消/无决策", "No decision"),
     ("timing", "时机不对", "Bad timing"),
     ("other", "其他", "Other"),
+    ("unknown", "未知（历史导入）", "Unknown (imported history)"),
 )
 INDUSTRY = _enum(
     "industry", "行业", "Industry",

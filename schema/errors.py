@@ -242,6 +242,33 @@ class ErrorCode(StrEnum):
     # --- rsheets (report sheets, report settings) ---
     REPORT_SETTING_INVALID = ("REPORT_SETTING_INVALID", 422, "“报表参数”表的“{setting}”填写了“{value}”，无效；应为：{allowed}",
         "Report settings: “{setting}” is “{value}”, which is not valid; allowed: {allowed}")
+    # --- history (issue 10: history imports, head offices, refunds tied to a customer) ---
+    REQUIRED_ONE_OF = ("REQUIRED_ONE_OF", 422, "“{field}”与“{other}”至少填一项",
+        "Give “{field}” or “{other}” (at least one of the two)")
+    REFERENCE_MISMATCH = ("REFERENCE_MISMATCH", 422, "“{field}”为“{value}”，但合同“{order}”的客户是“{expected}”",
+        "“{field}” is “{value}” but the customer of order “{order}” is “{expected}”")
+    PARENT_CYCLE = ("PARENT_CYCLE", 422, "第 {row_no} 行：“{field}”不能是这家单位自己或它的下级单位（“{value}”）",
+        "Row {row_no}: “{field}” cannot be the company itself or one of its own branches (“{value}”)")
+    HISTORY_ADMIN_ONLY = ("HISTORY_ADMIN_ONLY", 403, "第 {row_no} 行：只有管理员可以导入历史（创建时间、阶段历史）",
+        "Row {row_no}: only an admin may import history (created-at, stage history)")
+    HISTORY_INSERT_ONLY = ("HISTORY_INSERT_ONLY", 422, "第 {row_no} 行：历史只能随新记录导入，不能用于修改已有记录",
+        "Row {row_no}: history comes only with a new record, never with a change of a stored one")
+    HISTORY_BAD_MOMENT = ("HISTORY_BAD_MOMENT", 422, "第 {row_no} 行：历史“{field}”应为日期或日期时间，收到“{value}”",
+        "Row {row_no}: history “{field}” must be a date or a date and time, got “{value}”")
+    HISTORY_IN_FUTURE = ("HISTORY_IN_FUTURE", 422, "第 {row_no} 行：历史“{field}”“{value}”晚于现在",
+        "Row {row_no}: history “{field}” “{value}” is in the future")
+    HISTORY_UNKNOWN_STAGE = ("HISTORY_UNKNOWN_STAGE", 422, "第 {row_no} 行：阶段历史中的“{value}”不是阶段代码，可选：{allowed}",
+        "Row {row_no}: “{value}” in the stage history is not a stage code; allowed: {allowed}")
+    HISTORY_OUT_OF_ORDER = ("HISTORY_OUT_OF_ORDER", 422, "第 {row_no} 行：历史“{field}”（{value}）早于“{other}”（{other_value}）",
+        "Row {row_no}: history “{field}” ({value}) is before “{other}” ({other_value})")
+    HISTORY_STAGE_MISMATCH = ("HISTORY_STAGE_MISMATCH", 422, "第 {row_no} 行：阶段历史最后进入的是“{value}”，而当前阶段是“{stage}”",
+        "Row {row_no}: the stage history ends in “{value}” but the stage is “{stage}”")
+    HISTORY_CLOSED_OPEN = ("HISTORY_CLOSED_OPEN", 422, "第 {row_no} 行：阶段“{stage}”尚未结束，不能有关闭日期",
+        "Row {row_no}: stage “{stage}” is not closed, so it cannot have a close date")
+    HISTORY_NOT_APPLICABLE = ("HISTORY_NOT_APPLICABLE", 422, "第 {row_no} 行：“{kind}”没有阶段，历史不能带“{field}”",
+        "Row {row_no}: a record of “{kind}” has no stages; its history cannot carry “{field}”")
+    HISTORY_FILLED = ("HISTORY_FILLED", 200, "第 {row_no} 行：历史中没有“{field}”，已记为“{value}”",
+        "Row {row_no}: “{field}” is missing in the history; stored as “{value}”")
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,6 +225,7 @@ def validate_frame(dictionary: Dictionary, entity_code: str, raw: pd.DataFrame,
         _missing_required_columns(entity, frame, errors)
     _failed_checks(entity, frame, present, parsed, errors)
     _required_when(dictionary, entity, frame, errors)
+    _required_one_of(dictionary, entity, frame, errors, require_all)
     ordered = sorted(errors.values(), key=lambda e: (str(e.row), str(e.field)))
     return ValidationResult(frame, ordered)
 
@@ -290,3 +291,24 @@ def _required_when(dictionary: Dictionary, entity: Entity, frame: pd.DataFrame,
             errors.setdefault((row, fcode), CellError(entity.code, row, fcode,
                                                       ErrorCode.REQUIRED_WHEN,
                                                       None, (), zh, en))
+
+
+def _required_one_of(dictionary: Dictionary, entity: Entity, frame: pd.DataFrame,
+                     errors: _Errors, require_all: bool) -> None:
+    """Rows that must hold at least one of two fields (an order or a customer): the error
+    is on the first. A partial frame holding neither column is not checked."""
+    pair = dictionary.required_one_of.get(entity.code)
+    if pair is None or not all(entity.has_field(c) for c in pair):
+        return
+    if not require_all and not any(c in frame.columns for c in pair):
+        return
+    blank = pd.Series(True, frame.index)
+    for c in pair:
+        if c in frame.columns:
+            blank &= frame[c].isna()
+    f, of = entity.field(pair[0]), entity.field(pair[1])
+    zh, en = render(ErrorCode.REQUIRED_ONE_OF, {"field": f.zh, "other": of.zh},
+                    {"field": f.en, "other": of.en})
+    for row in frame.index[blank]:
+        errors.setdefault((row, f.code), CellError(entity.code, row, f.code,
+                                                   ErrorCode.REQUIRED_ONE_OF, None, (), zh, en))

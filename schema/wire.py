@@ -84,6 +84,15 @@ class RowHistory(RequestModel):
     closed_at: str | None = Field(default=None, max_length=32)
     stages: dict[str, str] = Field(default_factory=dict, max_length=64)
 
+    @field_validator("stages", mode="after")
+    @classmethod
+    def _storable_stages(cls, value: dict[str, str]) -> dict[str, str]:
+        """Stage codes and days are echoed in messages: no text the store cannot hold."""
+        for k, v in value.items():
+            storable_text(k)
+            storable_text(v)
+        return value
+
 
 class RowChange(RequestModel):
     """One row of a push: insert (client-made UUID), update or delete. Cell values are

@@ -18,6 +18,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    null,
     or_,
     select,
     true,
@@ -34,6 +35,7 @@ from bridge.reports.labels import Labels, header
 from bridge.reports.params import ReportParams
 from bridge.reports.rfm_customers import customer_table
 from schema.dictionary import Dictionary
+from schema.sql import table_name
 
 ORDER_STATUSES = ("signed", "fulfilled")
 # code, zh, en, (R above mean, F above mean, M above mean)
@@ -57,7 +59,8 @@ DEFINITIONS_ZH = [
     "R（最近购买天数）= 报表日 − 窗口内最后一张订单的签约日期（天）；天数越少越好。",
     "F（频次）= 窗口内不同订单的张数。",
     "M（金额）= 窗口内订单金额合计 − 窗口内退款（回款类型=退款，按到账日期）− 窗口内红字发票"
-    "（按开票日期）；退款和红字发票只减少金额，不算订单，净额可能为负。",
+    "（按开票日期）；退款和红字发票只减少金额，不算订单，净额可能为负。"
+    "退款和红字发票计入其所填客户（未填客户时为其合同的客户）。",
     "评分（1-5，默认 rank 法）：在有购买的客户中按“好坏”升序排名（R 按天数降序，F、M 按数值升序），"
     "分数 = 1 + ⌊5×(名次−1)/人数⌋，名次取 RANK()：数值相同的客户名次相同、分数相同（取较低分）。"
     "ntile 法：NTILE(5)，数值相同时按客户编号升序拆分。",
@@ -81,7 +84,8 @@ DEFINITIONS_EN = [
     "F (frequency) = number of distinct orders in the window.",
     "M (monetary) = order amounts in the window − refunds (payments of kind Refund, by paid "
     "date) − credit notes (invoices of kind Credit note, by issue date) in the window. Refunds "
-    "and credit notes reduce M but are not orders; M can be negative.",
+    "and credit notes reduce M but are not orders; M can be negative. A refund or credit "
+    "note counts for the customer it names (else its order's customer).",
     "Scores (1-5, default method rank): among customers who bought, rank by goodness ascending "
     "(R by days descending, F and M by value ascending); score = 1 + floor(5 × (rank − 1) / "
     "buyers) with RANK(), so equal values share a rank and a score (the lower one). Method "
@@ -113,35 +117,26 @@ def rfm_relation(db: Database, dictionary: Dictionary, user: User, p: ReportPara
     c, c_ok = visible(user, db, dictionary, "customer", "c")
     cb, cb_ok = visible(user, db, dictionary, "customer", "cb")
     o, o_ok = visible(user, db, dictionary, "order", "o")
-    pay, pay_ok = visible(user, db, dictionary, "payment", "pay")
-    inv, inv_ok = visible(user, db, dictionary, "invoice", "inv")
     lo, hi = p.window_start, p.as_of
-
-    # Refunds and credit notes in the window, summed per order (a few rows per thousand
-    # orders), so that the orders are read once below.
-    adj_rows = union_all(
-        select(pay.c.order.label("oid"), pay.c.amount.label("amt"))
-        .where(pay_ok, pay.c.kind == "refund", pay.c.paid_on >= lo, pay.c.paid_on <= hi),
-        select(inv.c.order.label("oid"), inv.c.amount.label("amt"))
-        .where(inv_ok, inv.c.kind == "credit_note", inv.c.issued_on >= lo,
-               inv.c.issued_on <= hi)).subquery("adj_rows")
-    adj = (select(adj_rows.c.oid, func.sum(adj_rows.c.amt).label("amt"))
-           .group_by(adj_rows.c.oid).subquery("adj"))
-    # One pass over the orders: per customer, the window's orders (F, last date, gross) and
-    # the refunds/credits of any live order of theirs (in the order scope or not, as before).
+    adj = _adjustments(db, dictionary, user, p)
+    # One pass over the orders: per customer, the window's orders (F, last date, gross),
+    # with the refunds/credits tied to the customer (directly or through a live order).
     counted = and_(o_ok, o.c.status.in_(ORDER_STATUSES), o.c.signed_on >= lo,
                    o.c.signed_on <= hi)
     cust_id = sql.unindexed(o.c.customer)
-    gross = func.coalesce(func.sum(case((counted, o.c.amount), else_=None)), 0)
-    refunds = func.coalesce(func.sum(adj.c.amt), 0)
-    per_cust = (select(cust_id.label("cid"),
-                       func.sum(case((counted, 1), else_=0)).label("freq"),
-                       func.max(case((counted, o.c.signed_on), else_=None)).label("last_on"),
+    activity = union_all(
+        select(cust_id.label("cid"), literal(1, Integer).label("n"),
+               o.c.signed_on.label("signed_on"), o.c.amount.label("gross"),
+               literal(0, Integer).label("adj")).where(o.c.deleted.is_(False), counted),
+        select(adj.c.cid, literal(0, Integer), null(), literal(0, Integer),
+               adj.c.amt)).subquery("activity")
+    a = activity.c
+    gross = func.coalesce(func.sum(a.gross), 0)
+    refunds = func.coalesce(func.sum(a.adj), 0)
+    per_cust = (select(a.cid, func.sum(a.n).label("freq"), func.max(a.signed_on).label("last_on"),
                        gross.label("gross"), refunds.label("refunds"),
                        (gross - refunds).label("monetary"))
-                .select_from(o.outerjoin(adj, adj.c.oid == o.c.id))
-                .where(o.c.deleted.is_(False), or_(counted, adj.c.oid.isnot(None)))
-                .group_by(cust_id).cte("per_cust"))
+                .group_by(a.cid).cte("per_cust"))
     # Metrics, scores and means over the visible customers with any order activity only
     # (narrow rows, usually far fewer than the customers), then joined once to every
     # visible customer.
@@ -200,6 +195,25 @@ def rfm_relation(db: Database, dictionary: Dictionary, user: User, p: ReportPara
                           literal(code)))
     return select(*s, case(*whens, else_=literal("general_retain")).label("segment")
                   ).subquery("rfm")
+
+
+def _adjustments(db: Database, dictionary: Dictionary, user: User, p: ReportParams) -> Any:
+    """Refunds (by paid date) and credit notes (by issue date) in the window, as (customer,
+    amount) rows: a row's own customer, else its order's (a row written around the push
+    engine may lack it); one tied to an order counts while that order is live."""
+    pay, pay_ok = visible(user, db, dictionary, "payment", "pay")
+    inv, inv_ok = visible(user, db, dictionary, "invoice", "inv")
+    lo, hi = p.window_start, p.as_of
+    parts = []
+    for t, ok, kind, day in ((pay, pay_ok, "refund", "paid_on"),
+                             (inv, inv_ok, "credit_note", "issued_on")):
+        o = db.table(table_name("order")).alias(f"{t.name}_o")
+        parts.append(select(func.coalesce(t.c.customer, o.c.customer).label("cid"),
+                            t.c.amount.label("amt"))
+                     .select_from(t.outerjoin(o, o.c.id == t.c.order))
+                     .where(ok, t.c.kind == kind, t.c[day] >= lo, t.c[day] <= hi,
+                            or_(t.c.order.is_(None), o.c.deleted.is_(False))))
+    return union_all(*parts).subquery("adj")
 
 
 def _materialized(conn: Connection, rel: Any) -> Any:

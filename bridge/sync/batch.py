@@ -8,6 +8,7 @@ A row's outcome is recorded in one place, the methods of :class:`Row` (``applied
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -72,6 +73,9 @@ class Row:
     ref_ids: dict[str, str] = field(default_factory=dict)  # reference field -> resolved id
     changed: dict[str, list[Any]] = field(default_factory=dict)  # field -> [old, new]
     unparsed: set[str] = field(default_factory=set)  # pushed fields left as sent in ``new``
+    # from an admin's history import (``bridge.sync.history``): stored instead of the push time
+    created_at: datetime | None = None
+    stage_history: list[tuple[str, datetime]] | None = None
 
     # -- the outcome: recorded here and nowhere else ---------------------------------------
     def applied(self, version: int | None = None) -> None:
@@ -94,9 +98,11 @@ class Row:
         self.result.errors = errors or []
 
     def reject(self, errors: list[ErrorItem]) -> None:
-        """The row is refused: nothing is written."""
+        """The row is refused: nothing is written (and advice given on the way is dropped:
+        warnings belong to rows that go through)."""
         self.result.status = "rejected"
         self.result.errors = errors
+        self.result.warnings = []
 
     def warn(self, warning: WarningItem) -> None:
         """Advice on a row that still goes through."""

@@ -75,6 +75,8 @@ def resolve_references(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
             continue
         found = _visible_by_name(ctx, ctx.dictionary.entity(f.ref),
                                  {r.new[f.code] for r in todo})
+        if f.ref == entity.code:  # a link within the entity: new records of this push too
+            _add_new_records(ctx, entity, rows, found)
         for r in todo:
             matches = found.get(_lookup_key(ctx, f.ref, r.new[f.code]), [])
             if len(matches) == 1:
@@ -83,6 +85,16 @@ def resolve_references(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
                 code = (ErrorCode.REFERENCE_AMBIGUOUS if matches
                         else ErrorCode.REFERENCE_NOT_FOUND)
                 r.reject([err(r, code, f, value=r.new[f.code])])
+
+
+def _add_new_records(ctx: Ctx, entity: Entity, rows: list[Row],
+                     found: dict[Any, list[tuple[str, Any]]]) -> None:
+    """Add the live inserts of this push to ``found`` by lookup key, so a branch may name a
+    head office that travels with it (``write`` stores the head office first)."""
+    code = entity.display_field
+    for r in rows:
+        if r.live and r.change.op == "insert" and r.new.get(code) is not None:
+            found[_lookup_key(ctx, entity.code, r.new[code])].append((r.change.id, r.new[code]))
 
 
 def _keyed(ctx: Ctx, entity_code: str) -> bool:

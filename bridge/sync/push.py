@@ -35,8 +35,9 @@ from bridge.auth import User, now
 from bridge.db import Database
 from bridge.errors import ApiError
 from bridge.permissions import in_scope
-from bridge.sync import checks
+from bridge.sync import checks, links
 from bridge.sync.batch import Ctx, Result, Row, err, scope_default
+from bridge.sync.history import check_history
 from bridge.sync.rows import fetch_by_ids, fetch_existing
 from bridge.sync.tail import lock_audit_tail
 from bridge.sync.write import write
@@ -220,6 +221,7 @@ def _decide(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
         ctx.conn, ctx.db, ctx.dictionary, entity, wanted))
     for r in todo:
         DECIDE[r.change.op](ctx, group, r)
+    check_history(ctx, entity, todo)
 
 
 def _check_shape(entity: Entity, user: User, r: Row, writable: set[str],
@@ -352,11 +354,16 @@ def _check(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     for r in rows:  # a write may not leave the row outside the writer's own scope
         if r.writes_values and r.new and not in_scope(ctx.user, entity, r.new):
             r.reject([err(r, ErrorCode.ROW_OUT_OF_SCOPE)])
-    checks.resolve_references(ctx, entity, [r for r in rows if r.writes_values])
-    checks.check_unique(ctx, entity, [r for r in rows if r.writes_values])
-    checks.warn_similar(ctx, entity, [r for r in rows if r.writes_values])
+    for step in WRITE_CHECKS:
+        step(ctx, entity, [r for r in rows if r.change.op != "delete"])
     checks.check_referenced(ctx, entity, [r for r in rows if r.live
                                           and r.change.op == "delete" and r.stored is not None])
+
+
+# the checks of inserts and updates once their values are valid, in the order they run
+WRITE_CHECKS: tuple[Callable[[Ctx, Entity, list[Row]], None], ...] = (
+    checks.resolve_references, links.fill_from_order, links.check_cycles,
+    checks.check_unique, checks.warn_similar, links.refuse_orphans)
 
 
 # -- the answer ----------------------------------------------------------------------------
@@ -364,7 +371,8 @@ def _check(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
 
 def _show_server_copies(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     """Put the stored row in the answer of each written insert or update whose stored
-    values differ from what was sent (a merge, a canonical form, a filled-in default), so
+    values differ from what was sent (a merge, a canonical form, a filled-in default or
+    reference, such as an order's customer), so
     the workbook can show it without a pull; rows stored as sent carry none."""
     visible: list[str] | None = None
     for r in rows:
@@ -375,7 +383,7 @@ def _show_server_copies(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
         sent = r.change.values
         if r.result.status == "merged" or any(
                 r.new.get(c) != (None if is_blank(sent.get(c)) else sent.get(c))
-                for c in (visible if r.change.op == "insert" else sent)):
+                for c in (visible if r.change.op == "insert" else [*sent, *r.changed])):
             r.result.server = {"id": r.change.id, "version": r.result.version,
                                **{c: r.new.get(c) for c in visible}}
 

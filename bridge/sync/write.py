@@ -14,10 +14,12 @@ from bridge import audit, bulk
 from bridge.auth import now
 from bridge.sync.batch import Ctx, Row
 from bridge.sync.rows import to_db
+from schema.clock import stamp
 from schema.sql import NAME_KEY, RECORD_COLUMNS, display_key, table_name
 from schema.types import Entity, Field, FieldType
 
 STAMP_COLUMNS = ("updated_by", "updated_at", "change_seq")
+HISTORY_KEY = "$history"  # an insert's audit changes: the history it was imported with
 
 
 def stored_value(f: Field, r: Row) -> Any:
@@ -37,11 +39,22 @@ def write(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     _update(ctx, entity, t, keyed, system, [r for r in live if r.change.op == "update"])
     _delete(ctx, entity, t, system, [r for r in live if r.change.op == "delete"])
     if entity.has_field("stage"):
-        at = system["updated_at"]
         bulk.insert_rows(ctx.conn, ctx.db.table("sys_stage_history"),
                          ["opportunity_id", "stage", "entered_at", "change_seq"],
-                         [(r.change.id, r.new["stage"], at, ctx.seq) for r in live
-                          if "stage" in r.changed and r.new.get("stage")])
+                         _stage_entries(ctx, live, system["updated_at"]))
+
+
+def _stage_entries(ctx: Ctx, rows: list[Row], at: Any) -> list[tuple[Any, ...]]:
+    """The stage history rows of a write: a history import's own days, else the stage each
+    written row now holds, entered at the push time ``at``."""
+    entries: list[tuple[Any, ...]] = []
+    for r in rows:
+        if r.stage_history is not None:
+            entries += [(r.change.id, stage, entered, ctx.seq)
+                        for stage, entered in r.stage_history]
+        elif "stage" in r.changed and r.new.get("stage"):
+            entries.append((r.change.id, r.new["stage"], at, ctx.seq))
+    return entries
 
 
 def _record(ctx: Ctx) -> dict[str, Any]:
@@ -58,11 +71,14 @@ def _insert(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any
     columns: Sequence[str] = [*RECORD_COLUMNS, *entity.field_codes(),
                               *([NAME_KEY] if keyed else [])]
     refs = [f.code for f in entity.fields if f.type is FieldType.REFERENCE]
+    rows = _links_first(entity, rows)
     dated = [f for f in entity.fields if f.type in (FieldType.DATE, FieldType.DATETIME)]
     records = []
     for r in rows:
         # by name: the row's values, the stamps over them, then what a column stores
         values = {**r.new, **system, "id": r.change.id}
+        if r.created_at is not None:  # a history import's own creation time
+            values["created_at"] = r.created_at
         for code in refs:
             values[code] = r.ref_ids.get(code)
         for f in dated:
@@ -74,8 +90,41 @@ def _insert(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any
                      if (v := r.new.get(c)) is not None}
         r.result.version = 1
         ctx.audit.append(audit.Entry(ctx.user.username, "insert", entity.code, r.change.id,
-                                     r.changed, ctx.key, ctx.seq))
+                                     _with_history(r), ctx.key, ctx.seq))
     bulk.insert_rows(ctx.conn, t, columns, records)
+
+
+def _with_history(r: Row) -> dict[str, Any]:
+    """An insert's audit changes; with a history import's moments under ``HISTORY_KEY``
+    (the entry itself keeps the push time)."""
+    if r.created_at is None and r.stage_history is None:
+        return r.changed
+    told: dict[str, Any] = {}
+    if r.created_at is not None:
+        told["created_at"] = stamp(r.created_at)
+    if r.stage_history is not None:
+        told["stages"] = [[code, stamp(at)] for code, at in r.stage_history]
+    return {**r.changed, HISTORY_KEY: [None, told]}
+
+
+def _links_first(entity: Entity, rows: list[Row]) -> list[Row]:
+    """``rows`` with each record before the new records that link to it (a head office
+    before its branches: SQLite checks a foreign key after each row it inserts)."""
+    own = [f.code for f in entity.fields if f.type is FieldType.REFERENCE and f.ref == entity.code]
+    if not own:
+        return rows
+    unplaced = {r.change.id for r in rows}  # new records not yet in ``ordered``
+    ordered: list[Row] = []
+    left = rows
+    while left:
+        ready = [r for r in left if all(r.ref_ids.get(c) not in unplaced
+                                        or r.ref_ids.get(c) == r.change.id for c in own)]
+        if not ready:  # a loop (refused before writing): keep the order sent
+            ready = left
+        ordered += ready
+        unplaced -= {r.change.id for r in ready}
+        left = [r for r in left if r.change.id in unplaced]
+    return ordered
 
 
 def _update(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any],
@@ -85,7 +134,9 @@ def _update(ctx: Ctx, entity: Entity, t: Any, keyed: bool, system: dict[str, Any
         stored = r.stored
         assert stored is not None
         # only pushed fields can differ from the stored row (see ``push._merge``)
-        r.changed = {c: [old, v] for c in entity.field_codes() if c in r.change.values
+        # (and references a check filled in: an order's customer, say)
+        r.changed = {c: [old, v] for c in entity.field_codes()
+                     if (c in r.change.values or c in r.ref_ids)
                      and (v := r.new.get(c)) != (old := stored.get(c))}
         r.result.version = stored["version"]
         if not r.changed:

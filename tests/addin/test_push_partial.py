@@ -113,22 +113,24 @@ def test_rows_the_bridge_rejects_stay_pending_and_marked(live_bridge_any: LiveBr
     token = lb.make_user("alice", "sales", "t1", "east")
     a = signed_in(tmp_path, "a", lb, token)
     a2 = signed_in(tmp_path, "a2", lb, token)  # the same user on a second computer
-    fill(a2, "customer", [{"name": "重名公司", "region": "华东"}])
+    uscc = "91350100M000100Y43"
+    fill(a2, "customer", [{"name": "重码公司", "region": "华东", "uscc": uscc}])
     assert push(a2).ok
     at = fill(a, "customer", [{"name": "新公司", "region": "华东"},
-                              {"name": "重名公司", "region": "华东"}])  # taken: the bridge says no
+                              {"name": "重码公司二", "region": "华东",
+                               "uscc": uscc}])  # taken: the bridge says no
     res = push(a)
     assert (res.counts["inserted"], res.counts["rejected"]) == (1, 1) and not res.ok
-    assert server_names(lb, token) == ["新公司", "重名公司"]
+    assert server_names(lb, token) == ["新公司", "重码公司"]
     assert [m.code for m in res.messages if m.row == at[1]] == ["DUPLICATE_VALUE"]
     assert cell(a, "customer", at[1], "_id").value is None
     assert cell(a, "customer", at[1], "_change").value == "新增"
-    assert is_marked(cell(a, "customer", at[1], "name"))
-    # still pending: renamed, it goes on the next push, and only it
-    edit(a, "customer", ("name", "重名公司"), {"name": "重名公司二部"})
+    assert is_marked(cell(a, "customer", at[1], "uscc"))
+    # still pending: with its own code, it goes on the next push, and only it
+    edit(a, "customer", ("name", "重码公司二"), {"uscc": "91110000600037341L"})
     res = push(a)
     assert res.ok and res.counts["sent"] == 1 and res.counts["inserted"] == 1, res.lines()
-    assert server_names(lb, token) == ["新公司", "重名公司", "重名公司二部"]
+    assert server_names(lb, token) == ["新公司", "重码公司", "重码公司二"]
 
 
 @pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run
@@ -137,7 +139,8 @@ def test_all_or_nothing_from_the_cli_and_from_the_workbook(live_bridge_any: Live
     lb = live_bridge_any
     token = lb.make_user("alice", "sales", "t1", "east")
     a = signed_in(tmp_path, "a", lb, token)
-    fill(a, "customer", [{"name": "甲公司", "region": "华东"},
+    uscc = "91350100M000100Y43"  # a unique value (a name is not one since dictionary 1.1.0)
+    fill(a, "customer", [{"name": "甲公司", "region": "华东", "uscc": uscc},
                          {"name": "乙公司", "industry": "火星采矿"}])
     out = CliRunner().invoke(app, ["push", str(a), "--token", token, "--all-or-nothing"])
     assert out.exit_code == 1, out.output
@@ -153,7 +156,7 @@ def test_all_or_nothing_from_the_cli_and_from_the_workbook(live_bridge_any: Live
     assert not res.ok and res.counts["sent"] == 0 and server_names(lb, token) == []
     # a row only the bridge refuses takes the whole batch down (all_or_none on the wire)
     a2 = signed_in(tmp_path, "a2", lb, token)
-    fill(a2, "customer", [{"name": "甲公司", "region": "华东"}])
+    fill(a2, "customer", [{"name": "甲公司", "region": "华东", "uscc": uscc}])
     assert push(a2).ok
     edit(a, "customer", ("name", "乙公司"), {"industry": "信息技术"})
     res = push(a)

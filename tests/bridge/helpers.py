@@ -32,3 +32,20 @@ def update(entity: str, id: str, version: int, values: dict[str, Any],
 
 def delete(entity: str, id: str, version: int) -> dict[str, Any]:
     return {"op": "delete", "entity": entity, "id": id, "base_version": version}
+
+
+def alembic_head() -> str:
+    """The newest migration revision (tests compare with it, not with a fixed number, so a
+    re-chained migration does not break them)."""
+    from pathlib import Path
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    import bridge.db
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(bridge.db.__file__).with_name("migrations")))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head

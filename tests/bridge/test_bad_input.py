@@ -15,7 +15,7 @@ import pytest
 
 from bridge.auth import add_user, issue_token
 from schema.dictionary import DICTIONARY_VERSION
-from tests.bridge.helpers import body, insert, key, update
+from tests.bridge.helpers import VALID_USCC, body, insert, key, update
 from tests.conftest import LiveBridge, make_settings, start_bridge
 
 ITEM_KEYS = {"code", "message_zh", "message_en", "entity", "row", "id", "field", "allowed"}
@@ -137,7 +137,8 @@ def test_row_level_rejections_name_the_field(live_bridge: LiveBridge) -> None:
         assert errs["UNKNOWN_ENTITY"]["entity"] == "nonsense"
         assert "nonsense" in errs["UNKNOWN_ENTITY"]["message_en"]
         # wrong types for typed fields: per-row, naming the field
-        c.post("/push", json=body(insert("customer", name="乙", region="east")))
+        c.post("/push", json=body(insert("customer", name="乙", region="east",
+                                         uscc=VALID_USCC[0])))
         for ent, values, fcode, code in (
                 ("opportunity", {"name": "o", "customer": "乙", "stage": "won",
                                  "amount": "lots"}, "amount", "INVALID_MONEY"),
@@ -161,7 +162,8 @@ def test_row_level_rejections_name_the_field(live_bridge: LiveBridge) -> None:
                 ("customer", {"name": "丙", "uscc": "123"}, "uscc", "INVALID_USCC"),
                 ("customer", {"name": "x" * 201}, "name", "TOO_LONG"),
                 ("customer", {"name": "#N/A"}, "name", "EXCEL_ERROR_VALUE"),
-                ("customer", {"name": "乙"}, "name", "DUPLICATE_VALUE")):
+                ("customer", {"name": "乙二", "uscc": VALID_USCC[0]}, "uscc",
+                 "DUPLICATE_VALUE")):
             r = c.post("/push", json=body(insert(ent, **values)))
             errs = row_errors(r)
             assert fcode in errs and errs[fcode]["code"] == code, (ent, values, errs)
@@ -340,7 +342,7 @@ def test_key_is_per_body_even_across_restart(live_bridge: LiveBridge) -> None:
     from bridge.db import connect
     from schema.dictionary import build_dictionary
 
-    b = body(insert("customer", name="甲"))
+    b = body(insert("customer", name="甲", uscc=VALID_USCC[1]))
     with live_bridge.client() as c:
         first = c.post("/push", json=b).json()
     d = build_dictionary()
@@ -353,8 +355,8 @@ def test_key_is_per_body_even_across_restart(live_bridge: LiveBridge) -> None:
             b2 = {**b, "idempotency_key": key()}
             errs = row_errors(tc.post("/api/v1/push", json=b2, headers=h))
             assert errs["ROW_EXISTS"]["id"] == b["rows"][0]["id"]
-            b3 = body(insert("customer", name="甲"))
+            b3 = body(insert("customer", name="甲二", uscc=VALID_USCC[1]))
             errs = row_errors(tc.post("/api/v1/push", json=b3, headers=h))
-            assert errs["name"]["code"] == "DUPLICATE_VALUE"
+            assert errs["uscc"]["code"] == "DUPLICATE_VALUE"
     finally:
         db2.engine.dispose()

@@ -80,7 +80,10 @@ def fresh(f: Field, parents: dict[str, str]) -> Any:
 
 
 def valid_row(entity: Entity, parents: dict[str, str]) -> dict[str, Any]:
-    return {f.code: fresh(f, parents) for f in entity.fields if f.required}
+    """The required fields, and the first of a pair one of which is required (an order)."""
+    one_of = D.required_one_of.get(entity.code, ())[:1]
+    return {f.code: fresh(f, parents) for f in entity.fields
+            if f.required or f.code in one_of}
 
 
 _PARENTS: dict[str, dict[str, str]] = {}

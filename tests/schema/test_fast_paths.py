@@ -321,7 +321,8 @@ def test_columns_parsed_here_skip_what_parsing_checked() -> None:
     assert list(full.columns) == codes
     assert set(lean.columns) == {"name", "uscc"}  # required / unique remain
     assert not lean.columns["uscc"].checks and lean.columns["uscc"].unique
-    assert not lean.columns["name"].nullable and lean.columns["name"].unique
+    # a name is not an identity (dictionary 1.1.0): required, not unique
+    assert not lean.columns["name"].nullable and not lean.columns["name"].unique
     order = D.entity("order")
     amount = pandera_schema(order, ["amount"], parsed=["amount"])
     assert "amount" not in amount.columns or not amount.columns["amount"].checks
