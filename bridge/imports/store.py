@@ -57,6 +57,11 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def loads(text: str) -> Any:
+    """A JSON column's value."""
+    return orjson.loads(text)
+
+
 def out(rec: Any) -> ImportOut:
     """The ``ImportOut`` of a ``sys_import`` row."""
     return ImportOut(id=rec.id, entity=rec.entity, file_name=rec.file_name, state=rec.state,
@@ -93,13 +98,10 @@ def fetch(conn: Connection, db: Database, user: User, import_id: str,
     return rec
 
 
-def require_state(rec: Any, *states: ImportState) -> None:
-    """Refuse an operation the import's state does not allow (a clear 409)."""
-    if rec.state in states:
-        return
-    code = {"staged": ErrorCode.IMPORT_NOT_STAGED, "checked": ErrorCode.IMPORT_NOT_CHECKED,
-            "confirmed": ErrorCode.IMPORT_NOT_CONFIRMED}[states[-1]]
-    raise ApiError(code, import_id=rec.id, state=rec.state)
+def require_state(rec: Any, code: ErrorCode, *states: ImportState) -> None:
+    """Refuse an operation the import's state does not allow (a clear 409 ``code``)."""
+    if rec.state not in states:
+        raise ApiError(code, import_id=rec.id, state=rec.state)
 
 
 def listing(db: Database, user: User) -> list[ImportOut]:
@@ -128,7 +130,7 @@ def add_rows(db: Database, user: User, import_id: str, rows: list[ImportRow]) ->
     t, rt = db.table("sys_import"), db.table("sys_import_row")
     with db.write() as conn:
         rec = fetch(conn, db, user, import_id, lock=True)
-        require_state(rec, "staged")
+        require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged")
         for r in rows:
             _check_row(rec.entity, r)
         total = rec.rows + len(rows)
@@ -151,28 +153,41 @@ def add_rows(db: Database, user: User, import_id: str, rows: list[ImportRow]) ->
         return out(fetch(conn, db, user, import_id))
 
 
-def load_rows(conn: Connection, db: Database, import_id: str, after: int = 0,
-              limit: int | None = None) -> list[Staged]:
-    """The staged rows in source order (``after`` a source row, at most ``limit``)."""
+def _select_rows(db: Database, import_id: str) -> Any:
     rt = db.table("sys_import_row")
-    q = (select(rt.c.source_row, rt.c.sheet, rt.c.line, rt.c["values"], rt.c.history,
-                rt.c.decision)
-         .where(rt.c.import_id == import_id, rt.c.source_row > after)
-         .order_by(rt.c.source_row))
-    if limit is not None:
-        q = q.limit(limit)
+    return (select(rt.c.source_row, rt.c.sheet, rt.c.line, rt.c["values"], rt.c.history,
+                   rt.c.decision)
+            .where(rt.c.import_id == import_id).order_by(rt.c.source_row)), rt
+
+
+def _staged(result: Any) -> list[Staged]:
     found = []
-    for n, sheet, line, values, history, decided in conn.execute(q):
+    for n, sheet, line, values, history, decided in result:
         s = Staged(n, sheet, line, orjson.loads(values))
         if history:
             s.history = {k: RowHistory.model_validate(v)
                          for k, v in orjson.loads(history).items()}
         if decided:
             d = orjson.loads(decided)
-            s.decision = RowDecision.model_validate(d["decision"])
+            s.decision = RowDecision.model_validate(d["decision"]) if d["decision"] else None
             s.choice = RowChoice.model_validate(d["choice"]) if d.get("choice") else None
         found.append(s)
     return found
+
+
+def load_rows(conn: Connection, db: Database, import_id: str, after: int = 0,
+              limit: int | None = None) -> list[Staged]:
+    """The staged rows in source order (``after`` a source row, at most ``limit``)."""
+    q, rt = _select_rows(db, import_id)
+    q = q.where(rt.c.source_row > after)
+    return _staged(conn.execute(q if limit is None else q.limit(limit)))
+
+
+def load_some(conn: Connection, db: Database, import_id: str, numbers: list[int]
+              ) -> list[Staged]:
+    """The staged rows of the source rows ``numbers``."""
+    q, rt = _select_rows(db, import_id)
+    return _staged(conn.execute(q.where(db.one_of(rt.c.source_row, numbers)))) if numbers else []
 
 
 def _decided(s: Staged) -> str:
