@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 from bridge import gcpause
 from bridge.auth import User
 from bridge.db import Database
+from bridge.errors import ApiError
 from bridge.imports import store
 from bridge.imports.keys import cached_profile, company_record
 from bridge.imports.match import Found, candidates, decide, fetch_visible
@@ -78,7 +79,19 @@ def warm(dictionary: Dictionary) -> None:
 
 
 def run(db: Database, dictionary: Dictionary, user: User, import_id: str) -> DryRunOut:
-    """Decide every staged row and store the decisions (the import becomes ``checked``)."""
+    """Decide every staged row and store the decisions (the import becomes ``checked``).
+
+    The rows are decided on a read snapshot, outside the write lock (pushes go on); rows
+    added meanwhile make it decide again, so none is left without a decision."""
+    for _ in range(3):
+        out = _run_once(db, dictionary, user, import_id)
+        if out is not None:
+            return out
+    raise ApiError(ErrorCode.IMPORT_ROWS_CHANGING, import_id=import_id)
+
+
+def _run_once(db: Database, dictionary: Dictionary, user: User, import_id: str
+              ) -> DryRunOut | None:
     with gcpause.paused(), db.read() as conn:  # a burst of objects none of which is garbage
         rec = store.fetch(conn, db, user, import_id)
         store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
@@ -88,6 +101,8 @@ def run(db: Database, dictionary: Dictionary, user: User, import_id: str) -> Dry
     with gcpause.paused(), db.write() as conn:
         rec = store.fetch(conn, db, user, import_id, lock=True)
         store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
+        if rec.rows != len(staged):
+            return None
         store.save_decisions(conn, db, import_id, staged)
         store.set_state(conn, db, import_id, "checked", counts=counts)
         rec = store.fetch(conn, db, user, import_id)
