@@ -49,6 +49,7 @@ from schema.types import Entity
 from schema.values import is_blank
 from schema.wire_import import DryRunOut, FieldDifference, RowDecision
 
+LOOKUP_ROWS = 20_000  # source rows whose candidates are looked up and held at once
 ADMIN_WARM = User("warm-up", "", "admin", None, None)
 
 
@@ -126,14 +127,17 @@ def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: Use
     keys = [query_keys(p) for p in profiles]
     matches = {pair: compare(profiles[pair[0]], profiles[pair[1]])
                for pair in _pairs(profiles, keys)}
-    per_row, records = candidates(conn, db, dictionary, user, entity, keys,
-                                  [v.get(entity.code, {}).get(entity.display_field)
-                                   for v in values])
-    del keys
     name = entity.display_field
-    rows = [_Row(s, v, p, decide(p, ids, records, v.get(entity.code, {}).get(name), name))
-            for s, v, p, ids in zip(valid, values, profiles, per_row, strict=True)]
-    del per_row, records
+    names = [v.get(entity.code, {}).get(name) for v in values]
+    found: list[list[Found]] = []
+    for start in range(0, len(valid), LOOKUP_ROWS):  # the candidates of a chunk at a time
+        part = slice(start, start + LOOKUP_ROWS)
+        per_row, records = candidates(conn, db, dictionary, user, entity, keys[part],
+                                      names[part])
+        found += [decide(p, ids, records, n, name)
+                  for p, ids, n in zip(profiles[part], per_row, names[part], strict=True)]
+    del keys
+    rows = [_Row(s, v, p, f) for s, v, p, f in zip(valid, values, profiles, found, strict=True)]
     # the records matched, with every field the user may see (for the differences)
     matched = {hit.record.id for r in rows if (hit := r.best("same"))}
     full = fetch_visible(conn, db, dictionary, user, entity, matched)
