@@ -1,4 +1,4 @@
-"""Migration 0005h on a database that holds data of the 1.0 model: the customer name index
+"""Migration 0006 on a database that holds data of the 1.0 model: the customer name index
 goes, the new references come, payments and invoices get their order's customer."""
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ branch's ``parent`` link to its head office, and a ``customer`` on payments and 
 (a refund or a credit note may be tied to a customer rather than an order), filled from
 each one's order.
 
-Revision ID: 0005h
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from schema.sql import table_name
 
-revision = "0005h"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
