@@ -210,6 +210,25 @@ class ErrorCode(StrEnum):
     REPORT_RULE_BAD_VALUE = "REPORT_RULE_BAD_VALUE", 422, "目标“{target}”不接受取值“{value}”，可选：{allowed}", "Target “{target}” does not accept “{value}”; allowed: {allowed}"
     REPORT_RULE_NOT_FOUND = "REPORT_RULE_NOT_FOUND", 404, "标签规则 {rule_id} 不存在", "Tag rule {rule_id} does not exist"
     REPORT_RULE_DUPLICATE = "REPORT_RULE_DUPLICATE", 409, "标签规则名称“{name}”已存在", "A tag rule named “{name}” already exists"
+    # --- import: cli ---
+    IMPORT_SOURCE_NOT_FOUND = ("IMPORT_SOURCE_NOT_FOUND", 404, "找不到要导入的文件“{path}”",
+        "The file to import “{path}” was not found")
+    IMPORT_NO_ROWS = ("IMPORT_NO_ROWS", 422, "要导入的文件中没有数据行：{files}",
+        "The files to import hold no data rows: {files}")
+    IMPORT_KEY_COLUMN_UNKNOWN = ("IMPORT_KEY_COLUMN_UNKNOWN", 422,
+        "--key-column “{column}”不是源文件中的列；可选：{allowed}",
+        "--key-column “{column}” is not a column of the source files; allowed: {allowed}")
+    IMPORT_KEY_COLUMN_NEEDED = ("IMPORT_KEY_COLUMN_NEEDED", 422,
+        "--clusters-csv 需要同时给出 --key-column（哪一列的值写入 key 列）",
+        "--clusters-csv needs --key-column too (whose value goes in the key column)")
+    IMPORT_REPORT_INVALID = ("IMPORT_REPORT_INVALID", 422, "“{path}”不是可用的导入预览报告：{detail}",
+        "“{path}” is not a usable import preview report: {detail}")
+    IMPORT_REPORT_BAD_CHOICE = ("IMPORT_REPORT_BAD_CHOICE", 422,
+        "报告“{sheet}”表第 {row} 行：“{value}”不是可选的处理方式；可选：{allowed}",
+        "Report sheet “{sheet}” row {row}: “{value}” is not a choice; allowed: {allowed}")
+    IMPORT_REPORT_OTHER_IMPORT = ("IMPORT_REPORT_OTHER_IMPORT", 422,
+        "报告“{path}”属于导入 {report_id}，而不是 {import_id}",
+        "Report “{path}” belongs to import {report_id}, not {import_id}")
 
 
 @dataclass(frozen=True, slots=True)
