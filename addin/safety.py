@@ -104,20 +104,44 @@ def _check_members(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> 
         if required not in names:
             raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name,
                                 detail=f"{required} is missing")
+    problem = member_problem(infos, limits)
+    if problem is not None:
+        code = (ErrorCode.WORKBOOK_INVALID if problem.kind == "unsafe_name"
+                else ErrorCode.WORKBOOK_TOO_LARGE)
+        raise WorkbookError(code, path=path.name, detail=problem.detail, max=problem.limit)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberProblem:
+    """Why a zip package's directory is refused before any part is read."""
+
+    kind: str  # "too_large" (unpacked total), "bomb" (ratio), "unsafe_name"
+    detail: str
+    limit: str = ""
+
+
+def unsafe_member_name(name: str) -> bool:
+    """An absolute name, a drive letter or a ``..`` step, in either slash direction."""
+    steps = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ".." in steps or bool(re.match(r"[A-Za-z]:", name))
+
+
+def member_problem(infos: list[zipfile.ZipInfo], limits: Limits) -> MemberProblem | None:
+    """The first reason to refuse a package from its directory alone (unpacked size, a
+    member that expands too much, an unsafe member name), or None. Shared by the CRM
+    workbook checks and the import of foreign files (``addin.importing.preflight``)."""
     unpacked = sum(i.file_size for i in infos)
     if unpacked > limits.max_unpacked_bytes:
-        raise WorkbookError(ErrorCode.WORKBOOK_TOO_LARGE, path=path.name,
-                            detail=f"{_mib(unpacked)} unpacked",
-                            max=_mib(limits.max_unpacked_bytes))
+        return MemberProblem("too_large", f"{_mib(unpacked)} unpacked",
+                             _mib(limits.max_unpacked_bytes))
     for i in infos:
-        if i.filename.startswith("/") or ".." in i.filename.replace("\\", "/").split("/"):
-            raise WorkbookError(ErrorCode.WORKBOOK_INVALID, path=path.name,
-                                detail=f"unsafe part name {i.filename!r}")
+        if unsafe_member_name(i.filename):
+            return MemberProblem("unsafe_name", f"unsafe part name {i.filename!r}")
         ratio = i.file_size / max(i.compress_size, 1)
         if i.file_size > 1024 * 1024 and ratio > limits.max_ratio:
-            raise WorkbookError(ErrorCode.WORKBOOK_TOO_LARGE, path=path.name,
-                                detail=f"{i.filename} expands {ratio:.0f}x",
-                                max=f"{limits.max_ratio:.0f}x")
+            return MemberProblem("bomb", f"{i.filename} expands {ratio:.0f}x",
+                                 f"{limits.max_ratio:.0f}x")
+    return None
 
 
 # the package: every relationship points at a part, every part has a content type ------------

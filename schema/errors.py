@@ -197,6 +197,31 @@ class ErrorCode(StrEnum):
     BRIDGE_UNKNOWN_CODE = ("BRIDGE_UNKNOWN_CODE", 502, "服务器报告了本插件无法识别的问题（HTTP {status}）；请升级插件，或把此消息发给管理员",
         "The server reported a problem this add-in does not know (HTTP {status}); update the add-in or send this message to your admin")
     TEMPLATE_NOT_FOUND = "TEMPLATE_NOT_FOUND", 404, "找不到最新的工作簿模板：{detail}", "The latest workbook template was not found: {detail}"
+    # --- import: files and mapping ---
+    IMPORT_FILE_ENCRYPTED = ("IMPORT_FILE_ENCRYPTED", 422, "文件“{file}”设有密码保护，无法读取：请先在 Excel/WPS 中去掉密码（文件 ▸ 信息 ▸ 保护工作簿），再导入",
+        "“{file}” is password-protected and cannot be read: remove the password first (File ▸ Info ▸ Protect Workbook in Excel/WPS), then import it")
+    IMPORT_FILE_UNREADABLE = ("IMPORT_FILE_UNREADABLE", 422, "无法读取文件“{file}”（识别为 {format}）：{detail}；请在 Excel/WPS 中打开并另存为 .xlsx 或 .csv 后再导入",
+        "Cannot read “{file}” (seen as {format}): {detail}; open it in Excel/WPS, save it as .xlsx or .csv and import that")
+    IMPORT_FILE_UNSAFE = ("IMPORT_FILE_UNSAFE", 422, "文件“{file}”已拒绝，未打开：{detail}；这不像正常的电子表格，请在 Excel/WPS 中另存后再导入",
+        "“{file}” was refused without opening it: {detail}; this is not how a normal spreadsheet looks, save it again from Excel/WPS and import that")
+    IMPORT_FILE_STRICT = ("IMPORT_FILE_STRICT", 422, "文件“{file}”是“严格 Open XML”格式，无法读取：请在 Excel 中另存为“Excel 工作簿 (*.xlsx)”后再导入",
+        "“{file}” is a Strict Open XML spreadsheet, which cannot be read: save it in Excel as “Excel Workbook (*.xlsx)” and import that")
+    IMPORT_TOO_MANY_CELLS = ("IMPORT_TOO_MANY_CELLS", 413, "文件“{file}”的“{sheet}”有 {count} 个单元格，超过上限 {max}；请拆分成几个文件分别导入",
+        "“{file}” sheet “{sheet}” has {count} cells, more than the limit of {max}; split it into several files")
+    IMPORT_NO_TABLE = ("IMPORT_NO_TABLE", 422, "文件“{file}”中没有可导入的数据（所有可见工作表均为空）",
+        "“{file}” has nothing to import (every visible sheet is empty)")
+    IMPORT_NO_HEADER = ("IMPORT_NO_HEADER", 422, "文件“{file}”的“{sheet}”前 {rows} 行中找不到表头行（一行中有多个不同的列名）；请确认第一张表是数据表",
+        "“{file}” sheet “{sheet}”: no header row (a row of several distinct column names) in the first {rows} rows; check that the sheet holds a table")
+    IMPORT_MAPPING_SYNTAX = ("IMPORT_MAPPING_SYNTAX", 422, "列映射“{value}”格式错误：应写成 列名=字段，如 公司名称=customer.name",
+        "Column mapping “{value}” is malformed: write COLUMN=FIELD, for example Company=customer.name")
+    IMPORT_MAPPING_UNKNOWN_COLUMN = ("IMPORT_MAPPING_UNKNOWN_COLUMN", 422, "文件中没有列“{column}”；现有的列：{allowed}",
+        "The file has no column “{column}”; its columns: {allowed}")
+    IMPORT_MAPPING_UNKNOWN_FIELD = ("IMPORT_MAPPING_UNKNOWN_FIELD", 422, "“{field}”不是可导入的字段；可选：{allowed}",
+        "“{field}” is not a field this import can fill; allowed: {allowed}")
+    IMPORT_MAPPING_DUPLICATE = ("IMPORT_MAPPING_DUPLICATE", 422, "字段“{field}”同时映射到了列“{column}”和“{other}”；每个字段只能对应一列",
+        "Field “{field}” is mapped from both “{column}” and “{other}”; map each field from one column")
+    IMPORT_MAPPING_MISSING = ("IMPORT_MAPPING_MISSING", 422, "必填字段“{field}”（{target}）没有对应的列；请用 --map 列名={target} 指定",
+        "The required field “{field}” ({target}) has no column; name one with --map COLUMN={target}")
     # reports
     REPORT_PARAM_INVALID = "REPORT_PARAM_INVALID", 422, "报表参数错误：{detail}", "Report parameter is not valid: {detail}"
     REPORT_RULE_INVALID = "REPORT_RULE_INVALID", 422, "标签规则“{name}”有 {count} 个问题，未保存", "Tag rule “{name}” has {count} problems and was not saved"

@@ -1,0 +1,169 @@
+"""Read a foreign file into :class:`~addin.importing.source.SourceTable`\\ s.
+
+``read_tables(path)`` sniffs what the file really is from its bytes (a ``.xls`` or ``.csv``
+renamed to ``.xlsx`` is read as what it is), runs the checks of
+``addin.importing.preflight`` (encryption, zip bombs, XML entities, unsafe member names,
+Strict OOXML, cells counted and how far they reach), then reads:
+
+- spreadsheets (xlsx, xlsm, xlsb, xls, ods) with python-calamine, every visible worksheet
+  that holds data; dates stay ``datetime.date``/``datetime.datetime``, integral numbers
+  become ``int`` (a phone typed as a number is ``13800138000``, not ``13800138000.0``);
+- text with ``addin.importing.text`` (encoding and delimiter sniffed).
+
+Each table starts at its header row (``addin.importing.header``). Whatever a reader raises
+becomes an :class:`~addin.errors.AddinError` with an ``IMPORT_*`` code naming the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
+
+from addin.errors import AddinError
+from addin.importing.header import column_names, find_header, trimmed
+from addin.importing.preflight import (
+    FORMAT_NAMES,
+    check_ole,
+    check_package,
+    refuse,
+    sniff,
+    unreadable,
+)
+from addin.importing.source import Cell, SourceTable
+from addin.importing.text import read_text
+from schema.errors import ErrorCode
+
+DEFAULT_MAX_CELLS = 5_000_000  # cells holding a value, per sheet (200,000 rows x 25 columns)
+SPREADSHEETS = ("xlsx", "xlsm", "xlsb", "ods", "xls")
+PACKAGES = ("xlsx", "xlsm", "xlsb", "ods")
+MAX_SAFE_INT = 2**53
+
+
+def read_tables(path: Path, *, max_cells: int = DEFAULT_MAX_CELLS) -> list[SourceTable]:
+    """Every table of ``path`` under its found header (see the module docstring)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AddinError(ErrorCode.WORKBOOK_NOT_FOUND, path=path.name)
+    fmt = sniff(path)
+    if fmt == "csv":
+        tables = [_text_table(path, max_cells)]
+    elif fmt in PACKAGES:
+        check_package(path, fmt, max_cells)
+        tables = _spreadsheet_tables(path, fmt, max_cells)
+    elif fmt in ("xls", "ole", "ooxml-encrypted"):
+        check_ole(path, fmt)
+        tables = _spreadsheet_tables(path, fmt, max_cells)
+    elif fmt == "empty":
+        raise refuse(ErrorCode.IMPORT_NO_TABLE, path)
+    else:
+        raise unreadable(path, fmt, _WHY.get(fmt, "not a spreadsheet"))
+    if not tables:
+        raise refuse(ErrorCode.IMPORT_NO_TABLE, path)
+    return tables
+
+
+_WHY = {
+    "zip": "a zip archive without a workbook (xl/workbook.xml) or content.xml",
+    "html": "a web page saved with a spreadsheet's name, not a spreadsheet",
+    "xml": "an XML file (Excel 2003 XML or flat OpenDocument), not a workbook",
+    "binary": "binary data that is neither a workbook nor text",
+}
+
+
+def _text_table(path: Path, max_cells: int) -> SourceTable:
+    text = read_text(path, max_cells)
+    table = _table(path, None, "csv", text.rows, 1)
+    if table is None:
+        raise refuse(ErrorCode.IMPORT_NO_TABLE, path)
+    return SourceTable(table.file, None, "csv", table.header_row, table.columns, table.rows,
+                       table.row_numbers, encoding=text.encoding, delimiter=text.delimiter)
+
+
+def _spreadsheet_tables(path: Path, fmt: str, max_cells: int) -> list[SourceTable]:
+    try:
+        return list(_read_book(path, fmt, max_cells))
+    except AddinError:
+        raise
+    except PasswordError as exc:
+        raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path) from exc
+    except Exception as exc:  # CalamineError and its kin, OSError, ValueError...
+        raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
+    except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _read_book(path: Path, fmt: str, max_cells: int) -> Iterable[SourceTable]:
+    with CalamineWorkbook.from_path(str(path)) as book:
+        for meta in book.sheets_metadata:
+            if meta.visible != SheetVisibleEnum.Visible or meta.typ != SheetTypeEnum.WorkSheet:
+                continue
+            sheet = book.get_sheet_by_name(meta.name)
+            start = sheet.start
+            if start is None:
+                continue
+            rows = _cells(path, meta.name, sheet.iter_rows(), max_cells)
+            table = _table(path, meta.name, fmt, rows, start[0] + 1)
+            if table is not None:
+                yield table
+
+
+def _cells(path: Path, sheet: str, rows: Iterable[Sequence[object]],
+           max_cells: int) -> list[list[Cell]]:
+    out: list[list[Cell]] = []
+    count = 0
+    for raw in rows:
+        row = [cell_value(v) for v in raw]
+        count += sum(1 for v in row if v is not None)
+        if count > max_cells:
+            raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet,
+                         count=f"> {max_cells}", max=max_cells)
+        out.append(row)
+    return out
+
+
+def cell_value(value: object) -> Cell:
+    """A calamine value as a ``Cell``: ``""`` is blank (None), an integral float an int."""
+    if value == "" or value is None:
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_SAFE_INT:
+        return int(value)
+    return value  # type: ignore[return-value]  # calamine yields only Cell kinds
+
+
+def _blank(row: Sequence[Cell]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _table(path: Path, sheet: str | None, fmt: str, rows: Sequence[Sequence[Cell]],
+           first_line: int) -> SourceTable | None:
+    """The table of one sheet below its header; None for a sheet with nothing in it."""
+    filled = [(first_line + i, list(r)) for i, r in enumerate(rows) if not _blank(r)]
+    if not filled:
+        return None
+    header = find_header([r for _, r in filled])
+    if header is None:
+        raise refuse(ErrorCode.IMPORT_NO_HEADER, path, sheet=sheet or path.name,
+                     rows=min(len(filled), 30))
+    body = filled[header.index + 1:]
+    width = max([len(header.columns)] + [len(trimmed(r)) for _, r in body])
+    columns = header.columns
+    if width > len(columns):
+        columns = column_names(filled[header.index][1], width)
+    return SourceTable(
+        file=path.name, sheet=sheet, format=fmt, header_row=filled[header.index][0],
+        columns=columns,
+        rows=[(r + [None] * width)[:width] for _, r in body],
+        row_numbers=[n for n, _ in body],
+    )
+
+
+def describe(table: SourceTable) -> str:
+    """``file › sheet`` as the user knows it (the file alone for a text file)."""
+    return table.file if table.sheet is None else f"{table.file} › {table.sheet}"
+
+
+__all__ = ["DEFAULT_MAX_CELLS", "FORMAT_NAMES", "cell_value", "describe", "read_tables"]

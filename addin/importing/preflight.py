@@ -1,0 +1,343 @@
+"""What a foreign file really is, and whether it may be handed to a reader at all.
+
+Everything here runs BEFORE python-calamine or the csv module sees the file, and reads
+only what it must: the first bytes (the kind of file), the zip directory (sizes, ratios,
+member names, via ``addin.safety.member_problem``), the prolog of every XML part (no
+DOCTYPE or ENTITY declaration), the cells of each sheet part streamed with a regular
+expression (how many cells hold a value, and how far they reach: calamine allocates the
+whole rectangle, so a lone cell at XFD1048576 would take gigabytes), and for OLE files the
+encryption flag (msoffcrypto-tool). A sheet's declared ``<dimension>`` is never trusted.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from defusedxml import ElementTree as SafeET
+
+from addin.errors import AddinError
+from addin.safety import DEFAULT_LIMITS, Limits, member_problem
+from schema.errors import ErrorCode
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+STRICT_NS = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+PROLOG_BYTES = 1024 * 1024  # an XML part's prolog must end within this
+CHUNK = 1024 * 1024
+FORMAT_NAMES = {  # what the user is told a file was seen as
+    "xlsx": "Excel .xlsx", "xlsm": "Excel .xlsm", "xlsb": "Excel .xlsb",
+    "xls": "Excel 97-2003 .xls",
+    "ods": "OpenDocument .ods", "csv": "text/CSV", "zip": "zip archive", "ole": "OLE compound file",
+    "ooxml-encrypted": "encrypted Office file", "binary": "binary file", "html": "web page (HTML)",
+    "xml": "XML document", "empty": "empty file",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SheetExtent:
+    """What one sheet part holds: cells with a value, and the last row and column used."""
+
+    cells: int = 0
+    rows: int = 0
+    cols: int = 0
+
+    @property
+    def area(self) -> int:
+        return self.rows * self.cols
+
+
+def refuse(code: ErrorCode, path: Path, **params: Any) -> AddinError:
+    """An ``AddinError`` naming the file (its name only, never the folder)."""
+    return AddinError(code, file=path.name, **params)
+
+
+def unreadable(path: Path, fmt: str, detail: str) -> AddinError:
+    return refuse(ErrorCode.IMPORT_FILE_UNREADABLE, path, format=FORMAT_NAMES.get(fmt, fmt),
+                  detail=detail[:300])
+
+
+def unsafe(path: Path, detail: str) -> AddinError:
+    return refuse(ErrorCode.IMPORT_FILE_UNSAFE, path, detail=detail[:300])
+
+
+# --- what the file is -------------------------------------------------------------------------
+def sniff(path: Path) -> str:
+    """The real kind of ``path`` from its bytes: xlsx, xlsm, xlsb, ods, zip, xls, ole,
+    ooxml-encrypted, html, xml, binary, empty or csv (any other text)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if not head:
+        return "empty"
+    if head.startswith(ZIP_MAGICS):
+        return _sniff_zip(path)
+    if head.startswith(OLE_MAGIC):
+        return _sniff_ole(path)
+    return _sniff_text(head)
+
+
+def _sniff_zip(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if "xl/workbook.xml" in names:
+                return "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
+            if "xl/workbook.bin" in names:
+                return "xlsb"
+            if "mimetype" in names and zf.read("mimetype").strip() == ODS_MIME:
+                return "ods"
+            if "content.xml" in names and "META-INF/manifest.xml" in names:
+                return "ods"
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return "zip"
+    return "zip"
+
+
+def _sniff_ole(path: Path) -> str:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            streams = {"/".join(s) for s in ole.listdir()}
+    except (OSError, ValueError, TypeError, IndexError) as exc:  # olefile's own checks
+        del exc
+        return "ole"
+    if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
+        return "ooxml-encrypted"
+    if "Workbook" in streams or "Book" in streams:
+        return "xls"
+    return "ole"
+
+
+def _sniff_text(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        body = head.decode("utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig",
+                           errors="ignore")
+    elif b"\x00" in head:
+        enc = utf16_without_bom(head)
+        if enc is None:
+            return "binary"
+        body = head.decode(enc, errors="ignore")
+    else:
+        body = head.decode("latin-1")
+    start = body.lstrip()[:2000].lower()
+    if start.startswith(("<!doctype html", "<html")) or "<table" in start[:500]:
+        return "html"
+    if start.startswith("<?xml"):
+        return "xml"
+    return "csv"
+
+
+def utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``sample`` (holding NUL bytes) reads as text in
+    that byte order: printable characters, line breaks and tabs only, no broken surrogate."""
+    sample = sample[: len(sample) - len(sample) % 2]
+    for enc in ("utf-16-le", "utf-16-be"):
+        text = ""
+        for cut in (sample, sample[:-2]):  # the sample may end inside a surrogate pair
+            try:
+                text = cut.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        if text and all(ch.isprintable() or ch in "\r\n\t" for ch in text):
+            return enc
+    return None
+
+
+# --- OLE files ---------------------------------------------------------------------------------
+def check_ole(path: Path, fmt: str) -> None:
+    """Encrypted OOXML and password-protected .xls are refused by name; other OLE files
+    (Word, PowerPoint...) are not spreadsheets."""
+    if fmt == "ooxml-encrypted":
+        raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
+    if fmt == "ole":
+        raise unreadable(path, fmt, "no Workbook stream (not an Excel file)")
+    import msoffcrypto
+
+    try:
+        with path.open("rb") as fh:
+            encrypted = bool(msoffcrypto.OfficeFile(fh).is_encrypted())
+    except Exception as exc:  # msoffcrypto raises bare Exceptions on damaged records
+        raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
+    if encrypted:
+        raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
+
+
+# --- zip packages ------------------------------------------------------------------------------
+def check_package(path: Path, fmt: str, max_cells: int,
+                  limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse a hostile or broken xlsx/xlsm/xlsb/ods before calamine opens it."""
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise unsafe(path, f"{size} bytes, more than {limits.max_file_bytes}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > limits.max_members:
+                raise unsafe(path, f"{len(infos)} parts, more than {limits.max_members}")
+            problem = member_problem(infos, limits)
+            if problem is not None:
+                raise unsafe(path, problem.detail + (f" (limit {problem.limit})"
+                                                     if problem.limit else ""))
+            for info in infos:
+                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    _check_prolog(path, zf, info.filename)
+            if fmt == "ods":
+                _check_ods(path, zf, max_cells)
+            elif fmt in ("xlsx", "xlsm"):
+                _check_xlsx(path, zf, max_cells)
+    except AddinError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            NotImplementedError, SafeET.ParseError) as exc:
+        raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # defusedxml's refusals (DTDForbidden...) and zlib errors
+        raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _check_prolog(path: Path, zf: zipfile.ZipFile, member: str) -> None:
+    """No DOCTYPE/ENTITY before the root element of an XML part (entity expansion, XXE)."""
+    with zf.open(member) as fh:
+        head = fh.read(PROLOG_BYTES)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<"):
+        enc = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else (
+            "utf-16-le" if head[:1] == b"<" else "utf-16-be")
+        head = head.decode(enc, errors="ignore").encode("utf-8")
+    root = re.search(rb"<[A-Za-z_]", head)
+    prolog = head if root is None else head[:root.start()]
+    if re.search(rb"<!\s*(DOCTYPE|ENTITY)", prolog, re.IGNORECASE):
+        raise unsafe(path, f"{member} declares a DOCTYPE/ENTITY (XML entity attack)")
+    if root is None and len(head) >= PROLOG_BYTES:
+        raise unsafe(path, f"{member} has no element in its first {PROLOG_BYTES} bytes")
+
+
+def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """``xl/worksheets/sheet1.xml`` -> the sheet's name, from workbook.xml and its rels."""
+    try:
+        book = SafeET.fromstring(zf.read("xl/workbook.xml"))
+        rels = SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, SafeET.ParseError):
+        return {}
+    targets = {r.get("Id"): r.get("Target") or "" for r in rels.iter() if r.get("Id")}
+    out: dict[str, str] = {}
+    for el in book.iter():
+        if el.tag.endswith("}sheet") and el.get("name"):
+            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+            target = targets.get(rid, "").lstrip("/")
+            out[target if target.startswith("xl/") else "xl/" + target] = el.get("name", "")
+    return out
+
+
+def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
+    head = zf.read("xl/workbook.xml")[:PROLOG_BYTES]
+    if STRICT_NS in head:
+        raise refuse(ErrorCode.IMPORT_FILE_STRICT, path)
+    names = _sheet_names(zf)
+    for info in zf.infolist():
+        part = info.filename
+        if part.startswith("xl/worksheets/") and part.endswith(".xml"):
+            with zf.open(info) as fh:
+                extent = xlsx_extent(_chunks(fh))
+            _check_extent(path, names.get(part, part.rsplit("/", 1)[-1]), extent, max_cells)
+
+
+def _check_extent(path: Path, sheet: str, extent: SheetExtent, max_cells: int) -> None:
+    if extent.cells > max_cells:
+        raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet, count=extent.cells,
+                     max=max_cells)
+    if extent.area > max(max_cells, 1):
+        raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet,
+                     count=f"{extent.area} (its {extent.cells} values reach row {extent.rows}, "
+                           f"column {extent.cols})", max=max_cells)
+
+
+def _chunks(fh: IO[bytes]) -> Iterator[bytes]:
+    while chunk := fh.read(CHUNK):
+        yield chunk
+
+
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)\b([^>]*?)(/?)>")
+_REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]*)(\d*)["']""")
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def xlsx_extent(chunks: Iterator[bytes]) -> SheetExtent:
+    """Cells with a value and how far they reach, streamed over a worksheet part's bytes
+    (``<row r>`` and ``<c r>``, or their positions when ``r`` is left out)."""
+    cells = max_row = max_col = row = col = 0
+    carry = b""
+    for chunk in chunks:
+        buf = carry + chunk
+        cut = buf.rfind(b"<")
+        if cut == -1 or buf.find(b">", cut) != -1:
+            cut = len(buf)
+        for m in _TAG.finditer(buf, 0, cut):
+            ref = _REF.search(m.group(2))
+            if m.group(1) == b"row":
+                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+                col = 0
+                continue
+            col = _col_number(ref.group(1)) if ref and ref.group(1) else col + 1
+            if ref and ref.group(2):
+                row = max(row, int(ref.group(2)))
+            if not m.group(3):  # <c .../> holds no value
+                cells += 1
+                max_row, max_col = max(max_row, row), max(max_col, col)
+        carry = buf[cut:]
+    return SheetExtent(cells, max_row, max_col)
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _check_ods(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
+    if "META-INF/manifest.xml" in zf.namelist() and \
+            b"encryption-data" in zf.read("META-INF/manifest.xml"):
+        raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
+    with zf.open("content.xml") as fh:
+        for sheet, extent in ods_extents(fh):
+            _check_extent(path, sheet, extent, max_cells)
+
+
+def ods_extents(fh: IO[bytes]) -> Iterator[tuple[str, SheetExtent]]:
+    """Per table of an ODS ``content.xml``: cells with a value (repeats multiplied) and how
+    far they reach; repeated empty rows and cells (LibreOffice's padding) cost nothing."""
+    name, cells, rows, cols, row_pos, row_cells, row_cols, col = "", 0, 0, 0, 0, 0, 0, 0
+    for event, el in SafeET.iterparse(fh, events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag == f"{_ODS_TABLE}table":
+                name, cells, rows, cols, row_pos = el.get(f"{_ODS_TABLE}name", ""), 0, 0, 0, 0
+            elif tag == f"{_ODS_TABLE}table-row":
+                row_cells, row_cols, col = 0, 0, 0
+            continue
+        if tag in (f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell"):
+            rep = int(el.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
+            col += rep
+            if el.get(f"{_ODS_OFFICE}value-type") or len(el):
+                row_cells += rep
+                row_cols = col
+            el.clear()
+        elif tag == f"{_ODS_TABLE}table-row":
+            rep = int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
+            row_pos += rep
+            if row_cells:
+                cells += row_cells * rep
+                rows, cols = row_pos, max(cols, row_cols)
+            el.clear()
+        elif tag == f"{_ODS_TABLE}table":
+            yield name, SheetExtent(cells, rows, cols)
+            el.clear()

@@ -1,0 +1,126 @@
+"""Text files (``.csv``, ``.txt``, anything that is text): encoding, delimiter, rows.
+
+The encoding comes from the byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32), else strict
+UTF-8, else UTF-16 without a BOM (every other byte NUL), else charset-normalizer (GBK and
+GB2312 are read as their superset GB18030). The delimiter is sniffed among ``, ; \\t |``
+(csv.Sniffer, then a count of each candidate per line); Python's csv module parses.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from addin.importing.preflight import refuse, unreadable, utf16_without_bom
+from schema.errors import ErrorCode
+
+DELIMITERS = ",;\t|"
+SNIFF_CHARS = 64 * 1024
+MAX_TEXT_BYTES = 200 * 1024 * 1024
+MAX_FIELD_CHARS = 1024 * 1024
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "hz": "gb18030",
+              "ascii": "utf-8"}
+
+
+@dataclass(frozen=True, slots=True)
+class TextFile:
+    rows: list[list[str]]
+    encoding: str
+    delimiter: str
+
+
+def detect_encoding(data: bytes) -> str:
+    """The encoding ``data`` is written in (see the module docstring)."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:SNIFF_CHARS]:
+        utf16 = utf16_without_bom(data[:SNIFF_CHARS])
+        if utf16 is not None:
+            return utf16
+    best = from_bytes(data[: 4 * SNIFF_CHARS]).best()
+    name = (best.encoding if best is not None else "gb18030").lower().replace("-", "_")
+    name = codecs.lookup(name).name
+    return _SUPERSETS.get(name, name)
+
+
+def _decode(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        pass
+    for fallback in ("gb18030", "utf-8"):  # charset-normalizer looked at a sample only
+        try:
+            return data.decode(fallback)
+        except UnicodeDecodeError:
+            continue
+    raise unreadable(path, "csv", f"not valid {encoding} text")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of ``text``: csv.Sniffer among :data:`DELIMITERS`, else the candidate
+    found the same non-zero number of times on most of the first lines, else a comma."""
+    sample = text[:SNIFF_CHARS]
+    try:
+        found = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+        if found in DELIMITERS:
+            return found
+    except csv.Error:
+        pass
+    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    best, best_score = ",", 0
+    for cand in DELIMITERS:
+        counts = Counter(ln.count(cand) for ln in lines)
+        common, times = max(counts.items(), key=lambda kv: (kv[1], kv[0]), default=(0, 0))
+        if common and times > best_score:
+            best, best_score = cand, times
+    return best
+
+
+def _rows(path: Path, text: str, delimiter: str, max_cells: int) -> Iterator[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    cells = 0
+    try:
+        for row in reader:
+            cells += len(row)
+            if cells > max_cells:
+                raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=path.name,
+                             count=f"> {max_cells}", max=max_cells)
+            yield row
+    except csv.Error as exc:
+        raise unreadable(path, "csv", f"line {reader.line_num}: {exc}") from exc
+
+
+def read_text(path: Path, max_cells: int) -> TextFile:
+    """Every row of a text file, as text (the fields' parsers read the values later)."""
+    size = path.stat().st_size
+    if size > MAX_TEXT_BYTES:
+        raise refuse(ErrorCode.IMPORT_FILE_UNSAFE, path,
+                     detail=f"{size} bytes of text, more than {MAX_TEXT_BYTES}")
+    data = path.read_bytes()
+    encoding = detect_encoding(data)
+    text = _decode(path, data, encoding).lstrip("\ufeff")
+    if "\x00" in text:
+        raise unreadable(path, "binary", "NUL characters in the text")
+    delimiter = sniff_delimiter(text)
+    old_limit = csv.field_size_limit(MAX_FIELD_CHARS)
+    try:
+        rows = list(_rows(path, text, delimiter, max_cells))
+    finally:
+        csv.field_size_limit(old_limit)
+    return TextFile(rows, "utf-8-sig" if encoding == "utf-8-sig" else encoding, delimiter)
