@@ -228,6 +228,9 @@ def _with_lang(result: commands.CommandResult, lang: str | None) -> commands.Com
     return result
 
 
+import addin.cli_import  # noqa: E402,F401  (registers import, imports, import-undo)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

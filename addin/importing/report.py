@@ -38,6 +38,7 @@ from schema.errors import ErrorCode, Lang
 from schema.wire import Scalar
 from schema.wire_import import FieldDifference, ImportRow, RowDecision
 
+REPORT_SUFFIX = ".import-report.xlsx"  # a report is written beside its source as NAME + this
 MAX_CELL = 32_767  # characters a cell holds
 DECISION_COLOURS = {"new": "#E2EFDA", "match": "#DDEBF7", "duplicate": "#FFF2CC",
                     "branch": "#EDE7F6", "uncertain": "#FCE4D6", "invalid": "#F8CBAD"}
