@@ -139,15 +139,21 @@ class _Writer:
         self.header(ws, cols)
         ws.freeze_panes(1, 4)
         by_row = {row.source_row: row for row in self.data.rows}
-        r = 0
+        keys = [c.key for c in PREVIEW]
+        at_decision, at_score = keys.index("decision"), keys.index("score")
+        split = [(c, *t.partition(".")[::2]) for c, (_col, t) in
+                 enumerate(self.targets, start=len(PREVIEW))]
+        put, r = self.put, 0
         for r, dec in enumerate(self.data.decisions, start=1):
             for c, value in enumerate(self.preview_cells(dec)):
-                fmt = self.decision.get(dec.decision) if PREVIEW[c].key == "decision" else None
-                self.put(ws, r, c, value, self.score if PREVIEW[c].key == "score" else fmt)
+                if value is not None and value != "":
+                    fmt = (self.decision.get(dec.decision) if c == at_decision
+                           else self.score if c == at_score else None)
+                    put(ws, r, c, value, fmt)
             row = by_row.get(dec.source_row)
-            for c, (_col, t) in enumerate(self.targets, start=len(PREVIEW)):
-                ent, _, fld = t.partition(".")
-                self.put(ws, r, c, None if row is None else row.values.get(ent, {}).get(fld))
+            if row is not None:
+                for c, ent, fld in split:
+                    put(ws, r, c, row.values.get(ent, {}).get(fld))
         ws.autofilter(0, 0, max(r, 1), len(cols) - 1)
 
     def preview_cells(self, d: RowDecision) -> list[Scalar]:
