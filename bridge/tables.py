@@ -1,4 +1,5 @@
-"""The bridge's own tables (users, tokens, change counter, idempotency, audit, stage history).
+"""The bridge's own tables (users, tokens, change counter, idempotency, audit, stage history,
+match keys and staged imports).
 
 Entity tables come from the dictionary (``schema.sql``); these are declared beside them on
 the same ``MetaData``.
@@ -115,9 +116,54 @@ def system_tables(md: MetaData) -> None:
     )
 
 
+def import_tables(md: MetaData) -> None:
+    """Match keys kept by the push engine, and staged imports (``bridge.imports``)."""
+    # a record's blocking keys (schema.matching.blocking_keys): one row per key
+    Table(
+        "sys_match_key", md,
+        Column("entity", String(64), primary_key=True),
+        Column("record_id", String(36), primary_key=True),
+        Column("key", String(255), primary_key=True),
+        Index("ix_sys_match_key_key", "entity", "key"),
+    )
+    Table(
+        "sys_import", md,
+        Column("id", String(36), primary_key=True),
+        Column("entity", String(64), nullable=False),
+        Column("file_name", String(255), nullable=False),
+        Column("mapping_name", String(100)),
+        Column("created_by", String(64), nullable=False, index=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("state", String(16), nullable=False),  # schema.wire_import.ImportState
+        Column("history", Boolean, nullable=False, default=False),
+        Column("rows", Integer, nullable=False, default=0),
+        Column("counts", Text, nullable=False),  # JSON {decision: rows}
+        Column("push_keys", Text, nullable=False),  # JSON [key, ...]
+    )
+    Table(
+        "sys_import_row", md,
+        Column("import_id", String(36), ForeignKey("sys_import.id"), primary_key=True),
+        Column("source_row", Integer, primary_key=True),
+        Column("sheet", String(255)),
+        Column("line", Integer),
+        Column("values", Text, nullable=False),  # JSON {entity: {field: value}}
+        Column("history", Text),  # JSON {entity: RowHistory}
+        Column("decision", Text),  # JSON {"decision": RowDecision, "choice": RowChoice}
+    )
+    Table(
+        "sys_import_mapping", md,
+        Column("name", String(100), primary_key=True),
+        Column("entity", String(64), nullable=False),
+        Column("columns", Text, nullable=False),  # JSON {source label: "entity.field"}
+        Column("updated_by", String(64), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
 def full_metadata(dictionary: Dictionary) -> MetaData:
     """Entity tables plus system tables (a PostgreSQL schema is chosen by search_path)."""
     md = MetaData()
     build_metadata(dictionary, md)
     system_tables(md)
+    import_tables(md)
     return md

@@ -254,6 +254,33 @@ class ErrorCode(StrEnum):
     IMPORT_REPORT_OTHER_IMPORT = ("IMPORT_REPORT_OTHER_IMPORT", 422,
         "报告“{path}”属于导入 {report_id}，而不是 {import_id}",
         "Report “{path}” belongs to import {report_id}, not {import_id}")
+    # --- import: bridge ---
+    IMPORT_NOT_FOUND = ("IMPORT_NOT_FOUND", 404, "导入 {import_id} 不存在或您无权访问",
+        "Import {import_id} does not exist or is not yours")
+    IMPORT_NOT_STAGED = ("IMPORT_NOT_STAGED", 409, "导入 {import_id} 已试运行或已确认（状态：{state}），不能再添加行或重新试运行；请新建一个导入",
+        "Import {import_id} was already checked or confirmed (state: {state}): no more rows or dry runs; start a new import")
+    IMPORT_NOT_CHECKED = ("IMPORT_NOT_CHECKED", 409, "导入 {import_id} 的状态是“{state}”：只有试运行之后、确认之前才能确认或提交审核选择",
+        "Import {import_id} is {state}: confirm and review choices are only possible after the dry run and before confirm")
+    IMPORT_NOT_CONFIRMED = ("IMPORT_NOT_CONFIRMED", 409, "导入 {import_id} 的状态是“{state}”：只有已确认的导入才能撤销",
+        "Import {import_id} is {state}: only a confirmed import can be undone")
+    IMPORT_HISTORY_ADMIN_ONLY = ("IMPORT_HISTORY_ADMIN_ONLY", 403, "只有管理员可以导入历史数据（创建时间、负责人、阶段历史）",
+        "Only administrators may import history (created-at, owner, stage history)")
+    IMPORT_ENTITY_UNSUPPORTED = ("IMPORT_ENTITY_UNSUPPORTED", 422, "暂不支持导入“{name}”，可导入：{supported}",
+        "Importing “{name}” is not supported yet; supported: {supported}")
+    IMPORT_ROW_REPEATED = ("IMPORT_ROW_REPEATED", 422, "源数据第 {row} 行已发送过（每行的 source_row 在导入中必须唯一）",
+        "Source row {row} was already sent (each source_row must be unique in the import)")
+    IMPORT_TOO_MANY_ROWS = ("IMPORT_TOO_MANY_ROWS", 413, "一次导入最多 {max} 行，本次已有 {count} 行；请拆分文件",
+        "An import holds at most {max} rows, this one would have {count}; split the file")
+    IMPORT_ROW_UNKNOWN = ("IMPORT_ROW_UNKNOWN", 422, "导入中没有源数据第 {row} 行",
+        "The import has no source row {row}")
+    IMPORT_CHOICE_INVALID = ("IMPORT_CHOICE_INVALID", 422, "源数据第 {row} 行的选择无效：{detail}",
+        "The choice for source row {row} is not valid: {detail}")
+    IMPORT_ROW_OVERSIZED = ("IMPORT_ROW_OVERSIZED", 422, "源数据第 {row} 行的“{name}”有 {count} 个字段，上限 {max} 个",
+        "Source row {row} carries {count} fields for “{name}”; at most {max}")
+    IMPORT_MAPPING_NOT_FOUND = ("IMPORT_MAPPING_NOT_FOUND", 404, "没有名为“{name}”的导入映射",
+        "No import mapping is named “{name}”")
+    IMPORT_MAPPING_INVALID = ("IMPORT_MAPPING_INVALID", 422, "导入映射的列“{column}”指向未知字段“{value}”",
+        "Import mapping column “{column}” names an unknown field “{value}”")
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,3 +135,27 @@ class ConfirmOut(_Model):
     import_: ImportOut = Field(alias="import")
     counts: dict[str, int]  # applied / merged / rejected / skipped
     errors: list[ErrorItem] = Field(default_factory=list)
+
+
+class ConfirmIn(RequestModel):
+    """How confirm treats an ``uncertain`` row the review left without a choice: kept apart
+    as a new record (``new``, the default) or left out (``skip``)."""
+
+    uncertain: Literal["new", "skip"] = "new"
+
+
+class ImportMapping(RequestModel):
+    """A saved column mapping, shared by the team (``addin.importing.source.Mapping``'s
+    JSON): source column label -> ``entity.field`` (or the ignored marker)."""
+
+    entity: str = Field(min_length=1, max_length=64)
+    columns: dict[str, str] = Field(default_factory=dict, max_length=500)
+    name: str | None = Field(default=None, max_length=100)
+
+
+class ImportMappingOut(_Model):
+    entity: str
+    columns: dict[str, str]
+    name: str
+    updated_by: str
+    updated_at: str

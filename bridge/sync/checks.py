@@ -17,6 +17,8 @@ from sqlalchemy import func, or_, select
 
 from bridge import audit
 from bridge.errors import from_cell
+from bridge.imports.keys import matched_fields
+from bridge.imports.match import similar
 from bridge.permissions import scope_filter
 from bridge.sync.batch import Ctx, Row, err
 from schema.errors import ErrorCode
@@ -154,21 +156,39 @@ def _refuse_duplicate(ctx: Ctx, entity: Entity, f: Field, r: Row,
 
 
 def warn_similar(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
-    """A new record whose name key equals a visible record's is probably that record: it
-    is still written, with a ``SIMILAR_RECORD`` warning offering the one that exists."""
-    if not _keyed(ctx, entity.code):
-        return
+    """A new record that is probably a visible record already stored is still written,
+    with a ``SIMILAR_RECORD`` warning offering the one that exists (at most three).
+
+    A matched entity (``bridge.imports.keys.MATCHED``: customers) is looked up by its
+    match keys and compared by ``schema.matching.compare``: the same company, a branch of
+    it, or one a person should look at (the USCC, a phone, a name variant with another
+    signal). Any other entity with a name key: an equal name key.
+    """
     code = entity.display_field
     todo = [r for r in rows if r.live and r.change.op == "insert" and r.new.get(code)]
     if not todo:
         return
     f = entity.field(code)
-    found = _visible_by_name(ctx, entity, {r.new[code] for r in todo})
+    if matched_fields(entity.code):
+        found = similar(ctx.conn, ctx.db, ctx.dictionary, ctx.user, entity,
+                        [r.new for r in todo])
+        for r, hits in zip(todo, found, strict=True):
+            for hit in hits[:3]:
+                _warn_similar(r, f, hit.record.id, hit.record.values.get(code),
+                              decision=hit.match.decision, score=hit.match.score)
+        return
+    if not _keyed(ctx, entity.code):
+        return
+    by_name = _visible_by_name(ctx, entity, {r.new[code] for r in todo})
     for r in todo:
-        for match_id, name in found.get(display_key(r.new[code]), [])[:3]:
-            said = err(r, ErrorCode.SIMILAR_RECORD, f, value=name, match_id=match_id)
-            r.warn(WarningItem(**said.model_dump(), params={"match_id": match_id,
-                                                            "value": name}))
+        for match_id, name in by_name.get(display_key(r.new[code]), [])[:3]:
+            _warn_similar(r, f, match_id, name)
+
+
+def _warn_similar(r: Row, f: Field, match_id: str, name: Any, **more: Any) -> None:
+    said = err(r, ErrorCode.SIMILAR_RECORD, f, value=name, match_id=match_id)
+    r.warn(WarningItem(**said.model_dump(), params={"match_id": match_id, "value": name,
+                                                    **more}))
 
 
 def check_referenced(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:

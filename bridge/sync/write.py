@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge import audit, bulk
 from bridge.auth import now
+from bridge.imports.keys import matched_fields, replace_keys
 from bridge.sync.batch import Ctx, Row
 from bridge.sync.rows import to_db
 from schema.sql import NAME_KEY, RECORD_COLUMNS, display_key, table_name
@@ -36,12 +37,23 @@ def write(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     _insert(ctx, entity, t, keyed, system, [r for r in live if r.change.op == "insert"])
     _update(ctx, entity, t, keyed, system, [r for r in live if r.change.op == "update"])
     _delete(ctx, entity, t, system, [r for r in live if r.change.op == "delete"])
+    _match_keys(ctx, entity, live)
     if entity.has_field("stage"):
         at = system["updated_at"]
         bulk.insert_rows(ctx.conn, ctx.db.table("sys_stage_history"),
                          ["opportunity_id", "stage", "entered_at", "change_seq"],
                          [(r.change.id, r.new["stage"], at, ctx.seq) for r in live
                           if "stage" in r.changed and r.new.get("stage")])
+
+
+def _match_keys(ctx: Ctx, entity: Entity, live: list[Row]) -> None:
+    """Keep the match keys (``bridge.imports.keys``) of the written records in step."""
+    matched = matched_fields(entity.code)
+    if not matched:
+        return
+    records = {r.change.id: (None if r.change.op == "delete" else r.new) for r in live
+               if r.change.op != "update" or matched & r.changed.keys()}
+    replace_keys(ctx.db, ctx.conn, entity.code, records)
 
 
 def _record(ctx: Ctx) -> dict[str, Any]:

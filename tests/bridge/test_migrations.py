@@ -15,5 +15,5 @@ def test_migrated_database_matches_the_metadata(db: Database) -> None:
         diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
         assert [d for d in diffs if d[0] in ("add_table", "remove_table", "add_column",
                                             "remove_column")] == []
-        assert MigrationContext.configure(conn).get_current_revision() == "0004"
+        assert MigrationContext.configure(conn).get_current_revision() == "0005"
     assert "crm_customer" in inspect(db.engine).get_table_names()

@@ -85,7 +85,9 @@ def test_a_new_record_like_a_visible_one_is_applied_with_a_warning(
         assert res["status"] == "applied"
         [w] = res["warnings"]
         assert w["code"] == "SIMILAR_RECORD" and w["id"] == twin["id"]
-        assert w["field"] == "name" and w["params"] == {"match_id": star["id"], "value": STAR}
+        # the company matcher's decision and score come with it (issue 10)
+        assert w["field"] == "name" and w["params"] == {"match_id": star["id"], "value": STAR,
+                                                        "decision": "same", "score": 0.6}
         assert STAR in w["message_zh"] and star["id"] in w["message_en"]
         # an update of a record is not "new": no warning
         res = _push(c, update("customer", twin["id"], 1, {"notes": "同一家？"}, {"notes": None}))
@@ -126,5 +128,5 @@ def test_migration_fills_keys_of_existing_records(db: Database) -> None:
     with db.read() as conn:
         keys = dict(conn.execute(text("SELECT id, name_key FROM crm_customer")).all())
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0004"
+    assert version == "0005"  # migrated to the head
     assert [keys[i] for i in ids] == ["abc公司", "星辰(上海)", None]

@@ -1,0 +1,274 @@
+"""Confirm and undo of an import.
+
+Confirm turns the stored decisions and the review's choices into push rows and sends them
+through ``bridge.sync.push.push`` as the confirming user, in chunks with idempotency keys
+``import-<id>-<n>`` (so everything is validated, permission-checked and audited exactly as
+a push, and a repeated confirm replays instead of writing twice):
+
+- ``new``, ``branch`` (and ``uncertain`` without a choice, unless ``uncertain="skip"``):
+  one inserted customer per cluster head, its ``duplicate`` rows folded in (a blank never
+  overwrites, the first value wins, a ``keep`` field of a later row wins); a branch carries
+  its head office in ``parent`` when the dictionary has that field, in a later push than
+  the head offices;
+- ``match`` (or a ``merge`` choice): an update of the existing record that fills its blank
+  fields and sets the ``keep`` fields, with the stored values as the base (someone's edit
+  since is a conflict, never overwritten); nothing to fill: nothing sent;
+- a row's contact: inserted and linked to the row's customer;
+- ``invalid`` rows and ``skip`` choices are left out.
+
+Undo (admins): ``undo_push`` over each of the import's pushes, newest first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+from bridge.auth import User
+from bridge.db import Database
+from bridge.errors import ApiError
+from bridge.imports import store
+from bridge.imports.match import fetch_visible
+from bridge.imports.store import IMPORTABLE, Staged
+from bridge.imports.validate import Canonical, validate_rows
+from bridge.sync.push import push
+from bridge.sync.undo import undo_push
+from schema.dictionary import Dictionary
+from schema.errors import ErrorCode
+from schema.types import Entity
+from schema.values import is_blank
+from schema.wire import ErrorItem, PushRequest, RowChange, RowStatus
+from schema.wire_import import ConfirmIn, ConfirmOut, ImportOut
+
+NAMESPACE = uuid.UUID("5b0f3c9e-6c55-4d57-9a64-3c1f4c2b9e10")  # ids of imported records
+PARENT = "parent"  # the customer's head-office reference (added by the history work)
+MAX_ERRORS = 1000
+
+
+@dataclass
+class _Group:
+    """The rows that become one customer: inserted (``record_id`` None) or updated."""
+
+    head: Staged
+    record_id: str | None = None
+    rows: list[Staged] = field(default_factory=list)
+    parent_row: int | None = None  # a branch of the customer of that source row
+    parent_id: str | None = None  # ... or of that existing record
+
+    @property
+    def branch(self) -> bool:
+        return self.parent_row is not None or self.parent_id is not None
+
+
+def record_uuid(import_id: str, source_row: int, entity: str) -> str:
+    """The id an imported row's record gets: the same on every confirm of the import."""
+    return str(uuid.uuid5(NAMESPACE, f"{import_id}:{source_row}:{entity}"))
+
+
+def _left_out(s: Staged, canonical: dict[int, Canonical], body: ConfirmIn) -> bool:
+    """Invalid rows, ``skip`` choices and (with ``uncertain="skip"``) unreviewed
+    uncertain rows are not written."""
+    d, c = s.decision, s.choice
+    if d is None or s.source_row not in canonical:
+        return True
+    if c is not None:
+        return c.choice == "skip"
+    return d.decision == "uncertain" and body.uncertain == "skip"
+
+
+def _target(s: Staged, key_of: dict[int, tuple[str, Any]]) -> tuple[str, Any]:
+    """Which customer a row becomes: ``("r", record id)`` or ``("s", head source row)``."""
+    d, c = s.decision, s.choice
+    assert d is not None
+    if c is not None:
+        return ("r", c.record_id or d.record_id) if c.choice == "merge" else ("s", s.source_row)
+    if d.decision == "match":
+        return "r", d.record_id
+    if d.decision == "duplicate" and d.duplicate_of in key_of:
+        return key_of[d.duplicate_of]
+    return "s", s.source_row
+
+
+def _group_rows(staged: list[Staged], canonical: dict[int, Canonical], body: ConfirmIn
+                ) -> tuple[list[_Group], int]:
+    """The customers to write (in source order of their heads) and the rows left out."""
+    groups: dict[tuple[str, Any], _Group] = {}
+    key_of: dict[int, tuple[str, Any]] = {}
+    skipped = 0
+    for s in staged:
+        if _left_out(s, canonical, body):
+            skipped += 1
+            continue
+        key = key_of[s.source_row] = _target(s, key_of)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = _Group(head=s, record_id=key[1] if key[0] == "r" else None)
+            d = s.decision
+            if s.choice is None and d is not None and d.decision == "branch":
+                g.parent_row, g.parent_id = d.parent_row, d.record_id
+        g.rows.append(s)
+    return list(groups.values()), skipped
+
+
+def _merged(entity: str, g: _Group, canonical: dict[int, Canonical]) -> dict[str, Any]:
+    """The group's incoming values: the first non-blank per field; a ``keep`` wins."""
+    out: dict[str, Any] = {}
+    kept: set[str] = set()
+    for s in g.rows:
+        keep = set(s.choice.keep) if s.choice else set()
+        for code, value in canonical[s.source_row].get(entity, {}).items():
+            if is_blank(value) or (code in kept and code not in keep):
+                continue
+            if code not in out or code in keep:
+                out[code] = value
+                if code in keep:
+                    kept.add(code)
+    return out
+
+
+@dataclass
+class _Plan:
+    """The push rows, in the pushes they go in (head offices before branches)."""
+
+    phases: list[list[list[RowChange]]] = field(default_factory=lambda: [[], []])
+    unchanged: int = 0
+
+
+def _customer_row(import_id: str, entity: Entity, g: _Group, values: dict[str, Any],
+                  stored: dict[str, dict[str, Any]], names: dict[int, Any], history: bool
+                  ) -> RowChange | None:
+    head = g.head
+    if g.record_id is None:
+        hist = head.history.get(entity.code) if history else None
+        if g.branch and entity.has_field(PARENT):
+            parent = names.get(g.parent_row) if g.parent_row is not None else \
+                stored.get(g.parent_id or "", {}).get(entity.display_field)
+            if parent is not None:
+                values = {**values, PARENT: parent}
+        return RowChange(op="insert", entity=entity.code, row=head.source_row, history=hist,
+                         id=record_uuid(import_id, head.source_row, entity.code), values=values)
+    current = stored.get(g.record_id)
+    if current is None:  # gone or out of sight: the push says which, naming nothing
+        return RowChange(op="update", entity=entity.code, id=g.record_id, base_version=1,
+                         row=head.source_row, values={}, base={})
+    keep = {k for s in g.rows if s.choice for k in s.choice.keep}
+    change = {k: v for k, v in values.items() if entity.has_field(k) and (
+        is_blank(current.get(k)) or (k in keep and current.get(k) != v))}
+    if not change:
+        return None
+    return RowChange(op="update", entity=entity.code, id=g.record_id, row=head.source_row,
+                     base_version=current["version"], values=change,
+                     base={k: current.get(k) for k in change})
+
+
+def _plan(db: Database, dictionary: Dictionary, user: User, rec: Any, staged: list[Staged],
+          body: ConfirmIn, max_rows: int) -> tuple[_Plan, int]:
+    entity = dictionary.entity(rec.entity)
+    canonical, _ = validate_rows(dictionary, user, entity.code, staged)
+    groups, skipped = _group_rows(staged, canonical, body)
+    wanted = {i for g in groups for i in (g.record_id, g.parent_id) if i}
+    with db.read() as conn:
+        stored = {k: v.values for k, v in
+                  fetch_visible(conn, db, dictionary, user, entity, wanted).items()}
+    plan = _Plan()
+    merged = [_merged(entity.code, g, canonical) for g in groups]
+    names: dict[int, Any] = {}  # source row -> the name of the customer it becomes
+    for g, values in zip(groups, merged, strict=True):
+        name = values.get(entity.display_field) if g.record_id is None else \
+            stored.get(g.record_id, {}).get(entity.display_field)
+        for s in g.rows:
+            names[s.source_row] = name
+    for g, values in zip(groups, merged, strict=True):
+        rows: list[RowChange] = []
+        row = _customer_row(rec.id, entity, g, values, stored, names, bool(rec.history))
+        if row is None:
+            plan.unchanged += 1
+        else:
+            rows.append(row)
+            if row.op == "update" and row.values:
+                names[g.head.source_row] = row.values.get(entity.display_field,
+                                                          names[g.head.source_row])
+        rows += _related_rows(rec, dictionary, g, canonical, names)
+        _add(plan.phases[1 if g.branch else 0], rows, max_rows)
+    return plan, skipped
+
+
+def _related_rows(rec: Any, dictionary: Dictionary, g: _Group, canonical: dict[int, Canonical],
+                  names: dict[int, Any]) -> list[RowChange]:
+    """Each row's related records (its contact), linked to the group's customer."""
+    out = []
+    for code in IMPORTABLE[rec.entity]:
+        child = dictionary.entity(code)
+        links = [f.code for f in child.fields if f.ref == rec.entity]
+        for s in g.rows:
+            values = canonical[s.source_row].get(code)
+            if values:
+                hist = s.history.get(code) if rec.history else None
+                out.append(RowChange(op="insert", entity=code, row=s.source_row, history=hist,
+                                     id=record_uuid(rec.id, s.source_row, code),
+                                     values={**values, **dict.fromkeys(
+                                         links, names.get(g.head.source_row))}))
+    return out
+
+
+def _add(chunks: list[list[RowChange]], rows: list[RowChange], max_rows: int) -> None:
+    """Append one customer's rows, keeping them in one push of at most ``max_rows``."""
+    if not rows:
+        return
+    if not chunks or len(chunks[-1]) + len(rows) > max_rows:
+        chunks.append([])
+    chunks[-1].extend(rows)
+
+
+def confirm(db: Database, dictionary: Dictionary, user: User, import_id: str,
+            body: ConfirmIn, max_rows: int) -> ConfirmOut:
+    """Write the import through the push engine; the import becomes ``confirmed``."""
+    with db.read() as conn:
+        rec = store.fetch(conn, db, user, import_id)
+        store.require_state(rec, ErrorCode.IMPORT_NOT_CHECKED, "checked")
+        staged = store.load_rows(conn, db, import_id)
+    plan, skipped = _plan(db, dictionary, user, rec, staged, body, max_rows)
+    counts: Counter[str] = Counter({**dict.fromkeys(get_args(RowStatus), 0),
+                                    "skipped": skipped, "unchanged": plan.unchanged})
+    errors: list[ErrorItem] = []
+    keys: list[str] = []
+    for chunk in (c for phase in plan.phases for c in phase):
+        key = f"import-{import_id}-{len(keys)}"
+        answer = push(db, dictionary, user, PushRequest(
+            idempotency_key=key, template_version=dictionary.version, rows=chunk),
+            max_rows=max(max_rows, len(chunk)))
+        keys.append(key)
+        counts.update(answer.counts)
+        errors += [e for r in answer.results for e in r.errors][:MAX_ERRORS - len(errors)]
+    with db.write() as conn:
+        rec = store.fetch(conn, db, user, import_id, lock=True)
+        store.require_state(rec, ErrorCode.IMPORT_NOT_CHECKED, "checked")
+        totals = {**store.loads(rec.counts), **{f"confirm_{k}": v for k, v in counts.items()}}
+        store.set_state(conn, db, import_id, "confirmed", counts=totals, push_keys=keys)
+        rec = store.fetch(conn, db, user, import_id)
+    return ConfirmOut.model_validate({"import": store.out(rec), "counts": dict(counts),
+                                      "errors": errors})
+
+
+def undo(db: Database, dictionary: Dictionary, user: User, import_id: str) -> ImportOut:
+    """Undo every push of a confirmed import, newest first (admins); ``undone``."""
+    with db.read() as conn:
+        rec = store.fetch(conn, db, user, import_id)
+    store.require_state(rec, ErrorCode.IMPORT_NOT_CONFIRMED, "confirmed")
+    counts: Counter[str] = Counter()
+    for key in reversed(store.loads(rec.push_keys)):
+        try:
+            answer = undo_push(db, dictionary, user, key)
+        except ApiError as exc:
+            if exc.code is not ErrorCode.AUDIT_NOT_FOUND:  # a push that changed nothing
+                raise
+            continue
+        counts.update({k: v for k, v in answer.counts.items() if v})
+    with db.write() as conn:
+        rec = store.fetch(conn, db, user, import_id, lock=True)
+        store.require_state(rec, ErrorCode.IMPORT_NOT_CONFIRMED, "confirmed")
+        totals = {**store.loads(rec.counts), **{f"undo_{k}": v for k, v in counts.items()}}
+        store.set_state(conn, db, import_id, "undone", counts=totals)
+        return store.out(store.fetch(conn, db, user, import_id))

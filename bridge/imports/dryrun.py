@@ -1,0 +1,175 @@
+"""The dry run of an import: every staged row gets its ``RowDecision``, stored for the
+review sheet and for confirm; nothing reaches the entity tables.
+
+1. each row is validated as a push would (``bridge.imports.validate``);
+2. valid rows are profiled (``schema.matching``) and clustered among themselves
+   (blocking, ``compare``, union-find: one cluster per legal entity, branch clusters with
+   their head office's);
+3. each row's candidates among the existing records the user may see are found through
+   the match keys (``bridge.imports.match``) and compared;
+4. per cluster: a row that is an existing record is a ``match``; the cluster's other rows
+   are ``duplicate``s of its head row (the first match, else the first row); a head
+   without a match is a ``branch`` (of a head-office row or an existing record),
+   ``uncertain`` (a person decides) or ``new``.
+
+Survivorship: a ``match`` or ``duplicate`` never overwrites with a blank and fills blanks;
+two different non-blank values are a ``FieldDifference`` for the review sheet.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from bridge.auth import User
+from bridge.db import Database
+from bridge.imports import store
+from bridge.imports.keys import cached_profile, company_record
+from bridge.imports.match import Found, candidates, decide
+from bridge.imports.store import Staged
+from bridge.imports.validate import Canonical, validate_rows
+from schema.dictionary import Dictionary
+from schema.errors import ErrorCode
+from schema.matching import Clustering, Profile, candidate_pairs, cluster, compare
+from schema.permissions import visible_fields
+from schema.types import Entity
+from schema.values import is_blank
+from schema.wire_import import DryRunOut, FieldDifference, RowDecision
+
+
+@dataclass(slots=True)
+class _Row:
+    """A valid row while it is decided."""
+
+    staged: Staged
+    values: Canonical
+    profile: Profile
+    found: list[Found]
+
+    def best(self, decision: str, branch_side: str | None = None) -> Found | None:
+        for f in self.found:
+            if f.match.decision == decision and (
+                    branch_side is None or f.match.reasons[-1] == branch_side):
+                return f
+        return None
+
+
+def run(db: Database, dictionary: Dictionary, user: User, import_id: str) -> DryRunOut:
+    """Decide every staged row and store the decisions (the import becomes ``checked``)."""
+    with db.read() as conn:
+        rec = store.fetch(conn, db, user, import_id)
+        store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
+        staged = store.load_rows(conn, db, import_id)
+        decide_all(conn, db, dictionary, user, dictionary.entity(rec.entity), staged)
+    counts: dict[str, int] = dict(Counter(s.decision.decision for s in staged if s.decision))
+    with db.write() as conn:
+        rec = store.fetch(conn, db, user, import_id, lock=True)
+        store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
+        store.save_decisions(conn, db, import_id, staged)
+        store.set_state(conn, db, import_id, "checked", counts=counts)
+        rec = store.fetch(conn, db, user, import_id)
+    return DryRunOut.model_validate({"import": store.out(rec), "counts": counts})
+
+
+def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: User,
+               entity: Entity, staged: list[Staged]) -> None:
+    """Set ``decision`` on every staged row (choices already made are kept)."""
+    canonical, errors = validate_rows(dictionary, user, entity.code, staged)
+    for s in staged:
+        if s.source_row in errors:
+            s.decision = RowDecision(source_row=s.source_row, sheet=s.sheet, line=s.line,
+                                     decision="invalid", cluster=f"s:{s.source_row}",
+                                     errors=errors[s.source_row])
+    valid = [s for s in staged if s.source_row in canonical]
+    values = [canonical[s.source_row] for s in valid]
+    profiles = [cached_profile(company_record(entity.code, v.get(entity.code, {})))
+                for v in values]
+    per_row, records = candidates(conn, db, dictionary, user, entity, profiles,
+                                  [v.get(entity.code, {}).get(entity.display_field)
+                                   for v in values])
+    rows = [_Row(s, v, p, decide(p, ids, records))
+            for s, v, p, ids in zip(valid, values, profiles, per_row, strict=True)]
+    matches = {pair: compare(profiles[pair[0]], profiles[pair[1]])
+               for pair in candidate_pairs(profiles)}
+    _decide_clusters(entity, user, rows, cluster(profiles, matches))
+
+
+def _decide_clusters(entity: Entity, user: User, rows: list[_Row], c: Clustering) -> None:
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, root in enumerate(c.cluster_of):
+        groups[root].append(i)
+    heads: dict[int, int] = {}
+    for root, members in groups.items():
+        matched = [i for i in members if rows[i].best("same")]
+        heads[root] = matched[0] if matched else members[0]
+    visible = {f.code for f in visible_fields(user.role, entity)}
+    for root, members in groups.items():
+        head = rows[heads[root]]
+        own = head.best("same")
+        label = f"r:{own.record.id}" if own else f"s:{rows[members[0]].staged.source_row}"
+        for i in members:
+            r = rows[i]
+            if (hit := r.best("same")) is not None:
+                r.staged.decision = _matched(entity, r, hit, label, visible)
+            elif r is head:
+                r.staged.decision = _head(r, label, c.parent.get(root), groups, heads, rows)
+            else:
+                r.staged.decision = _duplicate(entity, r, head, label, visible)
+
+
+def _base(r: _Row, label: str, **kw: Any) -> RowDecision:
+    s = r.staged
+    return RowDecision(source_row=s.source_row, sheet=s.sheet, line=s.line, cluster=label, **kw)
+
+
+def _differences(entity: Entity, incoming: dict[str, Any], existing: dict[str, Any],
+                 visible: set[str]) -> list[FieldDifference]:
+    """Fields both sides hold with different non-blank values (blanks never count; the
+    name is how the two were found to be one company, ``record_name`` shows it)."""
+    return [FieldDifference(field=code, entity=entity.code, existing=existing[code],
+                            incoming=value)
+            for code, value in incoming.items()
+            if code in visible and code != entity.display_field and not is_blank(value)
+            and not is_blank(existing.get(code)) and existing[code] != value]
+
+
+def _matched(entity: Entity, r: _Row, hit: Found, label: str, visible: set[str]) -> RowDecision:
+    rec = hit.record
+    return _base(r, label, decision="match", record_id=rec.id,
+                 record_name=rec.values.get(entity.display_field), score=hit.match.score,
+                 reasons=list(hit.match.reasons),
+                 differences=_differences(entity, r.values.get(entity.code, {}), rec.values,
+                                          visible))
+
+
+def _duplicate(entity: Entity, r: _Row, head: _Row, label: str,
+               visible: set[str]) -> RowDecision:
+    m = compare(r.profile, head.profile)
+    return _base(r, label, decision="duplicate", duplicate_of=head.staged.source_row,
+                 score=m.score, reasons=list(m.reasons),
+                 differences=_differences(entity, r.values.get(entity.code, {}),
+                                          head.values.get(entity.code, {}), visible))
+
+
+def _head(r: _Row, label: str, parent: int | None, groups: dict[int, list[int]],
+          heads: dict[int, int], rows: list[_Row]) -> RowDecision:
+    """A cluster's head row without an existing record: a branch, uncertain, or new."""
+    if parent is not None:
+        top = rows[heads[parent]]
+        own = top.best("same")
+        return _base(r, label, decision="branch", parent_row=top.staged.source_row,
+                     record_id=own.record.id if own else None,
+                     record_name=own.record.values.get("name") if own else None,
+                     reasons=["branch_of_row"])
+    if (hit := r.best("branch_of", "branch_a")) is not None:
+        return _base(r, label, decision="branch", record_id=hit.record.id,
+                     record_name=hit.record.values.get("name"), score=hit.match.score,
+                     reasons=list(hit.match.reasons))
+    if (hit := r.best("uncertain")) is not None:
+        return _base(r, label, decision="uncertain", record_id=hit.record.id,
+                     record_name=hit.record.values.get("name"), score=hit.match.score,
+                     reasons=list(hit.match.reasons))
+    return _base(r, label, decision="new")

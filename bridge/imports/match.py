@@ -1,0 +1,135 @@
+"""Finding the existing records a company record may be: candidates by match key
+(``sys_match_key``) and by stored name key, among the live records the user may see, then
+the pairwise decision of ``schema.matching.compare``.
+
+Used by the dry run (thousands of rows at once) and by every push of a new customer
+(``bridge.sync.checks.warn_similar``). Only records in the user's scope are ever read, and
+only the fields they may see, so no decision reveals a record or value out of sight.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from bridge.auth import User
+from bridge.db import Database
+from bridge.imports.keys import cached_profile, company_record, stored_keys
+from bridge.permissions import scope_filter
+from bridge.sync.rows import columns_out, fetch_columns, select_rows
+from schema.dictionary import Dictionary
+from schema.matching import Match, Profile, compare, query_keys
+from schema.matching.match import MAX_BLOCK
+from schema.permissions import visible_fields
+from schema.sql import NAME_KEY, display_key, table_name
+from schema.types import Entity
+
+CHUNK = 20_000  # keys or ids per statement
+KEEP = ("same", "branch_of", "uncertain")  # the decisions worth telling the user about
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    """A visible live record that may be the same company: its values and profile."""
+
+    id: str
+    values: dict[str, Any]
+    profile: Profile
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One candidate's decision against a source record."""
+
+    record: Existing
+    match: Match
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def _holders(conn: Connection, db: Database, entity: str, keys: set[str]) -> dict[str, list[str]]:
+    """Record ids under each key; a name key held by too many records is dropped (as in
+    ``BlockIndex``), identity keys never are."""
+    t = db.table("sys_match_key")
+    held: dict[str, list[str]] = defaultdict(list)
+    for chunk in _chunks(sorted(keys)):
+        q = select(t.c.key, t.c.record_id).where(t.c.entity == entity,
+                                                 db.one_of(t.c.key, chunk))
+        for key, rid in conn.execute(q):
+            held[key].append(rid)
+    return {k: ids for k, ids in held.items() if len(ids) <= MAX_BLOCK or k[0] in "upe"}
+
+
+def _by_name(conn: Connection, db: Database, entity: Entity, names: set[str]
+             ) -> dict[str, list[str]]:
+    """Ids by stored name key (records written around the push engine have no match keys)."""
+    t = db.table(table_name(entity.code))
+    if NAME_KEY not in t.c or not names:
+        return {}
+    found: dict[str, list[str]] = defaultdict(list)
+    for chunk in _chunks(sorted(names)):
+        q = select(t.c[NAME_KEY], t.c.id).where(db.one_of(t.c[NAME_KEY], chunk),
+                                                t.c.deleted.is_(False))
+        for key, rid in conn.execute(q):
+            found[key].append(rid)
+    return found
+
+
+def fetch_visible(conn: Connection, db: Database, dictionary: Dictionary, user: User,
+                  entity: Entity, ids: set[str]) -> dict[str, Existing]:
+    """The live records among ``ids`` in the user's scope, with the fields they may see."""
+    fields = visible_fields(user.role, entity)
+    found: dict[str, Existing] = {}
+    base, t = select_rows(db, dictionary, entity, fields)
+    for chunk in _chunks(sorted(ids)):
+        q = base.where(db.one_of(t.c.id, chunk), t.c.deleted.is_(False),
+                       scope_filter(user, entity, t))
+        names, cols = fetch_columns(conn, q)
+        for values in zip(*columns_out(entity, names, cols), strict=True):
+            row = dict(zip(names, values, strict=True))
+            found[row["id"]] = Existing(row["id"], row,
+                                        cached_profile(company_record(entity.code, row)))
+    return found
+
+
+def candidates(conn: Connection, db: Database, dictionary: Dictionary, user: User,
+               entity: Entity, profiles: Sequence[Profile], names: Sequence[Any]
+               ) -> tuple[list[set[str]], dict[str, Existing]]:
+    """For each profile (and its typed name), the ids of the visible records it may be,
+    and those records."""
+    wanted = [stored_keys(query_keys(p)) for p in profiles]
+    held = _holders(conn, db, entity.code, {k for keys in wanted for k in keys})
+    name_keys = [display_key(n) for n in names]
+    named = _by_name(conn, db, entity, {k for k in name_keys if k})
+    per_row = []
+    for keys, nk in zip(wanted, name_keys, strict=True):
+        ids = {rid for k in keys for rid in held.get(k, ())}
+        ids.update(named.get(nk, ()) if nk else ())
+        per_row.append(ids)
+    records = fetch_visible(conn, db, dictionary, user, entity, set().union(*per_row))
+    return [{i for i in ids if i in records} for ids in per_row], records
+
+
+def decide(p: Profile, ids: Iterable[str], records: dict[str, Existing]) -> list[Found]:
+    """The candidates worth telling about, strongest first (``same``, then ``branch_of``,
+    then ``uncertain``; ties by id, so the answer is stable)."""
+    found = [Found(records[i], m) for i in ids if (m := compare(p, records[i].profile))
+             .decision in KEEP]
+    rank = {d: n for n, d in enumerate(KEEP)}
+    return sorted(found, key=lambda f: (rank[f.match.decision], -f.match.score, f.record.id))
+
+
+def similar(conn: Connection, db: Database, dictionary: Dictionary, user: User,
+            entity: Entity, rows: Sequence[dict[str, Any]]) -> list[list[Found]]:
+    """For each new record's values, the visible records it may be (see :func:`decide`)."""
+    profiles = [cached_profile(company_record(entity.code, r)) for r in rows]
+    per_row, records = candidates(conn, db, dictionary, user, entity, profiles,
+                                  [r.get(entity.display_field) for r in rows])
+    return [decide(p, ids, records) for p, ids in zip(profiles, per_row, strict=True)]
