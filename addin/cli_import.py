@@ -105,8 +105,9 @@ def _dry_run_and_maybe_confirm(opts: run.ImportOptions, report: Path | None,
         raise AddinError(ErrorCode.IMPORT_KEY_COLUMN_NEEDED)
     with connect(server, token) as client:
         with _progress() as show:
-            result = run.dry_run(opts, client, progress=show)
-        keys = key_values(result.prepared.tables, key_column) if key_column else []
+            prepared = run.prepare(opts, client, progress=show)
+            keys = key_values(prepared.tables, key_column) if key_column else []
+            result = run.stage(opts, prepared, client, progress=show)
         out = report or opts.files[0].with_name(opts.files[0].stem + REPORT_SUFFIX)
         write_report(out, result.report_data(client.server_url, lang), build_dictionary())
         if clusters_csv is not None:

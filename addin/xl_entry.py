@@ -155,14 +155,14 @@ def _import(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult | 
     """Pick a file: a source file gets its dry run and a report written beside it (and
     opened); a report picked again (the second click) confirms its import."""
     zh = lang == "zh"
-    answer = _pick(ui, "选择要导入的文件（或要确认的导入报告）：" if zh
-                   else "Choose the file to import (or the import report to confirm):")
-    if not answer:
-        return None
-    path = Path(answer.strip().strip('"'))
     progress = port.progress
     result = commands.CommandResult("import", lang)
-    with commands.connect(port, on_retry=_retry_to(port, lang)) as client:
+    with commands.connect(port, on_retry=_retry_to(port, lang)) as client:  # signed in?
+        answer = _pick(ui, "选择要导入的文件（或要确认的导入报告）：" if zh
+                       else "Choose the file to import (or the import report to confirm):")
+        if not answer:
+            return None
+        path = Path(answer.strip().strip('"'))
         if path.name.endswith(REPORT_SUFFIX):
             reviewed = read_report(path)
             out = run.confirm(client, reviewed.import_id, reviewed.choices, progress)

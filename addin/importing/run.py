@@ -124,8 +124,15 @@ def prepare(opts: ImportOptions, client: BridgeClient | None = None,
 
 def dry_run(opts: ImportOptions, client: BridgeClient, dictionary: Dictionary | None = None,
             progress: Progress = _quiet) -> DryRun:
-    """Stage the mapped rows on the bridge, dry-run them, fetch every decision."""
-    prepared = prepare(opts, client, dictionary, progress)
+    """Read and map the files, stage the rows on the bridge, dry-run them, fetch every
+    decision."""
+    return stage(opts, prepare(opts, client, dictionary, progress), client, progress)
+
+
+def stage(opts: ImportOptions, prepared: Prepared, client: BridgeClient,
+          progress: Progress = _quiet) -> DryRun:
+    """Stage prepared rows on the bridge (saving the mapping if asked), dry-run them,
+    fetch every decision."""
     if opts.save_mapping:
         client.mapping_put(opts.save_mapping, prepared.mapping.to_json())
     names = ", ".join(p.name for p in opts.files)

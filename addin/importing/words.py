@@ -58,6 +58,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "name_typo": ("名称仅差一字", "name one character off"),
     "branch_a": ("分支机构名称", "a branch name"),
     "branch_b": ("分支机构名称", "a branch name"),
+    "branch_of_row": ("本次导入中有其总部", "its head office is in this import"),
     "veto_region": ("地区不同", "different regions"),
     "veto_branch": ("不同的分支机构", "different branches"),
     "veto_uscc": ("信用代码不同", "different USCCs"),

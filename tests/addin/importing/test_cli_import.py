@@ -73,7 +73,8 @@ def test_dry_run_report_and_clusters_write_nothing(seeded: tuple[LiveBridge, str
     lb, existing = seeded
     src = xlsx(tmp_path / "old.xlsx", HEADER, ROWS)
     more = tmp_path / "more.csv"
-    more.write_bytes("客户名称,总机\n鑫隆物流有限公司,0755-26880000\n".encode("gbk"))
+    more.write_bytes("客户名称,总机,地址\n鑫隆物流,0755-26880000,广东省深圳市南山区科技园路8号\n"
+                     .encode("gbk"))
     out, clusters = tmp_path / "report.xlsx", tmp_path / "clusters.csv"
     res = invoke(lb, "import", str(src), str(more), "--report", str(out), "--dry-run",
                  "--clusters-csv", str(clusters), "--key-column", "客户名称")
@@ -166,12 +167,14 @@ def test_bad_input_exit_codes(live_bridge: LiveBridge, tmp_path: Path) -> None:
     missing = invoke(live_bridge, "import", str(tmp_path / "nope.xlsx"))
     assert missing.exit_code == 2 and "IMPORT_SOURCE_NOT_FOUND" in missing.output
     assert "nope.xlsx" in missing.output and "Traceback" not in missing.output
-    src = xlsx(tmp_path / "a.xlsx", ["公司名称"], [["甲公司"]])
+    src = xlsx(tmp_path / "a.xlsx", ["公司名称", "总机"], [["甲公司", "010-65528888"]])
     no_key = invoke(live_bridge, "import", str(src), "--clusters-csv", str(tmp_path / "c.csv"))
     assert no_key.exit_code == 2 and "IMPORT_KEY_COLUMN_NEEDED" in no_key.output
     bad_key = invoke(live_bridge, "import", str(src), "--clusters-csv", str(tmp_path / "c.csv"),
                      "--key-column", "编号", "--lang", "en")
     assert bad_key.exit_code == 2 and "编号" in bad_key.output and "公司名称" in bad_key.output
+    with live_bridge.client() as c:
+        assert c.get("/imports").json() == []  # refused before anything was sent
     no_server = runner.invoke(app, ["import", str(src)], env={"CRM_SERVER": ""})
     assert no_server.exit_code == 3 and "NOT_SIGNED_IN" in no_server.output
     wrong_token = runner.invoke(app, ["import", str(src), "--server", live_bridge.url,
