@@ -30,7 +30,7 @@ from addin.importing import run
 from addin.importing.clusters import key_values, write_clusters
 from addin.importing.report import REPORT_SUFFIX, write_report
 from addin.importing.review import read_report
-from addin.importing.words import DECISIONS, pick
+from addin.importing.words import CONFIRMED, DECISIONS, counts_words
 from schema.dictionary import build_dictionary
 from schema.errors import ErrorCode, Lang, as_lang
 from schema.wire_import import ConfirmOut
@@ -62,25 +62,19 @@ def _lang(lang: str) -> Lang:
 
 
 def counts_line(counts: dict[str, int], lang: Lang) -> str:
-    """``新建 3，匹配已有 1 …`` in the order of the decisions."""
-    sep = "，" if lang == "zh" else ", "
-    return sep.join(f"{pick(words, lang)} {counts.get(code, 0)}"
-                    for code, words in DECISIONS.items())
+    """The dry run's decisions in words, in order."""
+    return counts_words(counts, DECISIONS, lang)
 
 
 def _confirmed(out: ConfirmOut, lang: Lang) -> int:
     c = out.counts
-    if lang == "zh":
-        console.print(f"已导入（导入编号 {out.import_.id}）：新增 {c.get('applied', 0)}，合并 "
-                      f"{c.get('merged', 0)}，跳过 {c.get('skipped', 0)}，拒绝 "
-                      f"{c.get('rejected', 0)}")
-    else:
-        console.print(f"Imported (import {out.import_.id}): {c.get('applied', 0)} added, "
-                      f"{c.get('merged', 0)} merged, {c.get('skipped', 0)} skipped, "
-                      f"{c.get('rejected', 0)} rejected")
+    head = (f"已导入（导入编号 {out.import_.id}）：" if lang == "zh"
+            else f"Imported (import {out.import_.id}): ")
+    console.print(head + counts_words(c, CONFIRMED, lang))
     for e in out.errors[:20]:
         err_console.print(f"  - {e.code}: {e.message_zh if lang == 'zh' else e.message_en}")
-    return EXIT_PROBLEMS if c.get("rejected", 0) or out.errors else EXIT_OK
+    return EXIT_PROBLEMS if c.get("rejected", 0) or c.get("conflict", 0) or out.errors \
+        else EXIT_OK
 
 
 def _confirm_report(report: Path, ids: list[str], server: str | None, token: str | None,

@@ -17,7 +17,7 @@ from addin.client import RetryInfo
 from addin.importing import run
 from addin.importing.report import REPORT_SUFFIX, write_report
 from addin.importing.review import read_report
-from addin.importing.words import DECISIONS
+from addin.importing.words import CONFIRMED, DECISIONS, counts_words
 from addin.port import AddinError, WorkbookPort
 from addin.ribbon.buttons import BUTTONS_BY_ID
 from schema.dictionary import build_dictionary
@@ -166,23 +166,18 @@ def _import(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult | 
         if path.name.endswith(REPORT_SUFFIX):
             reviewed = read_report(path)
             out = run.confirm(client, reviewed.import_id, reviewed.choices, progress)
-            c = out.counts
-            result.counts = dict(c)
-            result.say(f"已导入：新增 {c.get('applied', 0)}，合并 {c.get('merged', 0)}，跳过 "
-                       f"{c.get('skipped', 0)}，拒绝 {c.get('rejected', 0)}",
-                       f"Imported: {c.get('applied', 0)} added, {c.get('merged', 0)} merged, "
-                       f"{c.get('skipped', 0)} skipped, {c.get('rejected', 0)} rejected")
-            result.ok = not c.get("rejected", 0)
+            result.counts = dict(out.counts)
+            result.say("已导入：" + counts_words(out.counts, CONFIRMED, "zh"),
+                       "Imported: " + counts_words(out.counts, CONFIRMED, "en"))
+            result.ok = not (out.counts.get("rejected") or out.counts.get("conflict"))
             return result
         dry = run.dry_run(run.ImportOptions([path]), client, progress=progress)
         report = path.with_name(path.stem + REPORT_SUFFIX)
         write_report(report, dry.report_data(client.server_url, lang), build_dictionary())
     result.counts = dict(dry.counts)
-    result.say("试运行完成（尚未写入）：" + "，".join(f"{w[0]} {dry.counts.get(k, 0)}"
-                                           for k, w in DECISIONS.items())
+    result.say("试运行完成（尚未写入）：" + counts_words(dry.counts, DECISIONS, "zh")
                + f"。报告：{report}。检查“待确认”表后保存，再点“导入”选择该报告即可确认。",
-               "Dry run done (nothing written): " + ", ".join(
-                   f"{w[1]} {dry.counts.get(k, 0)}" for k, w in DECISIONS.items())
+               "Dry run done (nothing written): " + counts_words(dry.counts, DECISIONS, "en")
                + f". Report: {report}. Check its Review sheet, save, then click Import "
                  "again and choose the report to confirm.")
     opener = getattr(ui, "open_book", None)

@@ -7,10 +7,14 @@ choices back by the same declarations (a header or a choice in either language c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from schema.errors import Lang
 from schema.wire_import import Choice, Decision
+
+K = TypeVar("K", bound=str)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,16 @@ REASONS: dict[str, tuple[str, str]] = {
     "veto_region": ("地区不同", "different regions"),
     "veto_branch": ("不同的分支机构", "different branches"),
     "veto_uscc": ("信用代码不同", "different USCCs"),
+}
+
+# confirm's counts (push row statuses, plus rows left out or already as stored)
+CONFIRMED: dict[str, tuple[str, str]] = {
+    "applied": ("写入", "written"),
+    "merged": ("合并写入", "merged"),
+    "unchanged": ("无变化", "unchanged"),
+    "skipped": ("跳过", "skipped"),
+    "conflict": ("冲突", "conflicts"),
+    "rejected": ("拒绝", "rejected"),
 }
 
 CHOICES: dict[Choice, tuple[str, str]] = {
@@ -134,6 +148,13 @@ def reason_words(reasons: list[str], lang: Lang) -> str:
     """``same_uscc, same_phone`` in words (an unknown reason is shown as its code)."""
     sep = "；" if lang == "zh" else "; "
     return sep.join(pick(REASONS[r], lang) if r in REASONS else r for r in reasons)
+
+
+def counts_words(counts: Mapping[str, int], words: Mapping[K, tuple[str, str]],
+                 lang: Lang) -> str:
+    """``新建 3，匹配已有 1 …``: each count in words, in the declared order."""
+    sep = "，" if lang == "zh" else ", "
+    return sep.join(f"{pick(w, lang)} {counts.get(code, 0)}" for code, w in words.items())
 
 
 def choice_of(text: object) -> Choice | None:

@@ -58,14 +58,19 @@ def invoke(lb: LiveBridge, *args: str) -> Any:
     return runner.invoke(app, [*args, "--server", lb.url, "--token", lb.admin_token])
 
 
+def seed(lb: LiveBridge) -> str:
+    """One stored customer, 宏达贸易有限公司; returns its id."""
+    row = insert("customer", name="宏达贸易有限公司", phone="020-38880000")
+    with lb.client() as c:
+        r = c.post("/push", json=body(row))
+        assert r.status_code == 200 and r.json()["results"][0]["status"] == "applied", r.text
+    return str(row["id"])
+
+
 @pytest.fixture
 def seeded(live_bridge: LiveBridge) -> tuple[LiveBridge, str]:
     """A bridge holding one customer, 宏达贸易有限公司; returns it and the customer's id."""
-    row = insert("customer", name="宏达贸易有限公司", phone="020-38880000")
-    with live_bridge.client() as c:
-        r = c.post("/push", json=body(row))
-        assert r.status_code == 200 and r.json()["results"][0]["status"] == "applied", r.text
-    return live_bridge, str(row["id"])
+    return live_bridge, seed(live_bridge)
 
 
 def test_dry_run_report_and_clusters_write_nothing(seeded: tuple[LiveBridge, str],
@@ -106,30 +111,42 @@ def test_dry_run_report_and_clusters_write_nothing(seeded: tuple[LiveBridge, str
     assert keys[6][1] == keys[7][1]
 
 
-def test_confirm_edited_report_then_undo(seeded: tuple[LiveBridge, str],
-                                         tmp_path: Path) -> None:
-    lb, existing = seeded
-    src = xlsx(tmp_path / "old.xlsx", HEADER, ROWS)
+def test_confirm_edited_report_then_undo(live_bridge_any: LiveBridge, tmp_path: Path) -> None:
+    lb = live_bridge_any
+    existing = seed(lb)
+    src = xlsx(tmp_path / "old.xlsx", ["公司名称", "总机"], [
+        ["宏达贸易有限公司", "020-38889999"], ["恒通科技有限公司", "010-65528888"]])
     res = invoke(lb, "import", str(src), "--lang", "en")
     assert res.exit_code == 0 and "Nothing written" in res.output, res.output
     report = src.with_name("old.import-report.xlsx")
-    import_id = openpyxl.load_workbook(report)["Summary"]["C3"].value
+    book = openpyxl.load_workbook(report)
+    import_id = book["Summary"]["C3"].value
     assert import_id and import_id in res.output
+    review = table(report, "Review")
+    assert [(r["Source row"], r["Field code"], r["Existing value"], r["Incoming value"],
+             r["Choice (merge/new/skip)"], r["Take the incoming value"]) for r in review] == [
+        (1, "customer.phone", "020 3888 0000", "020 3888 9999", "merge", "no")]
+    book["Review"]["M2"] = "yes"  # the user takes the new phone
+    book.save(report)
     wrong = invoke(lb, "import", "--confirm", str(report), "not-this-one")
     assert wrong.exit_code == 2 and "IMPORT_REPORT_OTHER_IMPORT" in wrong.output
     res = invoke(lb, "import", "--confirm", str(report), str(import_id), "--lang", "en")
-    assert res.exit_code in (0, 1), res.output
-    assert "Imported" in res.output
-    names = sorted(c["name"] for c in customers(lb))
-    assert "恒通科技有限公司" in names and "鑫隆物流有限公司" in names
-    assert names.count("宏达贸易有限公司") == 1  # matched, not doubled
+    assert res.exit_code == 0 and "Imported" in res.output, res.output
+    assert "written 2" in res.output and "rejected 0" in res.output  # one insert, one update
+    stored = {c["name"]: c for c in customers(lb)}
+    assert sorted(stored) == ["宏达贸易有限公司", "恒通科技有限公司"]
+    assert stored["宏达贸易有限公司"]["id"] == existing
+    assert stored["宏达贸易有限公司"]["phone"] == "020 3888 9999"  # the incoming value taken
     listed = invoke(lb, "imports")
     assert listed.exit_code == 0 and str(import_id) in listed.output
     assert "confirmed" in listed.output
+    again = invoke(lb, "import", "--confirm", str(report), str(import_id))
+    assert again.exit_code == 3 and "IMPORT_NOT_CHECKED" in again.output  # not twice
     undone = invoke(lb, "import-undo", str(import_id), "--lang", "en")
     assert undone.exit_code == 0 and "undone" in undone.output, undone.output
-    assert [c["name"] for c in customers(lb)] == ["宏达贸易有限公司"]
-    assert existing == customers(lb)[0]["id"]
+    after = customers(lb)
+    assert [(c["id"], c["name"]) for c in after] == [(existing, "宏达贸易有限公司")]
+    assert after[0]["phone"] == "020 3888 0000"
 
 
 def test_yes_confirms_at_once(live_bridge: LiveBridge, tmp_path: Path) -> None:
@@ -137,7 +154,7 @@ def test_yes_confirms_at_once(live_bridge: LiveBridge, tmp_path: Path) -> None:
                                                          ["乙贸易有限公司", None]])
     res = invoke(live_bridge, "import", str(src), "--yes")
     assert res.exit_code == 0, res.output
-    assert "已导入" in res.output and "新增 2" in res.output
+    assert "已导入" in res.output and "写入 2" in res.output
     assert sorted(c["name"] for c in customers(live_bridge)) == ["乙贸易有限公司",
                                                                   "甲科技有限公司"]
     again = invoke(live_bridge, "import", str(src), "--dry-run")
@@ -158,7 +175,7 @@ def test_map_override_and_saved_mapping(live_bridge: LiveBridge, tmp_path: Path)
                                                            ("乙", "customer.address")]
     other = xlsx(tmp_path / "odd2.xlsx", ["甲", "乙"], [["丁科技有限公司", "上海市"]])
     reused = invoke(live_bridge, "import", str(other), "--mapping", "旧系统", "--yes")
-    assert reused.exit_code == 0 and "新增 1" in reused.output, reused.output
+    assert reused.exit_code == 0 and "写入 1" in reused.output, reused.output
     rows = [c for c in customers(live_bridge) if c["name"] == "丁科技有限公司"]
     assert rows and rows[0]["address"] == "上海市"
 

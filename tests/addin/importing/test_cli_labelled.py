@@ -38,10 +38,12 @@ def test_labelled_set_clusters_csv_precision_and_recall(live_bridge: LiveBridge,
                                                         tmp_path: Path) -> None:
     src = tmp_path / "labelled.xlsx"
     truth = _write(src)
+    # the e-mail column is left out: a customer has no e-mail field (the related contact's
+    # e-mail needs the contact's name, which the labelled set lacks)
     out = tmp_path / "clusters.csv"
     res = CliRunner().invoke(app, [
         "import", str(src), "--dry-run", "--clusters-csv", str(out), "--key-column", "编号",
-        "--map", "邮箱=contact.email", "--report", str(tmp_path / "r.xlsx"),
+        "--map", "邮箱=", "--report", str(tmp_path / "r.xlsx"),
         "--server", live_bridge.url, "--token", live_bridge.admin_token])
     assert res.exit_code == 0, res.output
     with out.open(encoding="utf-8") as fh:
