@@ -16,6 +16,7 @@ becomes an :class:`~addin.errors.AddinError` with an ``IMPORT_*`` code naming th
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -47,11 +48,12 @@ def read_tables(path: Path, *, max_cells: int = DEFAULT_MAX_CELLS) -> list[Sourc
     if not path.is_file():
         raise AddinError(ErrorCode.WORKBOOK_NOT_FOUND, path=path.name)
     fmt = sniff(path)
+    tables: list[SourceTable | AddinError]
     if fmt == "csv":
         tables = [_text_table(path, max_cells)]
     elif fmt in PACKAGES:
-        check_package(path, fmt, max_cells)
-        tables = _spreadsheet_tables(path, fmt, max_cells)
+        strict = check_package(path, fmt, max_cells)
+        tables = _spreadsheet_tables(path, fmt, max_cells, strict=strict)
     elif fmt in ("xls", "ole", "ooxml-encrypted"):
         check_ole(path, fmt)
         tables = _spreadsheet_tables(path, fmt, max_cells)
@@ -59,9 +61,11 @@ def read_tables(path: Path, *, max_cells: int = DEFAULT_MAX_CELLS) -> list[Sourc
         raise refuse(ErrorCode.IMPORT_NO_TABLE, path)
     else:
         raise unreadable(path, fmt, _WHY.get(fmt, "not a spreadsheet"))
-    if not tables:
-        raise refuse(ErrorCode.IMPORT_NO_TABLE, path)
-    return tables
+    found = [t for t in tables if isinstance(t, SourceTable)]
+    if not found:
+        raise next((t for t in tables if isinstance(t, AddinError)),
+                   refuse(ErrorCode.IMPORT_NO_TABLE, path))
+    return found
 
 
 _WHY = {
@@ -69,35 +73,41 @@ _WHY = {
     "html": "a web page saved with a spreadsheet's name, not a spreadsheet",
     "xml": "an XML file (Excel 2003 XML or flat OpenDocument), not a workbook",
     "binary": "binary data that is neither a workbook nor text",
+    "xls-old": "a file format older than Excel 97, which no current reader supports",
+    "zip-damaged": "its zip directory is missing or broken (a download cut short?)",
 }
 
 
 def _text_table(path: Path, max_cells: int) -> SourceTable:
     text = read_text(path, max_cells)
-    table = _table(path, None, "csv", text.rows, 1)
+    rows: list[list[Cell]] = [[c if c != "" else None for c in row] for row in text.rows]
+    table = _table(path, None, "csv", rows, 1)
     if table is None:
         raise refuse(ErrorCode.IMPORT_NO_TABLE, path)
+    if isinstance(table, AddinError):
+        raise table
     return SourceTable(table.file, None, "csv", table.header_row, table.columns, table.rows,
                        table.row_numbers, encoding=text.encoding, delimiter=text.delimiter)
 
 
-def _spreadsheet_tables(path: Path, fmt: str, max_cells: int) -> list[SourceTable]:
+def _spreadsheet_tables(path: Path, fmt: str, max_cells: int, *,
+                        strict: bool = False) -> list[SourceTable | AddinError]:
     try:
         return list(_read_book(path, fmt, max_cells))
     except AddinError:
         raise
     except PasswordError as exc:
         raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path) from exc
-    except Exception as exc:  # CalamineError and its kin, OSError, ValueError...
-        raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
-    except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException
+    except BaseException as exc:  # CalamineError, OSError...; a Rust panic is a BaseException
         if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
             raise
+        if strict:
+            raise refuse(ErrorCode.IMPORT_FILE_STRICT, path) from exc
         raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
 
 
-def _read_book(path: Path, fmt: str, max_cells: int) -> Iterable[SourceTable]:
-    with CalamineWorkbook.from_path(str(path)) as book:
+def _read_book(path: Path, fmt: str, max_cells: int) -> Iterable[SourceTable | AddinError]:
+    with _open_book(path, fmt) as book:
         for meta in book.sheets_metadata:
             if meta.visible != SheetVisibleEnum.Visible or meta.typ != SheetTypeEnum.WorkSheet:
                 continue
@@ -109,6 +119,16 @@ def _read_book(path: Path, fmt: str, max_cells: int) -> Iterable[SourceTable]:
             table = _table(path, meta.name, fmt, rows, start[0] + 1)
             if table is not None:
                 yield table
+
+
+def _open_book(path: Path, fmt: str) -> CalamineWorkbook:
+    """calamine picks its reader by the file's extension: a file whose extension names what
+    it is opens by path (calamine's own errors are the most precise then), any other (an
+    .xls renamed .xlsx) from its bytes, where calamine detects the format itself."""
+    if path.suffix.lower().lstrip(".") == fmt:
+        return CalamineWorkbook.from_path(str(path))
+    with path.open("rb") as fh:
+        return CalamineWorkbook.from_filelike(io.BytesIO(fh.read()))
 
 
 def _cells(path: Path, sheet: str, rows: Iterable[Sequence[object]],
@@ -139,15 +159,16 @@ def _blank(row: Sequence[Cell]) -> bool:
 
 
 def _table(path: Path, sheet: str | None, fmt: str, rows: Sequence[Sequence[Cell]],
-           first_line: int) -> SourceTable | None:
-    """The table of one sheet below its header; None for a sheet with nothing in it."""
+           first_line: int) -> SourceTable | AddinError | None:
+    """The table of one sheet below its header; None for a sheet with nothing in it, the
+    ``IMPORT_NO_HEADER`` error (returned, not raised) for one without a header row."""
     filled = [(first_line + i, list(r)) for i, r in enumerate(rows) if not _blank(r)]
     if not filled:
         return None
     header = find_header([r for _, r in filled])
-    if header is None:
-        raise refuse(ErrorCode.IMPORT_NO_HEADER, path, sheet=sheet or path.name,
-                     rows=min(len(filled), 30))
+    if header is None:  # the file is refused for it only when no other sheet has a table
+        return refuse(ErrorCode.IMPORT_NO_HEADER, path, sheet=sheet or path.name,
+                      rows=min(len(filled), 30))
     body = filled[header.index + 1:]
     width = max([len(header.columns)] + [len(trimmed(r)) for _, r in body])
     columns = header.columns

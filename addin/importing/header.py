@@ -96,6 +96,8 @@ def find_header(rows: Sequence[Sequence[Cell]], labels: frozenset[str] | None = 
             best, best_score = i, s
     if best < 0 and width == 1:
         best = next((i for i, r in enumerate(rows[:scan]) if trimmed(r)), -1)
+        if best >= 0 and not _is_label(rows[best][0]):
+            best = -1
     if best < 0:
         return None
     return Header(best, column_names(rows[best], max((len(trimmed(r)) for r in rows),

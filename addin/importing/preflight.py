@@ -36,6 +36,8 @@ FORMAT_NAMES = {  # what the user is told a file was seen as
     "ods": "OpenDocument .ods", "csv": "text/CSV", "zip": "zip archive", "ole": "OLE compound file",
     "ooxml-encrypted": "encrypted Office file", "binary": "binary file", "html": "web page (HTML)",
     "xml": "XML document", "empty": "empty file",
+    "xls-old": "Excel 2.1-4.0 worksheet (before Excel 97)",
+    "zip-damaged": "damaged zip package",
 }
 
 
@@ -78,6 +80,9 @@ def sniff(path: Path) -> str:
         return _sniff_zip(path)
     if head.startswith(OLE_MAGIC):
         return _sniff_ole(path)
+    if head[:1] == b"\x09" and head[1:2] in (b"\x00", b"\x02", b"\x04") and \
+            head[2:3] in (b"\x04", b"\x06"):  # a BIFF2-4 BOF record: Excel 2.1-4.0
+        return "xls-old"
     return _sniff_text(head)
 
 
@@ -94,7 +99,7 @@ def _sniff_zip(path: Path) -> str:
             if "content.xml" in names and "META-INF/manifest.xml" in names:
                 return "ods"
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
-        return "zip"
+        return "zip-damaged"
     return "zip"
 
 
@@ -163,16 +168,17 @@ def check_ole(path: Path, fmt: str) -> None:
     try:
         with path.open("rb") as fh:
             encrypted = bool(msoffcrypto.OfficeFile(fh).is_encrypted())
-    except Exception as exc:  # msoffcrypto raises bare Exceptions on damaged records
-        raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
+    except Exception:  # BIFF5 or damaged records: calamine decides (it names a password too)
+        encrypted = False
     if encrypted:
         raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
 
 
 # --- zip packages ------------------------------------------------------------------------------
 def check_package(path: Path, fmt: str, max_cells: int,
-                  limits: Limits = DEFAULT_LIMITS) -> None:
-    """Refuse a hostile or broken xlsx/xlsm/xlsb/ods before calamine opens it."""
+                  limits: Limits = DEFAULT_LIMITS) -> bool:
+    """Refuse a hostile or broken xlsx/xlsm/xlsb/ods before calamine opens it; returns
+    whether it is Strict Open XML (calamine reads it; a failure is then told by that name)."""
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise unsafe(path, f"{size} bytes, more than {limits.max_file_bytes}")
@@ -191,7 +197,8 @@ def check_package(path: Path, fmt: str, max_cells: int,
             if fmt == "ods":
                 _check_ods(path, zf, max_cells)
             elif fmt in ("xlsx", "xlsm"):
-                _check_xlsx(path, zf, max_cells)
+                return _check_xlsx(path, zf, max_cells)
+            return False
     except AddinError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
@@ -234,10 +241,8 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
-    head = zf.read("xl/workbook.xml")[:PROLOG_BYTES]
-    if STRICT_NS in head:
-        raise refuse(ErrorCode.IMPORT_FILE_STRICT, path)
+def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> bool:
+    strict = STRICT_NS in zf.read("xl/workbook.xml")[:PROLOG_BYTES]
     names = _sheet_names(zf)
     for info in zf.infolist():
         part = info.filename
@@ -245,6 +250,7 @@ def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
             with zf.open(info) as fh:
                 extent = xlsx_extent(_chunks(fh))
             _check_extent(path, names.get(part, part.rsplit("/", 1)[-1]), extent, max_cells)
+    return strict
 
 
 def _check_extent(path: Path, sheet: str, extent: SheetExtent, max_cells: int) -> None:

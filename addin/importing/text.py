@@ -53,10 +53,43 @@ def detect_encoding(data: bytes) -> str:
         utf16 = utf16_without_bom(data[:SNIFF_CHARS])
         if utf16 is not None:
             return utf16
+    if looks_like_gb2312(data[: 4 * SNIFF_CHARS]):
+        return "gb18030"
     best = from_bytes(data[: 4 * SNIFF_CHARS]).best()
     name = (best.encoding if best is not None else "gb18030").lower().replace("-", "_")
     name = codecs.lookup(name).name
     return _SUPERSETS.get(name, name)
+
+
+def looks_like_gb2312(sample: bytes, share: float = 0.8) -> bool:
+    """Whether the double-byte characters of ``sample`` are mostly GB2312's (both bytes in
+    A1-FE: the hanzi, full-width forms and punctuation of Chinese text in GBK/GB18030).
+    Latin-1 and Windows-1252 text pairs an accented letter with a plain one and fails;
+    charset-normalizer decides those. Short Chinese samples, which charset-normalizer may
+    take for Big5 or a Korean code page, are recognised here."""
+    pairs = gb = i = 0
+    n = len(sample)
+    while i < n - 1:
+        lead = sample[i]
+        if lead < 0x80:
+            i += 1
+            continue
+        if not 0x81 <= lead <= 0xFE:
+            return False
+        trail = sample[i + 1]
+        if 0x30 <= trail <= 0x39:  # a four-byte GB18030 sequence
+            pairs, i = pairs + 1, i + 4
+            continue
+        pairs += 1
+        gb += 0xA1 <= lead <= 0xF7 and 0xA1 <= trail <= 0xFE
+        i += 2
+    if not pairs or gb < share * pairs:
+        return False
+    try:
+        sample[: i if i <= n else n].decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode(path: Path, data: bytes, encoding: str) -> str:
