@@ -263,7 +263,7 @@ class ErrorCode(StrEnum):
         "Import {import_id} is {state}: confirm and review choices are only possible after the dry run and before confirm")
     IMPORT_NOT_CONFIRMED = ("IMPORT_NOT_CONFIRMED", 409, "导入 {import_id} 的状态是“{state}”：只有已确认的导入才能撤销",
         "Import {import_id} is {state}: only a confirmed import can be undone")
-    IMPORT_HISTORY_ADMIN_ONLY = ("IMPORT_HISTORY_ADMIN_ONLY", 403, "只有管理员可以导入历史数据（创建时间、负责人、阶段历史）",
+    IMPORT_HISTORY_FOR_ADMINS = ("IMPORT_HISTORY_FOR_ADMINS", 403, "只有管理员可以导入历史数据（创建时间、负责人、阶段历史）",
         "Only administrators may import history (created-at, owner, stage history)")
     IMPORT_ENTITY_UNSUPPORTED = ("IMPORT_ENTITY_UNSUPPORTED", 422, "暂不支持导入“{name}”，可导入：{supported}",
         "Importing “{name}” is not supported yet; supported: {supported}")

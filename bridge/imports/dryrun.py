@@ -90,7 +90,8 @@ def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: Use
     per_row, records = candidates(conn, db, dictionary, user, entity, profiles,
                                   [v.get(entity.code, {}).get(entity.display_field)
                                    for v in values])
-    rows = [_Row(s, v, p, decide(p, ids, records))
+    name = entity.display_field
+    rows = [_Row(s, v, p, decide(p, ids, records, v.get(entity.code, {}).get(name), name))
             for s, v, p, ids in zip(valid, values, profiles, per_row, strict=True)]
     matches = {pair: compare(profiles[pair[0]], profiles[pair[1]])
                for pair in candidate_pairs(profiles)}

@@ -117,13 +117,18 @@ def candidates(conn: Connection, db: Database, dictionary: Dictionary, user: Use
     return [{i for i in ids if i in records} for ids in per_row], records
 
 
-def decide(p: Profile, ids: Iterable[str], records: dict[str, Existing]) -> list[Found]:
+def decide(p: Profile, ids: Iterable[str], records: dict[str, Existing],
+           name: Any = None, display: str = "name") -> list[Found]:
     """The candidates worth telling about, strongest first (``same``, then ``branch_of``,
-    then ``uncertain``; ties by id, so the answer is stable)."""
+    then ``uncertain``; at equal scores the record whose name key equals ``name``'s, then by
+    id, so the answer is stable)."""
     found = [Found(records[i], m) for i in ids if (m := compare(p, records[i].profile))
              .decision in KEEP]
     rank = {d: n for n, d in enumerate(KEEP)}
-    return sorted(found, key=lambda f: (rank[f.match.decision], -f.match.score, f.record.id))
+    key = display_key(name)
+    return sorted(found, key=lambda f: (rank[f.match.decision], -f.match.score,
+                                        display_key(f.record.values.get(display)) != key,
+                                        f.record.id))
 
 
 def similar(conn: Connection, db: Database, dictionary: Dictionary, user: User,
@@ -132,4 +137,5 @@ def similar(conn: Connection, db: Database, dictionary: Dictionary, user: User,
     profiles = [cached_profile(company_record(entity.code, r)) for r in rows]
     per_row, records = candidates(conn, db, dictionary, user, entity, profiles,
                                   [r.get(entity.display_field) for r in rows])
-    return [decide(p, ids, records) for p, ids in zip(profiles, per_row, strict=True)]
+    return [decide(p, ids, records, r.get(entity.display_field), entity.display_field)
+            for p, ids, r in zip(profiles, per_row, rows, strict=True)]

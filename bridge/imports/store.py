@@ -76,7 +76,7 @@ def create(db: Database, dictionary: Dictionary, user: User, body: ImportCreate)
         raise ApiError(ErrorCode.IMPORT_ENTITY_UNSUPPORTED, name=body.entity,
                        supported=", ".join(IMPORTABLE), field="entity")
     if body.history and not user.is_admin:
-        raise ApiError(ErrorCode.IMPORT_HISTORY_ADMIN_ONLY, field="history")
+        raise ApiError(ErrorCode.IMPORT_HISTORY_FOR_ADMINS, field="history")
     t = db.table("sys_import")
     values = {"id": str(uuid.uuid4()), "entity": body.entity, "file_name": body.file_name,
               "mapping_name": body.mapping_name, "created_by": user.username,

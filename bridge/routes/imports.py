@@ -35,7 +35,7 @@ FOUND = (ErrorCode.IMPORT_NOT_FOUND,)
 
 
 @router.post("/imports", response_model=ImportOut, status_code=201, responses=errors(
-    *AUTH, *BODY, ErrorCode.IMPORT_ENTITY_UNSUPPORTED, ErrorCode.IMPORT_HISTORY_ADMIN_ONLY))
+    *AUTH, *BODY, ErrorCode.IMPORT_ENTITY_UNSUPPORTED, ErrorCode.IMPORT_HISTORY_FOR_ADMINS))
 def create_import(body: ImportCreate, user: CurrentUser, db: DB, dictionary: Dict) -> ImportOut:
     """Start an import; ``history`` (created-at, owner, stage history kept as given) is for
     admins."""
