@@ -170,7 +170,8 @@ class _Writer:
             "reasons": reason_words(d.reasons, lang), "duplicate_of": d.duplicate_of,
             "branch_of": branch_of, "invalid_cell": "\n".join(c for c in cells if c),
             "reason_zh": "\n".join(e.message_zh for e in d.errors),
-            "reason_en": "\n".join(e.message_en for e in d.errors)}
+            "reason_en": "\n".join(e.message_en for e in d.errors),
+            "warnings": "\n".join(w.message_zh if zh else w.message_en for w in d.warnings)}
         return [values[c.key] for c in PREVIEW]
 
     def review(self) -> None:

@@ -99,6 +99,7 @@ PREVIEW: tuple[Column, ...] = (
     Column("invalid_cell", "无效单元格", "Invalid cell", 20),
     Column("reason_zh", "原因（中文）", "Reason (Chinese)", 36),
     Column("reason_en", "原因（英文）", "Reason (English)", 36),
+    Column("warnings", "提示", "Warnings", 30),
 )
 
 REVIEW: tuple[Column, ...] = (

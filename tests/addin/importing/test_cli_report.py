@@ -14,7 +14,7 @@ from addin.importing.review import read_report
 from addin.importing.source import Mapping
 from schema.dictionary import build_dictionary
 from schema.errors import ErrorCode, Lang
-from schema.wire import ErrorItem
+from schema.wire import ErrorItem, WarningItem
 from schema.wire_import import FieldDifference, ImportRow, RowDecision
 
 WHERE = "old.xlsx › 客户"
@@ -44,7 +44,8 @@ def _data(lang: Lang) -> ReportData:
                     reasons=["name_typo"]),
         RowDecision(source_row=5, sheet=WHERE, line=7, decision="invalid", cluster="s:5",
                     errors=[invalid]),
-        RowDecision(source_row=6, sheet=WHERE, line=8, decision="new", cluster="s:6"),
+        RowDecision(source_row=6, sheet=WHERE, line=8, decision="new", cluster="s:6",
+                    warnings=[WarningItem(code="X", message_zh="提示一", message_en="note one")]),
     ]
     mapping = Mapping("customer", {"公司名称": "customer.name", "电话": "customer.phone",
                                    "备注": ""})
@@ -76,6 +77,7 @@ def test_zh_report_rows_words_and_layout(tmp_path: Path) -> None:
     assert bad["无效单元格"] == "公司名称" and "必填" in str(bad["原因（中文）"])
     assert "required" in str(bad["原因（英文）"])
     assert preview[5]["公司名称 → 客户 › 公司名称"] == "宏达=1+1"  # text, not a formula
+    assert preview[5]["提示"] == "提示一"
     ws = book["导入预览"]
     assert ws.freeze_panes == "E2" and ws.auto_filter.ref
     review = _table(path, "待确认")
