@@ -194,11 +194,19 @@ class _Writer:
     def review_lines(self) -> Iterator[list[Scalar]]:
         lang = self.lang
         merge, no = pick(CHOICES["merge"], lang), pick(YES_NO[1], lang)
+        by_row = {row.source_row: row for row in self.data.rows}
+        entity = self.data.entity
+        try:
+            display = self.dictionary.entity(entity).display_field
+        except KeyError:
+            display = "name"
         for d in self.data.decisions:
             if d.decision != "uncertain" and not d.differences:
                 continue
+            row = by_row.get(d.source_row)
             base: dict[str, Scalar] = {
                 "source_row": d.source_row, "where": d.sheet, "line": d.line,
+                "source_name": None if row is None else row.values.get(entity, {}).get(display),
                 "decision": pick(DECISIONS[d.decision], lang), "record_id": d.record_id,
                 "record_name": d.record_name, "score": d.score,
                 "reasons": reason_words(d.reasons, lang)}

@@ -107,6 +107,7 @@ REVIEW: tuple[Column, ...] = (
     Column("where", "文件 › 工作表", "File › sheet", 26),
     Column("line", "行", "Line", 7),
     Column("decision", "处理", "Decision", 12),
+    Column("source_name", "导入的名称", "Incoming name", 24),
     Column("record_id", "候选记录编号", "Candidate record id", 16),
     Column("record_name", "候选记录名称", "Candidate record name", 24),
     Column("score", "得分", "Score", 8),

@@ -126,7 +126,7 @@ def test_confirm_edited_report_then_undo(live_bridge_any: LiveBridge, tmp_path: 
     assert [(r["Source row"], r["Field code"], r["Existing value"], r["Incoming value"],
              r["Choice (merge/new/skip)"], r["Take the incoming value"]) for r in review] == [
         (1, "customer.phone", "020 3888 0000", "020 3888 9999", "merge", "no")]
-    book["Review"]["M2"] = "yes"  # the user takes the new phone
+    book["Review"]["N2"] = "yes"  # the user takes the new phone
     book.save(report)
     wrong = invoke(lb, "import", "--confirm", str(report), "not-this-one")
     assert wrong.exit_code == 2 and "IMPORT_REPORT_OTHER_IMPORT" in wrong.output

@@ -85,7 +85,8 @@ def test_zh_report_rows_words_and_layout(tmp_path: Path) -> None:
         (1, "customer.phone", "合并"), (4, None, None)]
     lists = {(str(dv.sqref), dv.formula1.strip('"'))
              for dv in book["待确认"].data_validations.dataValidation}
-    assert lists == {("L2:L3", "合并,新建,跳过"), ("M2:M3", "是,否")}
+    assert lists == {("M2:M3", "合并,新建,跳过"), ("N2:N3", "是,否")}
+    assert [r["导入的名称"] for r in review] == ["恒通科技有限公司", "华伟科技"]
     mapping = _table(path, "映射")
     assert mapping[2]["映射到"] == "（不导入）"
 
@@ -103,13 +104,13 @@ def test_en_report_and_choices_read_back(tmp_path: Path) -> None:
     assert [(c.source_row, c.choice, c.record_id, c.keep) for c in untouched.choices] == [
         (1, "merge", "c1", [])]
     ws = book["Review"]
-    ws["M2"] = "yes"      # take the incoming phone
-    ws["L3"] = "新建"      # a Chinese colleague keeps row 4 apart
+    ws["N2"] = "yes"      # take the incoming phone
+    ws["M3"] = "新建"      # a Chinese colleague keeps row 4 apart
     book.save(path)
     edited = read_report(path)
     assert [(c.source_row, c.choice, c.record_id, c.keep) for c in edited.choices] == [
         (1, "merge", "c1", ["phone"]), (4, "new", None, [])]
-    ws["L3"] = "maybe"
+    ws["M3"] = "maybe"
     book.save(path)
     with pytest.raises(AddinError) as err:
         read_report(path)
