@@ -118,13 +118,15 @@ def system_tables(md: MetaData) -> None:
 
 def import_tables(md: MetaData) -> None:
     """Match keys kept by the push engine, and staged imports (``bridge.imports``)."""
-    # a record's blocking keys (schema.matching.blocking_keys): one row per key
+    # a record's blocking keys (schema.matching.blocking_keys): one row per key; the key
+    # (entity, key, record_id) is the lookup's covering index, the other index finds a
+    # record's keys to replace them
     Table(
         "sys_match_key", md,
         Column("entity", String(64), primary_key=True),
-        Column("record_id", String(36), primary_key=True),
         Column("key", String(255), primary_key=True),
-        Index("ix_sys_match_key_key", "entity", "key"),
+        Column("record_id", String(36), primary_key=True),
+        Index("ix_sys_match_key_record", "entity", "record_id"),
     )
     Table(
         "sys_import", md,

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from bridge import gcpause
 from bridge.auth import User
 from bridge.db import Database
 from bridge.imports import store
@@ -33,7 +34,15 @@ from bridge.imports.store import Staged
 from bridge.imports.validate import Canonical, validate_rows
 from schema.dictionary import Dictionary
 from schema.errors import ErrorCode
-from schema.matching import Clustering, Profile, candidate_pairs, cluster, compare
+from schema.matching import (
+    BlockIndex,
+    Clustering,
+    Profile,
+    blocking_keys,
+    cluster,
+    compare,
+    query_keys,
+)
 from schema.permissions import visible_fields
 from schema.types import Entity
 from schema.values import is_blank
@@ -59,13 +68,13 @@ class _Row:
 
 def run(db: Database, dictionary: Dictionary, user: User, import_id: str) -> DryRunOut:
     """Decide every staged row and store the decisions (the import becomes ``checked``)."""
-    with db.read() as conn:
+    with gcpause.paused(), db.read() as conn:  # a burst of objects none of which is garbage
         rec = store.fetch(conn, db, user, import_id)
         store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
         staged = store.load_rows(conn, db, import_id)
         decide_all(conn, db, dictionary, user, dictionary.entity(rec.entity), staged)
     counts: dict[str, int] = dict(Counter(s.decision.decision for s in staged if s.decision))
-    with db.write() as conn:
+    with gcpause.paused(), db.write() as conn:
         rec = store.fetch(conn, db, user, import_id, lock=True)
         store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
         store.save_decisions(conn, db, import_id, staged)
@@ -87,15 +96,27 @@ def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: Use
     values = [canonical[s.source_row] for s in valid]
     profiles = [cached_profile(company_record(entity.code, v.get(entity.code, {})))
                 for v in values]
-    per_row, records = candidates(conn, db, dictionary, user, entity, profiles,
+    keys = [query_keys(p) for p in profiles]
+    per_row, records = candidates(conn, db, dictionary, user, entity, keys,
                                   [v.get(entity.code, {}).get(entity.display_field)
                                    for v in values])
     name = entity.display_field
     rows = [_Row(s, v, p, decide(p, ids, records, v.get(entity.code, {}).get(name), name))
             for s, v, p, ids in zip(valid, values, profiles, per_row, strict=True)]
     matches = {pair: compare(profiles[pair[0]], profiles[pair[1]])
-               for pair in candidate_pairs(profiles)}
+               for pair in _pairs(profiles, keys)}
     _decide_clusters(entity, user, rows, cluster(profiles, matches))
+
+
+def _pairs(profiles: list[Profile], keys: list[list[str]]) -> set[tuple[int, int]]:
+    """``schema.matching.candidate_pairs`` with each row's query keys computed once (its
+    blocking keys are the query keys less the USCC neighbours, ``u:`` keys it adds)."""
+    index = BlockIndex()
+    pairs: set[tuple[int, int]] = set()
+    for i, (p, k) in enumerate(zip(profiles, keys, strict=True)):
+        pairs.update((j, i) for j in index.candidates(k))
+        index.add(i, k if not p.uscc_typed else blocking_keys(p))
+    return pairs
 
 
 def _decide_clusters(entity: Entity, user: User, rows: list[_Row], c: Clustering) -> None:

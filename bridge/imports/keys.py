@@ -38,6 +38,7 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+@lru_cache(maxsize=65_536)
 def _domain_as_email(website: str) -> str:
     """A website as the e-mail address matching reads its domain from (``www.`` dropped)."""
     host = urlsplit(website if "//" in website else f"//{website}").hostname or ""

@@ -62,7 +62,7 @@ def _holders(conn: Connection, db: Database, entity: str, keys: set[str]) -> dic
     for chunk in _chunks(sorted(keys)):
         q = select(t.c.key, t.c.record_id).where(t.c.entity == entity,
                                                  db.one_of(t.c.key, chunk))
-        for key, rid in conn.execute(q):
+        for key, rid in conn.execute(q).cursor.fetchall():  # plain text: no row objects
             held[key].append(rid)
     return {k: ids for k, ids in held.items() if len(ids) <= MAX_BLOCK or k[0] in "upe"}
 
@@ -100,17 +100,17 @@ def fetch_visible(conn: Connection, db: Database, dictionary: Dictionary, user: 
 
 
 def candidates(conn: Connection, db: Database, dictionary: Dictionary, user: User,
-               entity: Entity, profiles: Sequence[Profile], names: Sequence[Any]
+               entity: Entity, keys: Sequence[list[str]], names: Sequence[Any]
                ) -> tuple[list[set[str]], dict[str, Existing]]:
-    """For each profile (and its typed name), the ids of the visible records it may be,
-    and those records."""
-    wanted = [stored_keys(query_keys(p)) for p in profiles]
-    held = _holders(conn, db, entity.code, {k for keys in wanted for k in keys})
+    """For each record's query keys (``schema.matching.query_keys``) and typed name, the
+    ids of the visible records it may be, and those records."""
+    wanted = [stored_keys(k) for k in keys]
+    held = _holders(conn, db, entity.code, {k for ks in wanted for k in ks})
     name_keys = [display_key(n) for n in names]
     named = _by_name(conn, db, entity, {k for k in name_keys if k})
     per_row = []
-    for keys, nk in zip(wanted, name_keys, strict=True):
-        ids = {rid for k in keys for rid in held.get(k, ())}
+    for ks, nk in zip(wanted, name_keys, strict=True):
+        ids = {rid for k in ks for rid in held.get(k, ())}
         ids.update(named.get(nk, ()) if nk else ())
         per_row.append(ids)
     records = fetch_visible(conn, db, dictionary, user, entity, set().union(*per_row))
@@ -135,7 +135,8 @@ def similar(conn: Connection, db: Database, dictionary: Dictionary, user: User,
             entity: Entity, rows: Sequence[dict[str, Any]]) -> list[list[Found]]:
     """For each new record's values, the visible records it may be (see :func:`decide`)."""
     profiles = [cached_profile(company_record(entity.code, r)) for r in rows]
-    per_row, records = candidates(conn, db, dictionary, user, entity, profiles,
+    per_row, records = candidates(conn, db, dictionary, user, entity,
+                                  [query_keys(p) for p in profiles],
                                   [r.get(entity.display_field) for r in rows])
     return [decide(p, ids, records, r.get(entity.display_field), entity.display_field)
             for p, ids, r in zip(profiles, per_row, rows, strict=True)]

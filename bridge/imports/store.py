@@ -191,9 +191,11 @@ def load_some(conn: Connection, db: Database, import_id: str, numbers: list[int]
 
 
 def _decided(s: Staged) -> str:
-    return _json({
-        "decision": s.decision.model_dump(exclude_defaults=True) if s.decision else None,
-        "choice": s.choice.model_dump() if s.choice else None})
+    """The stored ``{"decision": ..., "choice": ...}`` (pydantic writes the JSON itself,
+    several times faster than dumping to dicts first)."""
+    decision = s.decision.model_dump_json(exclude_defaults=True) if s.decision else "null"
+    choice = s.choice.model_dump_json() if s.choice else "null"
+    return f'{{"decision":{decision},"choice":{choice}}}'
 
 
 def save_decisions(conn: Connection, db: Database, import_id: str,

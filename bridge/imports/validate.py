@@ -32,11 +32,13 @@ def present(values: dict[str, Any]) -> bool:
     return any(not is_blank(v) for v in values.values())
 
 
-def _shape(entity: Entity, user: User, s: Staged, values: dict[str, Any]) -> list[ErrorItem]:
+def _shape(entity: Entity, user: User, writable: set[str], s: Staged,
+           values: dict[str, Any]) -> list[ErrorItem]:
     """Unknown fields and fields the user may not write (a blank or own scope value is
     allowed, as in a push)."""
-    errs = []
-    writable = writable_fields(user.role, entity)
+    errs: list[ErrorItem] = []
+    if values.keys() <= writable:
+        return errs
     for code, v in values.items():
         if not entity.has_field(code):
             errs.append(item(ErrorCode.UNKNOWN_FIELD, entity=entity.code, row=s.source_row,
@@ -53,7 +55,9 @@ def _frame_check(dictionary: Dictionary, entity: Entity, rows: Sequence[Staged],
                  out: dict[int, Canonical]) -> None:
     """Validate ``values`` (one per staged row) as inserts of ``entity``; fill ``out``
     with the canonical values of the fields each row sent, ``errors`` with the problems."""
-    codes = entity.field_codes()
+    # the fields sent and the required ones (a missing required field is an error)
+    sent = {c for v in values for c in v} | {f.code for f in entity.fields if f.required}
+    codes = [c for c in entity.field_codes() if c in sent]
     for start in range(0, len(rows), CHUNK):
         part, vals = rows[start:start + CHUNK], values[start:start + CHUNK]
         raw = pd.DataFrame({c: [v.get(c) for v in vals] for c in codes},
@@ -81,13 +85,14 @@ def validate_rows(dictionary: Dictionary, user: User, main: str, rows: Sequence[
     for code in (main, *IMPORTABLE[main]):
         entity = dictionary.entity(code)
         refs = [f.code for f in entity.fields if f.type is FieldType.REFERENCE and f.ref == main]
+        writable = writable_fields(user.role, entity)
         todo: list[Staged] = []
         values: list[dict[str, Any]] = []
         for s in rows:
             v = s.values.get(code, {})
             if code != main and not present(v):
                 continue
-            if shape := _shape(entity, user, s, v):
+            if shape := _shape(entity, user, writable, s, v):
                 errors.setdefault(s.source_row, []).extend(shape)
                 continue
             todo.append(s)
