@@ -102,13 +102,13 @@ def _dry_run_and_maybe_confirm(opts: run.ImportOptions, report: Path | None,
             prepared = run.prepare(opts, client, progress=show)
             keys = key_values(prepared.tables, key_column) if key_column else []
             result = run.stage(opts, prepared, client, progress=show)
-        out = report or opts.files[0].with_name(opts.files[0].stem + REPORT_SUFFIX)
-        write_report(out, result.report_data(client.server_url, lang), build_dictionary())
-        if clusters_csv is not None:
-            write_clusters(clusters_csv, keys, result.decisions)
         zh = lang == "zh"
         console.print(("试运行（导入编号 " if zh else "Dry run (import ") + result.import_.id
                       + ("）：" if zh else "): ") + counts_line(result.counts, lang))
+        if clusters_csv is not None:
+            write_clusters(clusters_csv, keys, result.decisions)
+        out = report or opts.files[0].with_name(opts.files[0].stem + REPORT_SUFFIX)
+        write_report(out, result.report_data(client.server_url, lang), build_dictionary())
         console.print(("报告：" if zh else "Report: ") + str(out))
         if not write:
             console.print("未写入任何数据；确认请运行：" if zh else "Nothing written; to confirm "

@@ -197,6 +197,11 @@ def test_bad_input_exit_codes(live_bridge: LiveBridge, tmp_path: Path) -> None:
     wrong_token = runner.invoke(app, ["import", str(src), "--server", live_bridge.url,
                                       "--token", "crm_wrong"])
     assert wrong_token.exit_code == 3, wrong_token.output
+    blocked = tmp_path / "blocked.xlsx"
+    blocked.mkdir()  # the report cannot be written there (as when Excel holds it open)
+    res = invoke(live_bridge, "import", str(src), "--report", str(blocked))
+    assert res.exit_code == 2 and "WORKBOOK_LOCKED" in res.output, res.output
+    assert "试运行" in res.output  # the import id was shown before the report failed
     sales = live_bridge.make_user("li", "sales", "t1", "east")
     undo = runner.invoke(app, ["import-undo", "x", "--server", live_bridge.url, "--token", sales])
     assert undo.exit_code == 3 and "ADMIN_ONLY" in undo.output, undo.output
