@@ -113,6 +113,9 @@ def prepare(opts: ImportOptions, client: BridgeClient | None = None,
             dictionary: Dictionary | None = None, progress: Progress = _quiet) -> Prepared:
     """Read and map the files; refuse (typed) when a required field is unmapped."""
     dictionary = dictionary or build_dictionary()
+    if opts.entity not in dictionary.entities:
+        raise AddinError(ErrorCode.IMPORT_ENTITY_UNSUPPORTED, name=opts.entity,
+                         supported=", ".join(dictionary.entities))
     tables = _read(opts.files, progress)
     mapping = choose_mapping(tables, opts, dictionary, client)
     require_complete(mapping, dictionary, opts.lang)

@@ -197,6 +197,9 @@ def test_bad_input_exit_codes(live_bridge: LiveBridge, tmp_path: Path) -> None:
     wrong_token = runner.invoke(app, ["import", str(src), "--server", live_bridge.url,
                                       "--token", "crm_wrong"])
     assert wrong_token.exit_code == 3, wrong_token.output
+    entity = invoke(live_bridge, "import", str(src), "--entity", "nope", "--lang", "en")
+    assert entity.exit_code == 2 and "IMPORT_ENTITY_UNSUPPORTED" in entity.output
+    assert "nope" in entity.output and "customer" in entity.output
     blocked = tmp_path / "blocked.xlsx"
     blocked.mkdir()  # the report cannot be written there (as when Excel holds it open)
     res = invoke(live_bridge, "import", str(src), "--report", str(blocked))
