@@ -84,8 +84,8 @@ def score_row(row: Sequence[Cell], labels: frozenset[str]) -> float:
 
 def find_header(rows: Sequence[Sequence[Cell]], labels: frozenset[str] | None = None,
                 scan: int = SCAN_ROWS) -> Header | None:
-    """The header among the first ``scan`` rows, or None when no row looks like one.
-
+    """The header among the first ``scan`` rows, or None when no row looks like one; its
+    columns are as many as the header row's cells (the caller widens them to the data).
     A table one column wide has its first filled cell as header."""
     labels = known_labels() if labels is None else labels
     width = max((len(trimmed(r)) for r in rows[:scan]), default=0)
@@ -100,8 +100,7 @@ def find_header(rows: Sequence[Sequence[Cell]], labels: frozenset[str] | None = 
             best = -1
     if best < 0:
         return None
-    return Header(best, column_names(rows[best], max((len(trimmed(r)) for r in rows),
-                                                     default=0)))
+    return Header(best, column_names(rows[best], len(trimmed(rows[best]))))
 
 
 def trimmed(row: Sequence[Cell]) -> Sequence[Cell]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -142,7 +142,9 @@ def utf16_without_bom(sample: bytes) -> str | None:
     """``utf-16-le`` or ``utf-16-be`` when ``sample`` (holding NUL bytes) reads as text in
     that byte order: printable characters, line breaks and tabs only, no broken surrogate."""
     sample = sample[: len(sample) - len(sample) % 2]
-    for enc in ("utf-16-le", "utf-16-be"):
+    # ASCII characters (delimiters, line breaks, digits) put their NUL byte second in LE
+    big_endian_first = sample[0::2].count(0) > sample[1::2].count(0)
+    for enc in ("utf-16-be", "utf-16-le") if big_endian_first else ("utf-16-le", "utf-16-be"):
         text = ""
         for cut in (sample, sample[:-2]):  # the sample may end inside a surrogate pair
             try:
@@ -247,8 +249,7 @@ def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> bool:
     for info in zf.infolist():
         part = info.filename
         if part.startswith("xl/worksheets/") and part.endswith(".xml"):
-            with zf.open(info) as fh:
-                extent = xlsx_extent(_chunks(fh))
+            extent = xlsx_extent(lambda info=info: _chunks(zf, info))  # type: ignore[misc]
             _check_extent(path, names.get(part, part.rsplit("/", 1)[-1]), extent, max_cells)
     return strict
 
@@ -263,9 +264,10 @@ def _check_extent(path: Path, sheet: str, extent: SheetExtent, max_cells: int) -
                            f"column {extent.cols})", max=max_cells)
 
 
-def _chunks(fh: IO[bytes]) -> Iterator[bytes]:
-    while chunk := fh.read(CHUNK):
-        yield chunk
+def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    with zf.open(info) as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
 
 
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)\b([^>]*?)(/?)>")
@@ -279,17 +281,68 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def xlsx_extent(chunks: Iterator[bytes]) -> SheetExtent:
-    """Cells with a value and how far they reach, streamed over a worksheet part's bytes
-    (``<row r>`` and ``<c r>``, or their positions when ``r`` is left out)."""
-    cells = max_row = max_col = row = col = 0
+def _whole_tags(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks re-cut so that no tag is split between two of them."""
     carry = b""
     for chunk in chunks:
         buf = carry + chunk
         cut = buf.rfind(b"<")
         if cut == -1 or buf.find(b">", cut) != -1:
             cut = len(buf)
-        for m in _TAG.finditer(buf, 0, cut):
+        yield buf[:cut]
+        carry = buf[cut:]
+    if carry:
+        yield carry
+
+
+_P = rb"<(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix
+_VALUED = re.compile(_P + rb"c\b[^>]*(?<!/)>")  # <c ...> holding a value (not <c .../>)
+_VALUED_REF = re.compile(_P + rb"""c\b[^>]*?\br\s*=\s*["']([A-Za-z]{1,3})(\d+)["'][^>]*(?<!/)>""")
+
+
+_PLAIN_VALUED = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>/]*>')  # as Excel and most writers
+_PLAIN_EMPTY = re.compile(rb'<c r="[A-Z]{1,3}\d+"[^>]*/>')
+
+
+def _plain_refs(part: bytes) -> list[tuple[bytes, bytes]] | None:
+    """The references of the valued cells of a part written the common way (no prefix,
+    ``r`` first), or None when some cell is written otherwise."""
+    if b":c " in part or b":c>" in part or b":c/" in part:  # a prefixed <x:c> (or text)
+        return None
+    refs = _PLAIN_VALUED.findall(part)
+    if len(refs) + len(_PLAIN_EMPTY.findall(part)) != \
+            part.count(b"<c ") + part.count(b"<c>") + part.count(b"<c/"):
+        return None
+    return refs
+
+
+def xlsx_extent(source: Callable[[], Iterator[bytes]]) -> SheetExtent:
+    """Cells with a value and how far they reach, streamed over a worksheet part's bytes
+    (``source()`` yields them; it is called again when the part must be walked twice).
+    Every valued ``<c>`` carrying its ``r`` reference (as Excel and most writers do) is
+    counted by regular expressions alone; a part with cells placed by position only is
+    walked tag by tag (:func:`xlsx_extent_by_position`)."""
+    cells = max_row = max_col = 0
+    for part in _whole_tags(source()):
+        refs = _plain_refs(part)
+        if refs is None:
+            refs = _VALUED_REF.findall(part)
+            if len(refs) != len(_VALUED.findall(part)):
+                return xlsx_extent_by_position(source())
+        if refs:
+            cells += len(refs)
+            letters = {c for c, _ in refs}
+            max_col = max(max_col, max(_col_number(c) for c in letters))
+            max_row = max(max_row, max(int(r) for r in {r for _, r in refs}))
+    return SheetExtent(cells, max_row, max_col)
+
+
+def xlsx_extent_by_position(chunks: Iterator[bytes]) -> SheetExtent:
+    """:func:`xlsx_extent` for parts whose ``<row>``/``<c>`` may leave out ``r``: each
+    takes the next position then."""
+    cells = max_row = max_col = row = col = 0
+    for buf in _whole_tags(chunks):
+        for m in _TAG.finditer(buf):
             ref = _REF.search(m.group(2))
             if m.group(1) == b"row":
                 row = int(ref.group(2)) if ref and ref.group(2) else row + 1
@@ -301,7 +354,6 @@ def xlsx_extent(chunks: Iterator[bytes]) -> SheetExtent:
             if not m.group(3):  # <c .../> holds no value
                 cells += 1
                 max_row, max_col = max(max_row, row), max(max_col, col)
-        carry = buf[cut:]
     return SheetExtent(cells, max_row, max_col)
 
 

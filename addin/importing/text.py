@@ -1,8 +1,9 @@
 """Text files (``.csv``, ``.txt``, anything that is text): encoding, delimiter, rows.
 
-The encoding comes from the byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32), else strict
-UTF-8, else UTF-16 without a BOM (every other byte NUL), else charset-normalizer (GBK and
-GB2312 are read as their superset GB18030). The delimiter is sniffed among ``, ; \\t |``
+The encoding comes from the byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32), else UTF-16
+without a BOM (NUL bytes, and the text reads in one byte order), else strict UTF-8, else
+GB18030 when the double-byte pairs are GB2312's, else charset-normalizer (GBK and GB2312
+are read as their superset GB18030). The delimiter is sniffed among ``, ; \\t |``
 (csv.Sniffer, then a count of each candidate per line); Python's csv module parses.
 """
 
@@ -44,15 +45,15 @@ def detect_encoding(data: bytes) -> str:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return name
+    if b"\x00" in data[:SNIFF_CHARS]:  # text has no NUL: UTF-16 (ASCII in it is valid UTF-8)
+        utf16 = utf16_without_bom(data[:SNIFF_CHARS])
+        if utf16 is not None:
+            return utf16
     try:
         data.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    if b"\x00" in data[:SNIFF_CHARS]:
-        utf16 = utf16_without_bom(data[:SNIFF_CHARS])
-        if utf16 is not None:
-            return utf16
     if looks_like_gb2312(data[: 4 * SNIFF_CHARS]):
         return "gb18030"
     best = from_bytes(data[: 4 * SNIFF_CHARS]).best()

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from addin.importing.preflight import SheetExtent, xlsx_extent
+from addin.importing.preflight import SheetExtent, xlsx_extent, xlsx_extent_by_position
 from addin.safety import DEFAULT_LIMITS, member_problem
 from tests.addin.importing.sandbox import read_in_sandbox
 
@@ -105,6 +105,15 @@ def _build(tmp: Path) -> dict[str, tuple[Path, str, int]]:
         lambda d: d.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" '
                             b't="inlineStr"><is><t>x</t></is></c></row></sheetData>'))),
         "IMPORT_TOO_MANY_CELLS")
+    for label, tag in (("prefixed", b'<x:c r="XFD1048576" t="inlineStr" '
+                                     b'xmlns:x="http://schemas.openxmlformats.org/'
+                                     b'spreadsheetml/2006/main"><x:is><x:t>x</x:t></x:is></x:c>'),
+                       ("reference last",
+                        b'<c t="inlineStr" r="XFD1048576"><is><t>x</t></is></c>')):
+        add(f"a far cell, {label}", _repack(base, tmp / f"far-{len(cases)}.xlsx", _sheet_edit(
+            lambda d, tag=tag: d.replace(b"</sheetData>",
+                                         b'<row r="1048576">' + tag + b"</row></sheetData>"))),
+            "IMPORT_TOO_MANY_CELLS")
     add("too many cells", big, "IMPORT_TOO_MANY_CELLS", 100)
     add("as many cells as allowed", big, "read", 510)
     csv = tmp / "many.csv"
@@ -192,8 +201,9 @@ def test_a_lying_dimension_reads_the_real_cells(tmp_path: Path) -> None:
      SheetExtent(1, 7, 27)),
 ])
 def test_xlsx_extent_counts_valued_cells_across_chunks(xml: bytes, extent: SheetExtent) -> None:
-    assert xlsx_extent(iter([xml])) == extent
-    assert xlsx_extent(iter([xml[i:i + 5] for i in range(0, len(xml), 5)])) == extent
+    assert xlsx_extent(lambda: iter([xml])) == extent
+    assert xlsx_extent(lambda: iter([xml[i:i + 5] for i in range(0, len(xml), 5)])) == extent
+    assert xlsx_extent_by_position(iter([xml[i:i + 7] for i in range(0, len(xml), 7)])) == extent
 
 
 def test_member_problem_caps_the_unpacked_total() -> None:

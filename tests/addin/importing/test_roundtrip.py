@@ -90,7 +90,9 @@ def test_xlsx_round_trip(table: tuple[list[str], list[list[Cell]]], writer: str)
     assert got.row_numbers == [i + 2 for i in range(len(rows))]
     for got_row, want_row in zip(got.rows, rows, strict=True):
         for g, w in zip(got_row, want_row, strict=True):
-            if isinstance(w, dt.datetime):
+            if isinstance(w, dt.datetime) and w.time() == dt.time():
+                assert g in (w, w.date()), (g, w)  # calamine gives midnight as a date
+            elif isinstance(w, dt.datetime):
                 assert g == w, (g, w)
             else:
                 assert type(g) is type(w) and g == w, (g, w)
