@@ -117,10 +117,12 @@ def _child(args: argparse.Namespace) -> None:
     """Run one dry run in this process and print its figures as JSON."""
     settings = Settings(database_url=args.url, database_schema=args.schema or None)
     db = connect(settings, build_dictionary())
+    dryrun.warm(build_dictionary())
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0, c0 = time.perf_counter(), time.process_time()
     out = dryrun.run(db, build_dictionary(), ADMIN, args.child)
     print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
-                      "counts": out.counts}))
+                      "counts": out.counts, "rss_before": before}))
 
 
 def baseline(rows: list[dict[str, Any]], stored: list[dict[str, Any]], sample: int = 50,
@@ -168,7 +170,8 @@ def main() -> None:
         figures = json.loads(child.stdout.strip().splitlines()[-1])
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"dry run: {figures['wall']:.1f} s wall, {figures['cpu']:.1f} s CPU, "
-              f"peak RSS {rss:,.0f} MiB; decisions {figures['counts']}")
+              f"peak RSS {rss:,.0f} MiB ({figures['rss_before']:,.0f} MiB before it); "
+              f"decisions {figures['counts']}")
     per_parse, per_pair = baseline(rows, stored)
     full = len(stored) * per_parse + len(rows) * len(stored) * per_pair
     print(f"baseline without blocking: {per_parse * 1e6:.0f} µs to parse a stored record, "

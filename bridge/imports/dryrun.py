@@ -48,6 +48,8 @@ from schema.types import Entity
 from schema.values import is_blank
 from schema.wire_import import DryRunOut, FieldDifference, RowDecision
 
+ADMIN_WARM = User("warm-up", "", "admin", None, None)
+
 
 @dataclass(slots=True)
 class _Row:
@@ -64,6 +66,15 @@ class _Row:
                     branch_side is None or f.match.reasons[-1] == branch_side):
                 return f
         return None
+
+
+def warm(dictionary: Dictionary) -> None:
+    """Load what the first dry run would (the validation backends, the name tables), as the
+    bridge does at start (``bridge.app``)."""
+    entity = dictionary.entity(next(iter(store.IMPORTABLE)))
+    validate_rows(dictionary, ADMIN_WARM, entity.code, [Staged(1, None, None, {
+        entity.code: {entity.display_field: "北京恒通科技有限公司"}})])
+    cached_profile(company_record(entity.code, {entity.display_field: "恒通科技"}))
 
 
 def run(db: Database, dictionary: Dictionary, user: User, import_id: str) -> DryRunOut:
