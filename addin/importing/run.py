@@ -93,9 +93,10 @@ def choose_mapping(tables: list[SourceTable], opts: ImportOptions, dictionary: D
     """The saved mapping named ``opts.mapping_name`` (its columns first, then suggestions
     for columns it does not know), or the suggested one; then the overrides."""
     columns: dict[str, str] = {}
+    present = {c for t in tables for c in t.columns}
     if opts.mapping_name and client is not None:
         saved = Mapping.from_json(client.mapping_get(opts.mapping_name))
-        columns.update(saved.columns)
+        columns.update((c, t) for c, t in saved.columns.items() if c in present)
     for t in tables:
         suggested = suggest_mapping(t.columns, dictionary, opts.entity, history=opts.history)
         used = {v for v in columns.values() if v != IGNORED}

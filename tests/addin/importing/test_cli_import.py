@@ -173,6 +173,12 @@ def test_map_override_and_saved_mapping(live_bridge: LiveBridge, tmp_path: Path)
     mapping = table(src.with_name("odd.import-report.xlsx"), "映射")
     assert [(m["源列"], m["字段编码"]) for m in mapping] == [("甲", "customer.name"),
                                                            ("乙", "customer.address")]
+    with live_bridge.client() as c:
+        saved = c.get("/import-mappings").json()
+    assert [(m["name"], m["columns"]) for m in saved] == [
+        ("旧系统", {"甲": "customer.name", "乙": "customer.address"})]
+    unknown_name = invoke(live_bridge, "import", str(src), "--mapping", "无此映射")
+    assert unknown_name.exit_code == 3 and "IMPORT_MAPPING_NOT_FOUND" in unknown_name.output
     other = xlsx(tmp_path / "odd2.xlsx", ["甲", "乙"], [["丁科技有限公司", "上海市"]])
     reused = invoke(live_bridge, "import", str(other), "--mapping", "旧系统", "--yes")
     assert reused.exit_code == 0 and "写入 1" in reused.output, reused.output
