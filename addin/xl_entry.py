@@ -171,7 +171,7 @@ def _import(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult | 
                        "Imported: " + counts_words(out.counts, CONFIRMED, "en"))
             result.ok = not (out.counts.get("rejected") or out.counts.get("conflict"))
             return result
-        dry = run.dry_run(run.ImportOptions([path]), client, progress=progress)
+        dry = run.dry_run(run.ImportOptions([path], lang=lang), client, progress=progress)
         report = path.with_name(path.stem + REPORT_SUFFIX)
         write_report(report, dry.report_data(client.server_url, lang), build_dictionary())
     result.counts = dict(dry.counts)
