@@ -48,6 +48,10 @@ def test_import_button_dry_run_then_confirm(live_bridge: LiveBridge, book: Path,
     assert "请先点击“登录”" in ui.alerts[-1][0] and ui.alerts[-1][1]
     commands.sign_in(OpenpyxlPort.open(book), live_bridge.url, live_bridge.admin_token)
     assert xl_entry.on_ribbon("crm_import", OpenpyxlPort.open(book)) is None  # cancelled
+    odd = xlsx(tmp_path / "odd.xlsx", ["甲", "乙"], [["丙", "丁"]])
+    ui.files = [str(odd)]
+    assert xl_entry.on_ribbon("crm_import", OpenpyxlPort.open(book)) is None
+    assert "IMPORT_MAPPING_MISSING" in ui.alerts[-1][0] and ui.alerts[-1][1]  # a message
     src = xlsx(tmp_path / "old.xlsx", ["公司名称", "总机"], [["甲科技有限公司", "010-65528888"],
                                                            ["甲科技", None]])
     ui.files = [str(src)]
