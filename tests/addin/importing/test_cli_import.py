@@ -214,5 +214,8 @@ def test_bad_input_exit_codes(live_bridge: LiveBridge, tmp_path: Path) -> None:
     sales = live_bridge.make_user("li", "sales", "t1", "east")
     undo = runner.invoke(app, ["import-undo", "x", "--server", live_bridge.url, "--token", sales])
     assert undo.exit_code == 3 and "ADMIN_ONLY" in undo.output, undo.output
+    history = runner.invoke(app, ["import", str(src), "--history", "--server", live_bridge.url,
+                                  "--token", sales])
+    assert history.exit_code == 3 and "IMPORT_HISTORY_FOR_ADMINS" in history.output
     not_report = invoke(live_bridge, "import", "--confirm", str(src), "x")
     assert not_report.exit_code == 2 and "IMPORT_REPORT_INVALID" in not_report.output
