@@ -159,6 +159,14 @@ def test_yes_confirms_at_once(live_bridge: LiveBridge, tmp_path: Path) -> None:
                                                                   "甲科技有限公司"]
     again = invoke(live_bridge, "import", str(src), "--dry-run")
     assert again.exit_code == 0 and "匹配已有 2" in again.output, again.output
+    # a salesperson imports their own sheet: the rows become theirs
+    sales = live_bridge.make_user("wang", "sales", "t1", "east")
+    own = xlsx(tmp_path / "mine.xlsx", ["公司名称", "总机"], [["丙物流有限公司", "021-61230456"]])
+    res = runner.invoke(app, ["import", str(own), "--yes", "--server", live_bridge.url,
+                              "--token", sales])
+    assert res.exit_code == 0 and "写入 1" in res.output, res.output
+    mine = [c for c in customers(live_bridge) if c["name"] == "丙物流有限公司"]
+    assert mine and mine[0]["owner"] == "wang"
 
 
 def test_map_override_and_saved_mapping(live_bridge: LiveBridge, tmp_path: Path) -> None:
