@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from addin.cli import app
+from addin.client import BridgeClient
 from tests.bridge.helpers import VALID_USCC, body, insert
 from tests.conftest import LiveBridge
 
@@ -181,8 +182,9 @@ def test_map_override_and_saved_mapping(live_bridge: LiveBridge, tmp_path: Path)
     mapping = table(src.with_name("odd.import-report.xlsx"), "映射")
     assert [(m["源列"], m["字段编码"]) for m in mapping] == [("甲", "customer.name"),
                                                            ("乙", "customer.address")]
-    with live_bridge.client() as c:
-        saved = c.get("/import-mappings").json()
+    with BridgeClient(live_bridge.url, live_bridge.admin_token) as client:
+        saved = client.mappings()
+        assert client.mapping_get("旧系统")["columns"] == saved[0]["columns"]
     assert [(m["name"], m["columns"]) for m in saved] == [
         ("旧系统", {"甲": "customer.name", "乙": "customer.address"})]
     unknown_name = invoke(live_bridge, "import", str(src), "--mapping", "无此映射")
