@@ -56,7 +56,7 @@ def read_tables(path: Path, *, max_cells: int = DEFAULT_MAX_CELLS) -> list[Sourc
         strict = check_package(path, fmt, max_cells)
         tables = _spreadsheet_tables(path, fmt, max_cells, strict=strict)
     elif fmt in ("xls", "ole", "ooxml-encrypted"):
-        check_ole(path, fmt)
+        check_ole(path, fmt, max_cells)
         tables = _spreadsheet_tables(path, fmt, max_cells)
     elif fmt == "empty":
         raise refuse(ErrorCode.IMPORT_NO_TABLE, path)
@@ -189,7 +189,7 @@ def _table(path: Path, sheet: str | None, fmt: str, rows: Sequence[Sequence[Cell
     return SourceTable(
         file=path.name, sheet=sheet, format=fmt, header_row=filled[header.index][0],
         columns=columns,
-        rows=[(r + [None] * width)[:width] for _, r in body],
+        rows=[r if len(r) == width else (r + [None] * width)[:width] for _, r in body],
         row_numbers=[n for n, _ in body],
     )
 

@@ -12,15 +12,18 @@ encryption flag (msoffcrypto-tool). A sheet's declared ``<dimension>`` is never 
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from defusedxml import ElementTree as SafeET
 
 from addin.errors import AddinError
+from addin.importing.biff8 import xls_extents
+from addin.importing.biff12 import xlsb_extent
+from addin.importing.extent import SheetExtent, ods_extents, xlsx_extent
 from addin.safety import DEFAULT_LIMITS, Limits, member_problem
 from schema.errors import ErrorCode
 
@@ -39,19 +42,6 @@ FORMAT_NAMES = {  # what the user is told a file was seen as
     "xls-old": "Excel 2.1-4.0 worksheet (before Excel 97)",
     "zip-damaged": "damaged zip package",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class SheetExtent:
-    """What one sheet part holds: cells with a value, and the last row and column used."""
-
-    cells: int = 0
-    rows: int = 0
-    cols: int = 0
-
-    @property
-    def area(self) -> int:
-        return self.rows * self.cols
 
 
 def refuse(code: ErrorCode, path: Path, **params: Any) -> AddinError:
@@ -158,9 +148,10 @@ def utf16_without_bom(sample: bytes) -> str | None:
 
 
 # --- OLE files ---------------------------------------------------------------------------------
-def check_ole(path: Path, fmt: str) -> None:
+def check_ole(path: Path, fmt: str, max_cells: int) -> None:
     """Encrypted OOXML and password-protected .xls are refused by name; other OLE files
-    (Word, PowerPoint...) are not spreadsheets."""
+    (Word, PowerPoint...) are not spreadsheets; an .xls sheet's cells are counted
+    (``addin.importing.biff8``)."""
     if fmt == "ooxml-encrypted":
         raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
     if fmt == "ole":
@@ -174,6 +165,21 @@ def check_ole(path: Path, fmt: str) -> None:
         encrypted = False
     if encrypted:
         raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
+    _check_xls_cells(path, max_cells)
+
+
+def _check_xls_cells(path: Path, max_cells: int) -> None:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            name = next((s for s in ("Workbook", "Book", "WORKBOOK", "BOOK") if ole.exists(s)),
+                        None)
+            stream = ole.openstream(name).read() if name else b""
+    except (OSError, ValueError, TypeError, IndexError, struct.error) as exc:
+        raise unreadable(path, "xls", f"{type(exc).__name__}: {exc}") from exc
+    for sheet, extent in xls_extents(stream):
+        _check_extent(path, sheet, extent, max_cells)
 
 
 # --- zip packages ------------------------------------------------------------------------------
@@ -200,6 +206,8 @@ def check_package(path: Path, fmt: str, max_cells: int,
                 _check_ods(path, zf, max_cells)
             elif fmt in ("xlsx", "xlsm"):
                 return _check_xlsx(path, zf, max_cells)
+            elif fmt == "xlsb":
+                _check_xlsb(path, zf, max_cells)
             return False
     except AddinError:
         raise
@@ -254,6 +262,14 @@ def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> bool:
     return strict
 
 
+def _check_xlsb(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
+    for info in zf.infolist():
+        part = info.filename
+        if part.startswith("xl/worksheets/") and part.endswith(".bin"):
+            _check_extent(path, part.rsplit("/", 1)[-1], xlsb_extent(_chunks(zf, info)),
+                          max_cells)
+
+
 def _check_extent(path: Path, sheet: str, extent: SheetExtent, max_cells: int) -> None:
     if extent.cells > max_cells:
         raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet, count=extent.cells,
@@ -270,97 +286,6 @@ def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
             yield chunk
 
 
-_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)\b([^>]*?)(/?)>")
-_REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]*)(\d*)["']""")
-
-
-def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ch - 64
-    return n
-
-
-def _whole_tags(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The chunks re-cut so that no tag is split between two of them."""
-    carry = b""
-    for chunk in chunks:
-        buf = carry + chunk
-        cut = buf.rfind(b"<")
-        if cut == -1 or buf.find(b">", cut) != -1:
-            cut = len(buf)
-        yield buf[:cut]
-        carry = buf[cut:]
-    if carry:
-        yield carry
-
-
-_P = rb"<(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix
-_VALUED = re.compile(_P + rb"c\b[^>]*(?<!/)>")  # <c ...> holding a value (not <c .../>)
-_VALUED_REF = re.compile(_P + rb"""c\b[^>]*?\br\s*=\s*["']([A-Za-z]{1,3})(\d+)["'][^>]*(?<!/)>""")
-
-
-_PLAIN_VALUED = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>/]*>')  # as Excel and most writers
-_PLAIN_EMPTY = re.compile(rb'<c r="[A-Z]{1,3}\d+"[^>]*/>')
-
-
-def _plain_refs(part: bytes) -> list[tuple[bytes, bytes]] | None:
-    """The references of the valued cells of a part written the common way (no prefix,
-    ``r`` first), or None when some cell is written otherwise."""
-    if b":c " in part or b":c>" in part or b":c/" in part:  # a prefixed <x:c> (or text)
-        return None
-    refs = _PLAIN_VALUED.findall(part)
-    if len(refs) + len(_PLAIN_EMPTY.findall(part)) != \
-            part.count(b"<c ") + part.count(b"<c>") + part.count(b"<c/"):
-        return None
-    return refs
-
-
-def xlsx_extent(source: Callable[[], Iterator[bytes]]) -> SheetExtent:
-    """Cells with a value and how far they reach, streamed over a worksheet part's bytes
-    (``source()`` yields them; it is called again when the part must be walked twice).
-    Every valued ``<c>`` carrying its ``r`` reference (as Excel and most writers do) is
-    counted by regular expressions alone; a part with cells placed by position only is
-    walked tag by tag (:func:`xlsx_extent_by_position`)."""
-    cells = max_row = max_col = 0
-    for part in _whole_tags(source()):
-        refs = _plain_refs(part)
-        if refs is None:
-            refs = _VALUED_REF.findall(part)
-            if len(refs) != len(_VALUED.findall(part)):
-                return xlsx_extent_by_position(source())
-        if refs:
-            cells += len(refs)
-            letters = {c for c, _ in refs}
-            max_col = max(max_col, max(_col_number(c) for c in letters))
-            max_row = max(max_row, max(int(r) for r in {r for _, r in refs}))
-    return SheetExtent(cells, max_row, max_col)
-
-
-def xlsx_extent_by_position(chunks: Iterator[bytes]) -> SheetExtent:
-    """:func:`xlsx_extent` for parts whose ``<row>``/``<c>`` may leave out ``r``: each
-    takes the next position then."""
-    cells = max_row = max_col = row = col = 0
-    for buf in _whole_tags(chunks):
-        for m in _TAG.finditer(buf):
-            ref = _REF.search(m.group(2))
-            if m.group(1) == b"row":
-                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
-                col = 0
-                continue
-            col = _col_number(ref.group(1)) if ref and ref.group(1) else col + 1
-            if ref and ref.group(2):
-                row = max(row, int(ref.group(2)))
-            if not m.group(3):  # <c .../> holds no value
-                cells += 1
-                max_row, max_col = max(max_row, row), max(max_col, col)
-    return SheetExtent(cells, max_row, max_col)
-
-
-_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-
-
 def _check_ods(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
     if "META-INF/manifest.xml" in zf.namelist() and \
             b"encryption-data" in zf.read("META-INF/manifest.xml"):
@@ -368,34 +293,3 @@ def _check_ods(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
     with zf.open("content.xml") as fh:
         for sheet, extent in ods_extents(fh):
             _check_extent(path, sheet, extent, max_cells)
-
-
-def ods_extents(fh: IO[bytes]) -> Iterator[tuple[str, SheetExtent]]:
-    """Per table of an ODS ``content.xml``: cells with a value (repeats multiplied) and how
-    far they reach; repeated empty rows and cells (LibreOffice's padding) cost nothing."""
-    name, cells, rows, cols, row_pos, row_cells, row_cols, col = "", 0, 0, 0, 0, 0, 0, 0
-    for event, el in SafeET.iterparse(fh, events=("start", "end")):
-        tag = el.tag
-        if event == "start":
-            if tag == f"{_ODS_TABLE}table":
-                name, cells, rows, cols, row_pos = el.get(f"{_ODS_TABLE}name", ""), 0, 0, 0, 0
-            elif tag == f"{_ODS_TABLE}table-row":
-                row_cells, row_cols, col = 0, 0, 0
-            continue
-        if tag in (f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell"):
-            rep = int(el.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
-            col += rep
-            if el.get(f"{_ODS_OFFICE}value-type") or len(el):
-                row_cells += rep
-                row_cols = col
-            el.clear()
-        elif tag == f"{_ODS_TABLE}table-row":
-            rep = int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
-            row_pos += rep
-            if row_cells:
-                cells += row_cells * rep
-                rows, cols = row_pos, max(cols, row_cols)
-            el.clear()
-        elif tag == f"{_ODS_TABLE}table":
-            yield name, SheetExtent(cells, rows, cols)
-            el.clear()

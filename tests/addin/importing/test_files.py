@@ -139,3 +139,28 @@ def test_an_empty_file_and_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(AddinError) as info:
         read_tables(tmp_path / "nope.xlsx")
     assert info.value.code is ErrorCode.WORKBOOK_NOT_FOUND
+
+
+def test_a_crm_workbook_xlsm_reads_below_its_hidden_key_row(tmp_path: Path) -> None:
+    """The project's own .xlsm (VBA inside, hidden row 1 of field keys, labels in row 2)."""
+    from addin.importing.mapping import suggest_mapping
+    from addin.template import build_template
+    from schema.dictionary import build_dictionary
+
+    path = tmp_path / "crm.xlsm"
+    path.write_bytes(build_template("zh"))
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    ws = wb["客户"]
+    keys = {c.value: c.column for c in ws[1] if c.value}
+    ws.cell(row=3, column=keys["name"], value="恒通科技有限公司")
+    ws.cell(row=3, column=keys["phone"], value="010-12345678")
+    wb.save(path)
+    tables = {t.sheet: t for t in read_tables(path)}
+    customers = tables["客户"]
+    assert customers.format == "xlsm" and customers.header_row == 2
+    assert customers.row_numbers == [3]
+    mapping = suggest_mapping(customers.columns, build_dictionary(), "customer")
+    by_target = {t: c for c, t in mapping.columns.items()}
+    row = customers.rows[0]
+    assert row[customers.columns.index(by_target["customer.name"])] == "恒通科技有限公司"
+    assert row[customers.columns.index(by_target["customer.phone"])] == "010-12345678"

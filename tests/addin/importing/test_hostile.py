@@ -5,6 +5,9 @@ an address-space limit and a timeout (tests/addin/importing/sandbox.py)."""
 from __future__ import annotations
 
 import re
+import shutil
+import struct
+import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +16,8 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from addin.importing.preflight import SheetExtent, xlsx_extent, xlsx_extent_by_position
+from addin.importing.biff12 import xlsb_extent
+from addin.importing.extent import SheetExtent, xlsx_extent, xlsx_extent_by_position
 from addin.safety import DEFAULT_LIMITS, member_problem
 from tests.addin.importing.sandbox import read_in_sandbox
 
@@ -75,6 +79,49 @@ ODS_HEAD = (b'<?xml version="1.0"?><office:document-content '
 ODS_TAIL = b"</table:table></office:spreadsheet></office:body></office:document-content>"
 
 
+XLSB = Path(__file__).resolve().parents[2] / "data" / "import_corpus" / "calamine" / "issues.xlsb"
+XLSB_SHEET = "xl/worksheets/sheet1.bin"
+END_SHEET_DATA = 146
+
+
+def _varint(n: int) -> bytes:
+    out = b""
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        if not n:
+            return out + bytes([byte])
+        out += bytes([byte | 0x80])
+
+
+def _record(kind: int, data: bytes) -> bytes:
+    return _varint(kind) + _varint(len(data)) + data
+
+
+def _far_xlsb(path: Path) -> Path:
+    """calamine's issues.xlsb with a number at XFD1048576 (a row header and a BrtCellReal
+    before BrtEndSheetData): calamine itself would abort the process on it."""
+    far = (_record(0, struct.pack("<I", 1048575) + bytes(21))
+           + _record(5, struct.pack("<I", 16383) + bytes(4) + struct.pack("<d", 1.5)))
+    end = _varint(END_SHEET_DATA) + b"\x00"
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name != XLSB_SHEET:
+            return data
+        assert data.count(end) == 1
+        return data.replace(end, far + end)
+
+    return _repack(XLSB, path, edit)
+
+
+def test_xlsb_extent_across_chunks(tmp_path: Path) -> None:
+    with zipfile.ZipFile(_far_xlsb(tmp_path / "f.xlsb")) as zf:
+        data = zf.read(XLSB_SHEET)
+    whole = xlsb_extent([data])
+    assert (whole.rows, whole.cols) == (1048576, 16384) and whole.cells > 1
+    for size in (1, 2, 3, 7, 64):
+        assert xlsb_extent([data[i:i + size] for i in range(0, len(data), size)]) == whole
+
+
 def _build(tmp: Path) -> dict[str, tuple[Path, str, int]]:
     """name -> (file, expected code or "read", max_cells for the read, 0 = default)."""
     base = _base(tmp / "base.xlsx")
@@ -114,6 +161,8 @@ def _build(tmp: Path) -> dict[str, tuple[Path, str, int]]:
             lambda d, tag=tag: d.replace(b"</sheetData>",
                                          b'<row r="1048576">' + tag + b"</row></sheetData>"))),
             "IMPORT_TOO_MANY_CELLS")
+    add("an xlsb with a far cell", _far_xlsb(tmp / "far.xlsb"), "IMPORT_TOO_MANY_CELLS")
+    add("an xlsb as it is", XLSB, "read")
     add("too many cells", big, "IMPORT_TOO_MANY_CELLS", 100)
     add("as many cells as allowed", big, "read", 510)
     csv = tmp / "many.csv"
@@ -215,3 +264,27 @@ def test_member_problem_caps_the_unpacked_total() -> None:
     problem = member_problem(infos, DEFAULT_LIMITS)
     assert problem is not None and problem.kind == "too_large"
     assert member_problem(infos[:2], DEFAULT_LIMITS) is None
+
+
+def test_an_xls_with_a_far_cell_is_refused_before_calamine_allocates(tmp_path: Path) -> None:
+    """One value at IV65536 of an .xls: 16.7 million cells in calamine's rectangle, which
+    aborts the process under a 1 GiB limit; the BIFF record scan refuses it first."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["公司名称", "手机"])
+    ws.append(["恒通科技", "13800138000"])
+    ws["IV65536"] = "far"
+    wb.save(tmp_path / "far.xlsx")
+    near = _base(tmp_path / "near.xlsx")
+    for src in (tmp_path / "far.xlsx", near):
+        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                        "--convert-to", "xls", "--outdir", str(tmp_path), str(src)],
+                       check=True, capture_output=True, timeout=180)
+    results = read_in_sandbox([tmp_path / "far.xls", tmp_path / "near.xls"])
+    assert results[str(tmp_path / "far.xls")]["code"] == "IMPORT_TOO_MANY_CELLS"
+    assert "65536" in str(results[str(tmp_path / "far.xls")]["en"])
+    assert results[str(tmp_path / "near.xls")]["tables"][0]["rows"] == 3

@@ -4,6 +4,7 @@ mapped rows."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from addin.importing.mapping import (
     suggest_mapping,
     targets,
 )
+from addin.importing.saved import load_mapping, reuse_mapping, save_mapping, saved_names
 from addin.importing.source import IGNORED, Mapping, SourceTable
 from schema.dictionary import build_dictionary
 from schema.errors import ErrorCode
@@ -166,3 +168,36 @@ def test_a_saved_mapping_round_trips() -> None:
     m = suggest_mapping(["公司名称", "手机"], D, "customer")
     m.name = "老系统导出"
     assert Mapping.from_json(m.to_json()) == m
+
+
+def test_saved_mappings_by_name(tmp_path: Path) -> None:
+    first = apply_overrides(suggest_mapping(["客户名称", "手机", "内部编号"], D, "customer"),
+                            ["内部编号=customer.notes"], D)
+    save_mapping(first, "老系统", tmp_path)
+    save_mapping(suggest_mapping(["Company"], D, "customer"), "CRM export", tmp_path)
+    assert saved_names(tmp_path) == ["CRM export", "老系统"]
+    loaded = load_mapping("老系统", tmp_path)
+    assert (loaded.name, loaded.columns) == ("老系统", first.columns)
+    # the next file: the same columns in another order and width, one new column
+    again = reuse_mapping(loaded, ["手机 ", "内部编号", "客户名称", "邮箱"], D)
+    assert again.columns == {"手机 ": "contact.mobile", "内部编号": "customer.notes",
+                             "客户名称": "customer.name", "邮箱": "contact.email"}
+    with pytest.raises(AddinError) as info:
+        load_mapping("无此名", tmp_path)
+    assert info.value.code is ErrorCode.IMPORT_MAPPING_NOT_FOUND
+    assert "老系统" in info.value.message_zh
+    (tmp_path / "mappings.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(AddinError) as info:
+        saved_names(tmp_path)
+    assert info.value.code is ErrorCode.IMPORT_MAPPINGS_UNREADABLE
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("entity", sorted(D.entities))
+def test_the_dictionary_labels_map_to_their_own_fields(entity: str, lang: str) -> None:
+    """A sheet headed with the dictionary's own labels (a CRM export, say) maps every column
+    to its field, in either language, with or without the required mark."""
+    fields = D.entity(entity).fields
+    labels = [f.label(lang) + (" *" if f.required else "") for f in fields]
+    m = suggest_mapping(labels, D, entity)
+    assert m.columns == {lab: f"{entity}.{f.code}" for lab, f in zip(labels, fields, strict=True)}
