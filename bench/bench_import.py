@@ -118,11 +118,21 @@ def _child(args: argparse.Namespace) -> None:
     settings = Settings(database_url=args.url, database_schema=args.schema or None)
     db = connect(settings, build_dictionary())
     dryrun.warm(build_dictionary())
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _hwm_mib()
     t0, c0 = time.perf_counter(), time.process_time()
     out = dryrun.run(db, build_dictionary(), ADMIN, args.child)
     print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
-                      "counts": out.counts, "rss_before": before}))
+                      "counts": out.counts, "rss_before": before, "rss_peak": _hwm_mib()}))
+
+
+def _hwm_mib() -> float:
+    """This process's peak RSS (``VmHWM``: unlike ``ru_maxrss`` it does not carry the
+    parent's peak over ``fork``/``exec``)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def baseline(rows: list[dict[str, Any]], stored: list[dict[str, Any]], sample: int = 50,
@@ -168,7 +178,7 @@ def main() -> None:
              "--url", b.settings.url(), "--schema", b.settings.database_schema or ""],
             capture_output=True, text=True, check=True)
         figures = json.loads(child.stdout.strip().splitlines()[-1])
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        rss = figures["rss_peak"]
         print(f"dry run: {figures['wall']:.1f} s wall, {figures['cpu']:.1f} s CPU, "
               f"peak RSS {rss:,.0f} MiB ({figures['rss_before']:,.0f} MiB before it); "
               f"decisions {figures['counts']}")

@@ -222,7 +222,7 @@ class ErrorCode(StrEnum):
         "Field “{field}” is mapped from both “{column}” and “{other}”; map each field from one column")
     IMPORT_MAPPING_MISSING = ("IMPORT_MAPPING_MISSING", 422, "必填字段“{field}”（{target}）没有对应的列；请用 --map 列名={target} 指定",
         "The required field “{field}” ({target}) has no column; name one with --map COLUMN={target}")
-    IMPORT_MAPPING_NOT_FOUND = ("IMPORT_MAPPING_NOT_FOUND", 404, "没有名为“{name}”的已保存映射；已保存的：{allowed}",
+    IMPORT_LOCAL_MAPPING_NOT_FOUND = ("IMPORT_LOCAL_MAPPING_NOT_FOUND", 404, "没有名为“{name}”的已保存映射；已保存的：{allowed}",
         "No saved mapping is named “{name}”; saved ones: {allowed}")
     IMPORT_MAPPINGS_UNREADABLE = ("IMPORT_MAPPINGS_UNREADABLE", 422, "已保存映射的文件“{path}”无法读取：{detail}；请修复或删除该文件",
         "The saved-mappings file “{path}” cannot be read: {detail}; repair or delete it")

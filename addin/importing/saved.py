@@ -68,10 +68,10 @@ def save_mapping(mapping: Mapping, name: str, folder: Path | None = None) -> Pat
 
 
 def load_mapping(name: str, folder: Path | None = None) -> Mapping:
-    """The mapping saved as ``name``; ``IMPORT_MAPPING_NOT_FOUND`` lists the saved ones."""
+    """The mapping saved as ``name``; ``IMPORT_LOCAL_MAPPING_NOT_FOUND`` lists the saved ones."""
     every = _load_all(mappings_file(folder))
     if name not in every:
-        raise AddinError(ErrorCode.IMPORT_MAPPING_NOT_FOUND, name=name,
+        raise AddinError(ErrorCode.IMPORT_LOCAL_MAPPING_NOT_FOUND, name=name,
                          allowed="、".join(sorted(every)) or "-")
     return Mapping.from_json(every[name])
 

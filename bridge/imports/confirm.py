@@ -26,6 +26,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
+from sqlalchemy import select
+
 from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import ApiError
@@ -33,10 +35,12 @@ from bridge.imports import store
 from bridge.imports.match import fetch_visible
 from bridge.imports.store import IMPORTABLE, Staged
 from bridge.imports.validate import Canonical, validate_rows
+from bridge.permissions import scope_filter
 from bridge.sync.push import push
 from bridge.sync.undo import undo_push
 from schema.dictionary import Dictionary
 from schema.errors import ErrorCode
+from schema.sql import display_key, table_name
 from schema.types import Entity
 from schema.values import is_blank
 from schema.wire import ErrorItem, PushRequest, RowChange, RowStatus
@@ -172,6 +176,8 @@ def _plan(db: Database, dictionary: Dictionary, user: User, rec: Any, staged: li
     with db.read() as conn:
         stored = {k: v.values for k, v in
                   fetch_visible(conn, db, dictionary, user, entity, wanted).items()}
+    known = _known_children(db, dictionary, user, entity.code,
+                            {g.record_id for g in groups if g.record_id})
     plan = _Plan()
     merged = [_merged(entity.code, g, canonical) for g in groups]
     names: dict[int, Any] = {}  # source row -> the name of the customer it becomes
@@ -190,20 +196,49 @@ def _plan(db: Database, dictionary: Dictionary, user: User, rec: Any, staged: li
             if row.op == "update" and row.values:
                 names[g.head.source_row] = row.values.get(entity.display_field,
                                                           names[g.head.source_row])
-        rows += _related_rows(rec, dictionary, g, canonical, names)
+        rows += _related_rows(rec, dictionary, g, canonical, names, known)
         _add(plan.phases[1 if g.branch else 0], rows, max_rows)
     return plan, skipped
 
 
+def _known_children(db: Database, dictionary: Dictionary, user: User, main: str,
+                    record_ids: set[str]) -> set[tuple[str, str, str | None]]:
+    """(entity, record id, name key) of the visible live related records (contacts) of the
+    matched records: a row's contact already there is not inserted again."""
+    found: set[tuple[str, str, str | None]] = set()
+    if not record_ids:
+        return found
+    with db.read() as conn:
+        for code in IMPORTABLE[main]:
+            child = dictionary.entity(code)
+            t = db.table(table_name(code))
+            for link in (f.code for f in child.fields if f.ref == main):
+                for chunk in _chunks(sorted(record_ids)):
+                    q = select(t.c[link], t.c[child.display_field]).where(
+                        db.one_of(t.c[link], chunk), t.c.deleted.is_(False),
+                        scope_filter(user, child, t))
+                    found.update((code, rid, display_key(name)) for rid, name in conn.execute(q))
+    return found
+
+
+def _chunks(items: list[str], size: int = 20_000) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 def _related_rows(rec: Any, dictionary: Dictionary, g: _Group, canonical: dict[int, Canonical],
-                  names: dict[int, Any]) -> list[RowChange]:
-    """Each row's related records (its contact), linked to the group's customer."""
+                  names: dict[int, Any], known: set[tuple[str, str, str | None]]
+                  ) -> list[RowChange]:
+    """Each row's related records (its contact), linked to the group's customer; one the
+    matched record already has (the same name) is not added again."""
     out = []
     for code in IMPORTABLE[rec.entity]:
         child = dictionary.entity(code)
         links = [f.code for f in child.fields if f.ref == rec.entity]
         for s in g.rows:
             values = canonical[s.source_row].get(code)
+            if values and g.record_id and (
+                    code, g.record_id, display_key(values.get(child.display_field))) in known:
+                continue
             if values:
                 hist = s.history.get(code) if rec.history else None
                 out.append(RowChange(op="insert", entity=code, row=s.source_row, history=hist,

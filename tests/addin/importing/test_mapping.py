@@ -184,7 +184,7 @@ def test_saved_mappings_by_name(tmp_path: Path) -> None:
                              "客户名称": "customer.name", "邮箱": "contact.email"}
     with pytest.raises(AddinError) as info:
         load_mapping("无此名", tmp_path)
-    assert info.value.code is ErrorCode.IMPORT_MAPPING_NOT_FOUND
+    assert info.value.code is ErrorCode.IMPORT_LOCAL_MAPPING_NOT_FOUND
     assert "老系统" in info.value.message_zh
     (tmp_path / "mappings.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(AddinError) as info:

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import text
 
+from schema.dictionary import build_dictionary
+from schema.sql import table_name
 from tests.bridge.helpers import VALID_USCC
 from tests.bridge.imports.helpers import customer, dry_run, push, source, staged
 from tests.conftest import LiveBridge
@@ -37,12 +39,16 @@ def _seed(lb: LiveBridge) -> None:
 
 
 def _entity_rows(lb: LiveBridge) -> dict[str, list[tuple[Any, ...]]]:
-    """Every live row of the customer and contact tables, field values only."""
+    """Every live record of every entity table (its id and field values), and the match
+    keys."""
     out = {}
     with lb.db.read() as conn:
-        for table in ("crm_customer", "crm_contact"):
-            out[table] = sorted(tuple(r) for r in conn.execute(text(
-                f"SELECT id, name, phone FROM {table} WHERE deleted = false")))
+        for entity in build_dictionary():
+            cols = ", ".join(f'"{c}"' for c in ["id", *entity.field_codes()])
+            out[entity.code] = sorted(tuple(map(str, r)) for r in conn.execute(text(
+                f"SELECT {cols} FROM {table_name(entity.code)} WHERE deleted = false")))
+        out["keys"] = sorted(tuple(r) for r in conn.execute(text(
+            "SELECT entity, key, record_id FROM sys_match_key")))
     return out
 
 
@@ -89,12 +95,13 @@ def test_confirm_writes_through_the_push_engine_and_undo_restores(
         assert out["counts"]["rejected"] == 0, out["errors"]
         assert out["counts"]["skipped"] == 2  # the two invalid rows
         after = _entity_rows(lb)
-        names = {row[1] for row in after["crm_customer"]}
+        names = {row[1] for row in after["customer"]}
         assert {"新月物流有限公司", "华伟技术有限公司", "华为技术有限公司上海分公司",
                 "新月物流有限公司上海分公司"} <= names
         assert "新月物流公司" not in names  # the duplicate was folded into row 4
-        assert len(after["crm_customer"]) == 3 + 4
-        assert [row[1] for row in after["crm_contact"]] == ["张三"]
+        assert len(after["customer"]) == 3 + 4
+        assert [row[2] for row in after["contact"]] == ["张三"]
+        assert len(after["keys"]) > len(before["keys"])
         with lb.db.read() as conn:  # row 1 filled the blank address of the matched record
             address = conn.execute(text("SELECT address FROM crm_customer WHERE id = :i"),
                                    {"i": HENGTONG["id"]}).scalar()

@@ -140,3 +140,20 @@ def test_saved_mappings_are_shared(live_bridge_any: LiveBridge) -> None:
         assert (got["entity"], got["columns"], got["updated_by"]) == (
             "customer", mapping["columns"], "ma")
         assert [m["name"] for m in c.get("/import-mappings").json()] == ["老系统"]
+
+
+def test_importing_the_same_file_twice_adds_nothing(live_bridge_any: LiveBridge) -> None:
+    lb = live_bridge_any
+    rows = source({"customer": {"name": "远航物流有限公司", "phone": "021-55550000"},
+                   "contact": {"name": "李四", "title": "经理", "mobile": "13700137000"}},
+                  {"customer": {"name": "远航物流公司"}, "contact": {"name": "王五"}})
+    with lb.client() as c:
+        for n, expected in ((1, 3), (2, 0)):
+            iid = staged(c, rows)
+            d = dry_run(c, iid)
+            out = c.post(f"/imports/{iid}/confirm").json()
+            assert out["counts"]["applied"] == expected, (n, d, out)
+        pulled = c.get("/pull", params={"entities": "customer,contact"}).json()["entities"]
+    assert pulled["customer"]["data"]["name"] == ["远航物流有限公司"]
+    assert sorted(pulled["contact"]["data"]["name"]) == ["李四", "王五"]
+    assert set(pulled["contact"]["data"]["customer"]) == {"远航物流有限公司"}
