@@ -174,9 +174,12 @@ def list_imports(server: Server = None, token: Token = None, lang: LangOpt = "zh
     with _handled(None, language), connect(server, token) as client:
         items = client.imports()
     for imp in items:
+        done = {k.removeprefix("confirm_"): v for k, v in imp.counts.items()
+                if k.startswith("confirm_")}
+        written = f"\t{counts_words(done, CONFIRMED, language)}" if done else ""
         console.print(f"{imp.id}\t{imp.state}\t{imp.entity}\t{imp.rows}\t{imp.created_by}\t"
-                      f"{imp.created_at}\t{imp.file_name}\t{counts_line(imp.counts, language)}",
-                      markup=False)
+                      f"{imp.created_at}\t{imp.file_name}\t{counts_line(imp.counts, language)}"
+                      + written, markup=False)
     if not items:
         console.print("没有导入记录" if language == "zh" else "No imports")
 

@@ -140,7 +140,7 @@ def test_confirm_edited_report_then_undo(live_bridge_any: LiveBridge, tmp_path: 
     assert stored["宏达贸易有限公司"]["phone"] == "020 3888 9999"  # the incoming value taken
     listed = invoke(lb, "imports")
     assert listed.exit_code == 0 and str(import_id) in listed.output
-    assert "confirmed" in listed.output
+    assert "confirmed" in listed.output and "写入 2" in listed.output
     again = invoke(lb, "import", "--confirm", str(report), str(import_id))
     assert again.exit_code == 3 and "IMPORT_NOT_CHECKED" in again.output  # not twice
     undone = invoke(lb, "import-undo", str(import_id), "--lang", "en")
