@@ -37,8 +37,7 @@ from addin.importing.source import Cell, SourceTable
 from addin.importing.text import read_text
 from schema.errors import ErrorCode
 
-DEFAULT_MAX_CELLS = 5_000_000  # cells holding a value, per sheet (200,000 rows x 25 columns)
-SPREADSHEETS = ("xlsx", "xlsm", "xlsb", "ods", "xls")
+DEFAULT_MAX_CELLS = 5_000_000  # cells holding a value, per file (200,000 rows x 25 columns)
 PACKAGES = ("xlsx", "xlsm", "xlsb", "ods")
 MAX_SAFE_INT = 2**53
 
@@ -76,6 +75,7 @@ _WHY = {
     "binary": "binary data that is neither a workbook nor text",
     "xls-old": "a file format older than Excel 97, which no current reader supports",
     "zip-damaged": "its zip directory is missing or broken (a download cut short?)",
+    "gzip": "a compressed file (a Gnumeric workbook?), not an Excel, ODS or text file",
 }
 
 
@@ -108,6 +108,7 @@ def _spreadsheet_tables(path: Path, fmt: str, max_cells: int, *,
 
 
 def _read_book(path: Path, fmt: str, max_cells: int) -> Iterable[SourceTable | AddinError]:
+    left = max_cells  # over all the sheets of the file
     with _open_book(path, fmt) as book:
         for meta in book.sheets_metadata:
             if meta.visible != SheetVisibleEnum.Visible or meta.typ != SheetTypeEnum.WorkSheet:
@@ -116,7 +117,8 @@ def _read_book(path: Path, fmt: str, max_cells: int) -> Iterable[SourceTable | A
             start = sheet.start
             if start is None:
                 continue
-            rows = _cells(path, meta.name, sheet.iter_rows(), max_cells)
+            rows, used = _cells(path, meta.name, sheet.iter_rows(), left, max_cells)
+            left -= used
             table = _table(path, meta.name, fmt, rows, start[0] + 1)
             if table is not None:
                 yield table
@@ -132,8 +134,10 @@ def _open_book(path: Path, fmt: str) -> CalamineWorkbook:
         return CalamineWorkbook.from_filelike(io.BytesIO(fh.read()))
 
 
-def _cells(path: Path, sheet: str, rows: Iterable[Sequence[Any]],
-           max_cells: int) -> list[list[Cell]]:
+def _cells(path: Path, sheet: str, rows: Iterable[Sequence[Any]], left: int,
+           max_cells: int) -> tuple[list[list[Cell]], int]:
+    """The sheet's rows as ``Cell`` lists and how many cells hold a value; over ``left``
+    (what the file's earlier sheets left of ``max_cells``) is ``IMPORT_TOO_MANY_CELLS``."""
     out: list[list[Cell]] = []
     count = 0
     big = MAX_SAFE_INT
@@ -142,11 +146,11 @@ def _cells(path: Path, sheet: str, rows: Iterable[Sequence[Any]],
             None if v == "" else int(v) if type(v) is float and v.is_integer() and -big < v < big
             else v for v in raw]
         count += len(row) - row.count(None)
-        if count > max_cells:
+        if count > left:
             raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet,
                          count=f"> {max_cells}", max=max_cells)
         out.append(row)
-    return out
+    return out, count
 
 
 def cell_value(value: object) -> Cell:
@@ -174,7 +178,8 @@ def _table(path: Path, sheet: str | None, fmt: str, rows: Sequence[Sequence[Cell
            first_line: int) -> SourceTable | AddinError | None:
     """The table of one sheet below its header; None for a sheet with nothing in it, the
     ``IMPORT_NO_HEADER`` error (returned, not raised) for one without a header row."""
-    filled = [(first_line + i, list(r)) for i, r in enumerate(rows) if not _blank(r)]
+    filled = [(first_line + i, r if isinstance(r, list) else list(r))
+              for i, r in enumerate(rows) if not _blank(r)]
     if not filled:
         return None
     header = find_header([r for _, r in filled])

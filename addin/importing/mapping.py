@@ -95,6 +95,23 @@ def suggest_mapping(columns: Sequence[str], dictionary: Dictionary, entity: str,
     return Mapping(entity=entity, columns={c: chosen.get(c, IGNORED) for c in columns})
 
 
+def guess_entity(columns: Sequence[str], dictionary: Dictionary) -> str:
+    """The entity a table most likely holds, when the user names none: the one whose
+    suggested mapping fills all its required fields, then the most columns matched exactly
+    and the most columns at all (its riders' included: a customer row carrying its
+    contact); customer first among equals, the dictionary's order after it."""
+    best, best_key = "customer", (-1, -1, -1, 0)
+    for order, ent in enumerate(dictionary):
+        m = suggest_mapping(columns, dictionary, ent.code)
+        mapped = [(c, t) for c, t in m.columns.items() if t != IGNORED]
+        exact = sum(1 for c, t in mapped if fold_label(c) in _labels(dictionary, t))
+        complete = not any(t.startswith(f"{ent.code}.") for t in missing_required(m, dictionary))
+        key = (int(complete), exact, len(mapped), -order)
+        if key > best_key:
+            best, best_key = ent.code, key
+    return best
+
+
 def _allowed_text(items: Iterable[str], limit: int = 40) -> str:
     items = list(items)
     return "、".join(items[:limit]) + (" …" if len(items) > limit else "")

@@ -15,6 +15,7 @@ import re
 import struct
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,14 @@ from addin.errors import AddinError
 from addin.importing.biff8 import xls_extents
 from addin.importing.biff12 import xlsb_extent
 from addin.importing.extent import SheetExtent, ods_extents, xlsx_extent
+from addin.importing.inflate import member_size_lie
 from addin.safety import DEFAULT_LIMITS, Limits, member_problem
 from schema.errors import ErrorCode
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 STRICT_NS = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+CONTENT_TYPES = "[Content_Types].xml"
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 PROLOG_BYTES = 1024 * 1024  # an XML part's prolog must end within this
 CHUNK = 1024 * 1024
@@ -41,6 +44,7 @@ FORMAT_NAMES = {  # what the user is told a file was seen as
     "xml": "XML document", "empty": "empty file",
     "xls-old": "Excel 2.1-4.0 worksheet (before Excel 97)",
     "zip-damaged": "damaged zip package",
+    "gzip": "gzip-compressed file",
 }
 
 
@@ -70,23 +74,34 @@ def sniff(path: Path) -> str:
         return _sniff_zip(path)
     if head.startswith(OLE_MAGIC):
         return _sniff_ole(path)
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
     if head[:1] == b"\x09" and head[1:2] in (b"\x00", b"\x02", b"\x04") and \
             head[2:3] in (b"\x04", b"\x06"):  # a BIFF2-4 BOF record: Excel 2.1-4.0
         return "xls-old"
     return _sniff_text(head)
 
 
+def part_name(name: str) -> str:
+    """A zip member's name as a package part: forward slashes (some writers use
+    backslashes), no leading slash."""
+    return name.replace("\\", "/").lstrip("/")
+
+
 def _sniff_zip(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            if "xl/workbook.xml" in names:
-                return "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
-            if "xl/workbook.bin" in names:
+            members = {part_name(n): n for n in zf.namelist()}
+            types = zf.read(members[CONTENT_TYPES])[:PROLOG_BYTES] \
+                if CONTENT_TYPES in members else b""
+            if "xl/workbook.bin" in members or b"sheet.binary.macroEnabled.main" in types:
                 return "xlsb"
-            if "mimetype" in names and zf.read("mimetype").strip() == ODS_MIME:
+            if "xl/workbook.xml" in members or b"spreadsheetml.sheet.main" in types or \
+                    b"sheet.macroEnabled.main" in types or b"spreadsheetml.template" in types:
+                return "xlsm" if any(n.endswith("vbaProject.bin") for n in members) else "xlsx"
+            if "mimetype" in members and zf.read(members["mimetype"]).strip() == ODS_MIME:
                 return "ods"
-            if "content.xml" in names and "META-INF/manifest.xml" in names:
+            if "content.xml" in members and "META-INF/manifest.xml" in members:
                 return "ods"
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         return "zip-damaged"
@@ -114,7 +129,7 @@ def _sniff_text(head: bytes) -> str:
         body = head.decode("utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig",
                            errors="ignore")
     elif b"\x00" in head:
-        enc = utf16_without_bom(head)
+        enc = unicode_without_bom(head)
         if enc is None:
             return "binary"
         body = head.decode(enc, errors="ignore")
@@ -128,21 +143,35 @@ def _sniff_text(head: bytes) -> str:
     return "csv"
 
 
-def utf16_without_bom(sample: bytes) -> str | None:
-    """``utf-16-le`` or ``utf-16-be`` when ``sample`` (holding NUL bytes) reads as text in
-    that byte order: printable characters, line breaks and tabs only, no broken surrogate."""
+def _reads_as_text(sample: bytes, encoding: str, unit: int) -> bool:
+    for cut in (sample, sample[:-unit]):  # the sample may end inside a character
+        try:
+            text = cut.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return bool(text) and all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return False
+
+
+def unicode_without_bom(sample: bytes) -> str | None:
+    """``utf-32-le``/``-be`` or ``utf-16-le``/``-be`` when ``sample`` (holding NUL bytes)
+    reads as text in that form: printable characters, line breaks and tabs only. A UTF-32
+    BOM is named too (``utf-32``; a UTF-16 BOM never reaches here)."""
+    if sample[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
+    n4 = len(sample) // 4 * 4
+    quads = n4 // 4
+    if quads and sample[2:n4:4].count(0) == quads and sample[3:n4:4].count(0) == quads and \
+            _reads_as_text(sample[:n4], "utf-32-le", 4):
+        return "utf-32-le"
+    if quads and sample[0:n4:4].count(0) == quads and sample[1:n4:4].count(0) == quads and \
+            _reads_as_text(sample[:n4], "utf-32-be", 4):
+        return "utf-32-be"
     sample = sample[: len(sample) - len(sample) % 2]
     # ASCII characters (delimiters, line breaks, digits) put their NUL byte second in LE
     big_endian_first = sample[0::2].count(0) > sample[1::2].count(0)
     for enc in ("utf-16-be", "utf-16-le") if big_endian_first else ("utf-16-le", "utf-16-be"):
-        text = ""
-        for cut in (sample, sample[:-2]):  # the sample may end inside a surrogate pair
-            try:
-                text = cut.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        if text and all(ch.isprintable() or ch in "\r\n\t" for ch in text):
+        if _reads_as_text(sample, enc, 2):
             return enc
     return None
 
@@ -165,10 +194,10 @@ def check_ole(path: Path, fmt: str, max_cells: int) -> None:
         encrypted = False
     if encrypted:
         raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
-    _check_xls_cells(path, max_cells)
+    _check_xls_cells(path, CellBudget(max_cells))
 
 
-def _check_xls_cells(path: Path, max_cells: int) -> None:
+def _check_xls_cells(path: Path, budget: CellBudget) -> None:
     import olefile
 
     try:
@@ -179,7 +208,7 @@ def _check_xls_cells(path: Path, max_cells: int) -> None:
     except (OSError, ValueError, TypeError, IndexError, struct.error) as exc:
         raise unreadable(path, "xls", f"{type(exc).__name__}: {exc}") from exc
     for sheet, extent in xls_extents(stream):
-        _check_extent(path, sheet, extent, max_cells)
+        budget.take(path, sheet, extent)
 
 
 # --- zip packages ------------------------------------------------------------------------------
@@ -200,14 +229,16 @@ def check_package(path: Path, fmt: str, max_cells: int,
                 raise unsafe(path, problem.detail + (f" (limit {problem.limit})"
                                                      if problem.limit else ""))
             for info in infos:
+                _check_size(path, fmt, info)
                 if info.filename.lower().endswith((".xml", ".rels", ".vml")):
                     _check_prolog(path, zf, info.filename)
+            budget = CellBudget(max_cells)
             if fmt == "ods":
-                _check_ods(path, zf, max_cells)
+                _check_ods(path, zf, budget)
             elif fmt in ("xlsx", "xlsm"):
-                return _check_xlsx(path, zf, max_cells)
+                return _check_xlsx(path, zf, budget)
             elif fmt == "xlsb":
-                _check_xlsb(path, zf, max_cells)
+                _check_xlsb(path, zf, budget)
             return False
     except AddinError:
         raise
@@ -216,6 +247,17 @@ def check_package(path: Path, fmt: str, max_cells: int,
         raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
     except Exception as exc:  # defusedxml's refusals (DTDForbidden...) and zlib errors
         raise unreadable(path, fmt, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _check_size(path: Path, fmt: str, info: zipfile.ZipInfo) -> None:
+    """The member holds what the zip directory declares (``addin.importing.inflate``)."""
+    if info.is_dir():
+        return
+    lie = member_size_lie(path, info)
+    if lie is not None and lie.lie:
+        raise unsafe(path, str(lie))
+    if lie is not None:
+        raise unreadable(path, fmt, str(lie))
 
 
 def _check_prolog(path: Path, zf: zipfile.ZipFile, member: str) -> None:
@@ -251,33 +293,46 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _check_xlsx(path: Path, zf: zipfile.ZipFile, max_cells: int) -> bool:
-    strict = STRICT_NS in zf.read("xl/workbook.xml")[:PROLOG_BYTES]
+def _check_xlsx(path: Path, zf: zipfile.ZipFile, budget: CellBudget) -> bool:
+    strict = False
     names = _sheet_names(zf)
     for info in zf.infolist():
-        part = info.filename
-        if part.startswith("xl/worksheets/") and part.endswith(".xml"):
+        part = part_name(info.filename)
+        if part.endswith("workbook.xml"):
+            with zf.open(info) as fh:
+                strict = strict or STRICT_NS in fh.read(PROLOG_BYTES)
+        elif "worksheets/" in part and part.endswith(".xml"):
             extent = xlsx_extent(lambda info=info: _chunks(zf, info))  # type: ignore[misc]
-            _check_extent(path, names.get(part, part.rsplit("/", 1)[-1]), extent, max_cells)
+            budget.take(path, names.get(part, part.rsplit("/", 1)[-1]), extent)
     return strict
 
 
-def _check_xlsb(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
+def _check_xlsb(path: Path, zf: zipfile.ZipFile, budget: CellBudget) -> None:
     for info in zf.infolist():
         part = info.filename
-        if part.startswith("xl/worksheets/") and part.endswith(".bin"):
-            _check_extent(path, part.rsplit("/", 1)[-1], xlsb_extent(_chunks(zf, info)),
-                          max_cells)
+        if "worksheets/" in part_name(part) and part.endswith(".bin"):
+            budget.take(path, part.rsplit("/", 1)[-1], xlsb_extent(_chunks(zf, info)))
 
 
-def _check_extent(path: Path, sheet: str, extent: SheetExtent, max_cells: int) -> None:
-    if extent.cells > max_cells:
-        raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet, count=extent.cells,
-                     max=max_cells)
-    if extent.area > max(max_cells, 1):
-        raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet,
-                     count=f"{extent.area} (its {extent.cells} values reach row {extent.rows}, "
-                           f"column {extent.cols})", max=max_cells)
+@dataclass(slots=True)
+class CellBudget:
+    """The cells one file may hold, over all its sheets (each sheet's rectangle too)."""
+
+    max_cells: int
+    used: int = 0
+
+    def take(self, path: Path, sheet: str, extent: SheetExtent) -> None:
+        """Count ``extent`` in; ``IMPORT_TOO_MANY_CELLS`` naming the sheet when over."""
+        self.used += extent.cells
+        if self.used > self.max_cells:
+            raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet,
+                         count=f"{extent.cells}" if self.used == extent.cells else
+                         f"{extent.cells} ({self.used} with the sheets before it)",
+                         max=self.max_cells)
+        if extent.area > max(self.max_cells, 1):
+            raise refuse(ErrorCode.IMPORT_TOO_MANY_CELLS, path, sheet=sheet,
+                         count=f"{extent.area} (its {extent.cells} values reach row "
+                               f"{extent.rows}, column {extent.cols})", max=self.max_cells)
 
 
 def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -286,10 +341,10 @@ def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
             yield chunk
 
 
-def _check_ods(path: Path, zf: zipfile.ZipFile, max_cells: int) -> None:
+def _check_ods(path: Path, zf: zipfile.ZipFile, budget: CellBudget) -> None:
     if "META-INF/manifest.xml" in zf.namelist() and \
             b"encryption-data" in zf.read("META-INF/manifest.xml"):
         raise refuse(ErrorCode.IMPORT_FILE_ENCRYPTED, path)
     with zf.open("content.xml") as fh:
         for sheet, extent in ods_extents(fh):
-            _check_extent(path, sheet, extent, max_cells)
+            budget.take(path, sheet, extent)

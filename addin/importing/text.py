@@ -1,10 +1,11 @@
 """Text files (``.csv``, ``.txt``, anything that is text): encoding, delimiter, rows.
 
-The encoding comes from the byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32), else UTF-16
-without a BOM (NUL bytes, and the text reads in one byte order), else strict UTF-8, else
-GB18030 when the double-byte pairs are GB2312's, else charset-normalizer (GBK and GB2312
-are read as their superset GB18030). The delimiter is sniffed among ``, ; \\t |``
-(csv.Sniffer, then a count of each candidate per line); Python's csv module parses.
+The encoding comes from the byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32), else UTF-32 or
+UTF-16 without a BOM (NUL bytes, and the text reads in one byte order), else strict UTF-8, else
+GB18030 when the double-byte pairs are GB2312's, else charset-normalizer among
+:data:`CANDIDATES` (GBK and GB2312 are read as their superset GB18030). The delimiter is
+sniffed among ``, ; \\t |`` (csv.Sniffer, then a count of each candidate per line);
+Python's csv module parses.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from addin.importing.preflight import refuse, unreadable, utf16_without_bom
+from addin.importing.preflight import refuse, unicode_without_bom, unreadable
 from schema.errors import ErrorCode
 
 DELIMITERS = ",;\t|"
+# what charset-normalizer may choose among for the rest: on short samples it would take
+# Western text for DOS or Central European code pages (premi\xe8re as "premičre")
+CANDIDATES = ("gb18030", "big5", "cp1252", "cp1251", "shift_jis", "euc_kr")
 SNIFF_CHARS = 64 * 1024
 MAX_TEXT_BYTES = 200 * 1024 * 1024
 MAX_FIELD_CHARS = 1024 * 1024
@@ -45,10 +49,10 @@ def detect_encoding(data: bytes) -> str:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return name
-    if b"\x00" in data[:SNIFF_CHARS]:  # text has no NUL: UTF-16 (ASCII in it is valid UTF-8)
-        utf16 = utf16_without_bom(data[:SNIFF_CHARS])
-        if utf16 is not None:
-            return utf16
+    if b"\x00" in data[:SNIFF_CHARS]:  # text has no NUL: UTF-16/32 (its ASCII is valid UTF-8)
+        wide = unicode_without_bom(data[:SNIFF_CHARS])
+        if wide is not None:
+            return wide
     try:
         data.decode("utf-8")
         return "utf-8"
@@ -56,7 +60,7 @@ def detect_encoding(data: bytes) -> str:
         pass
     if looks_like_gb2312(data[: 4 * SNIFF_CHARS]):
         return "gb18030"
-    best = from_bytes(data[: 4 * SNIFF_CHARS]).best()
+    best = from_bytes(data[: 4 * SNIFF_CHARS], cp_isolation=list(CANDIDATES)).best()
     name = (best.encoding if best is not None else "gb18030").lower().replace("-", "_")
     name = codecs.lookup(name).name
     return _SUPERSETS.get(name, name)

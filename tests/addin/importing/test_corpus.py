@@ -33,6 +33,28 @@ EXPECTED: dict[str, tuple[str, str, int] | str] = {
     "calamine/temperature-in-middle.xlsx": (READ, "xlsx", 1),
     "calamine/too_small.xls": "IMPORT_NO_HEADER",  # a line of text named .xls
     "calamine/vba.xlsm": "IMPORT_NO_TABLE",
+    "phpspreadsheet/HiddenSheet.gnumeric": "IMPORT_FILE_UNREADABLE",  # gzip XML
+    "phpspreadsheet/HiddenSheet.xls": "IMPORT_NO_TABLE",  # its data is on hidden sheets
+    "phpspreadsheet/RepeatedCells.ods": (READ, "ods", 1),
+    "phpspreadsheet/WholeRowAndColumn.xls": "IMPORT_NO_HEADER",
+    "phpspreadsheet/Zip-Windows-Directory-Separator.xlsx": (READ, "xlsx", 1),  # a\\b names
+    "phpspreadsheet/corruptMeta.ods": (READ, "ods", 1),
+    "phpspreadsheet/issue.2450.xlsx": (READ, "xlsx", 1),
+    "phpspreadsheet/issue.3613.xlsx": (READ, "xlsx", 6),  # WPS Office
+    "phpspreadsheet/line_break_in_enclosure.csv": (READ, "csv", 1),
+    "phpspreadsheet/linend.mac.csv": "IMPORT_NO_HEADER",  # two rows of numbers
+    "phpspreadsheet/namespaces.openpyxl35.xlsx": (READ, "xlsx", 3),
+    "phpspreadsheet/no_delimiter.csv": (READ, "csv", 1),
+    "phpspreadsheet/nomimetype.ods": "IMPORT_FILE_UNREADABLE",  # calamine needs mimetype
+    "phpspreadsheet/premiere.utf16be.csv": (READ, "csv", 1),
+    "phpspreadsheet/premiere.utf16lebom.csv": (READ, "csv", 1),
+    "phpspreadsheet/premiere.utf32bebom.csv": (READ, "csv", 1),
+    "phpspreadsheet/premiere.utf32le.csv": (READ, "csv", 1),
+    "phpspreadsheet/premiere.utf8bom.csv": (READ, "csv", 1),
+    "phpspreadsheet/premiere.win1252.csv": (READ, "csv", 1),
+    "phpspreadsheet/rootZipFiles.xlsx": (READ, "xlsx", 1),  # workbook at the zip root
+    "phpspreadsheet/semicolon_separated.csv": (READ, "csv", 1),
+    "phpspreadsheet/without_cell_reference.xlsx": "IMPORT_NO_HEADER",  # numbers only
     "roo/1904_base.xlsx": "IMPORT_NO_HEADER",
     "roo/Pfand_from_windows_phone.xlsx": "IMPORT_FILE_UNREADABLE",
     "roo/boolean-from-google-sheets.ods": "IMPORT_NO_HEADER",  # booleans only
@@ -91,3 +113,9 @@ def test_every_corpus_file_is_read_or_refused_precisely() -> None:
                        for t in tables), r
             got[f"{p.parent.name}/{p.name}"] = (READ, tables[0]["format"], len(tables))
     assert got == EXPECTED
+    for p in files:  # one text in six encodings, with and without BOMs
+        if p.name.startswith("premiere."):
+            assert results[str(p)]["tables"][0]["columns"] == ["première", "second",
+                                                                "troisième"], p.name
+    wps = results[str(CORPUS / "phpspreadsheet" / "issue.3613.xlsx")]["tables"][0]
+    assert (wps["sheet"], wps["columns"][:2]) == ("1月", ["员工姓名", "身份证号码"])

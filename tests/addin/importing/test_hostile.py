@@ -122,6 +122,22 @@ def test_xlsb_extent_across_chunks(tmp_path: Path) -> None:
         assert xlsb_extent([data[i:i + size] for i in range(0, len(data), size)]) == whole
 
 
+def _declare_size(src: Path, dst: Path, member: str, size: int) -> Path:
+    """``src`` with ``member``'s uncompressed size set to ``size`` in its local header and
+    in the central directory (the bytes stay as they are): a zip that lies."""
+    data = bytearray(src.read_bytes())
+    name = member.encode()
+    for sig, at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        pos = data.find(sig)
+        while pos != -1:
+            name_at = pos + (30 if sig == b"PK\x03\x04" else 46)
+            if data[name_at:name_at + len(name)] == name:
+                data[pos + at:pos + at + 4] = struct.pack("<I", size)
+            pos = data.find(sig, pos + 4)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
 def _build(tmp: Path) -> dict[str, tuple[Path, str, int]]:
     """name -> (file, expected code or "read", max_cells for the read, 0 = default)."""
     base = _base(tmp / "base.xlsx")
@@ -161,10 +177,24 @@ def _build(tmp: Path) -> dict[str, tuple[Path, str, int]]:
             lambda d, tag=tag: d.replace(b"</sheetData>",
                                          b'<row r="1048576">' + tag + b"</row></sheetData>"))),
             "IMPORT_TOO_MANY_CELLS")
+    padded = _repack(base, tmp / "padded.xlsx", _sheet_edit(
+        lambda d: d.replace(b"</sheetData>", b"</sheetData>" + b" " * (8 * 1024 * 1024))))
+    add("a sheet that declares 2 KiB and holds 8 MiB",
+        _declare_size(padded, tmp / "lying.xlsx", SHEET, 2048), "IMPORT_FILE_UNSAFE")
     add("an xlsb with a far cell", _far_xlsb(tmp / "far.xlsb"), "IMPORT_TOO_MANY_CELLS")
     add("an xlsb as it is", XLSB, "read")
     add("too many cells", big, "IMPORT_TOO_MANY_CELLS", 100)
     add("as many cells as allowed", big, "read", 510)
+    two = openpyxl.Workbook()
+    for title in ("一月", "二月"):
+        ws = two.create_sheet(title)
+        ws.append([f"列名{c}" for c in range(10)])
+        for r in range(29):
+            ws.append([f"v{r}-{c}" for c in range(10)])
+    del two["Sheet"]
+    two.save(tmp / "two.xlsx")
+    add("too many cells over two sheets", tmp / "two.xlsx", "IMPORT_TOO_MANY_CELLS", 500)
+    add("two sheets within the limit", tmp / "two.xlsx", "read", 600)
     csv = tmp / "many.csv"
     csv.write_text("\n".join(",".join(f"c{r}{c}" for c in range(10)) for r in range(51)))
     add("too many cells in a csv", csv, "IMPORT_TOO_MANY_CELLS", 100)

@@ -12,6 +12,7 @@ from addin.errors import AddinError
 from addin.importing.header import column_names, find_header
 from addin.importing.mapping import (
     apply_overrides,
+    guess_entity,
     mapped_rows,
     missing_required,
     require_complete,
@@ -201,3 +202,21 @@ def test_the_dictionary_labels_map_to_their_own_fields(entity: str, lang: str) -
     labels = [f.label(lang) + (" *" if f.required else "") for f in fields]
     m = suggest_mapping(labels, D, entity)
     assert m.columns == {lab: f"{entity}.{f.code}" for lab, f in zip(labels, fields, strict=True)}
+
+
+@pytest.mark.parametrize(("columns", "entity"), [
+    (["公司名称", "联系人", "手机", "地址"], "customer"),
+    (["Account Name", "Opportunity Name", "Stage", "Amount", "Close Date"], "opportunity"),
+    (["合同编号", "客户", "签约日期", "合同金额", "状态"], "order"),
+    (["所属客户", "姓名", "职务", "手机"], "contact"),
+    (["发票号码", "合同编号", "类型", "开票日期", "金额"], "invoice"),
+    (["甲", "乙"], "customer"),
+])
+def test_the_entity_is_guessed_from_the_columns(columns: list[str], entity: str) -> None:
+    assert guess_entity(columns, D) == entity
+
+
+@pytest.mark.parametrize("entity", sorted(D.entities))
+def test_a_sheet_of_an_entity_s_own_labels_is_guessed_as_that_entity(entity: str) -> None:
+    labels = [f.zh for f in D.entity(entity).fields]
+    assert guess_entity(labels, D) == entity
