@@ -275,6 +275,8 @@ class ErrorCode(StrEnum):
         "Source row {row} was already sent (each source_row must be unique in the import)")
     IMPORT_TOO_MANY_ROWS = ("IMPORT_TOO_MANY_ROWS", 413, "一次导入最多 {max} 行，本次已有 {count} 行；请拆分文件",
         "An import holds at most {max} rows, this one would have {count}; split the file")
+    IMPORT_ROWS_CHANGING = ("IMPORT_ROWS_CHANGING", 409, "导入 {import_id} 仍在添加行；请在上传完成后重新试运行",
+        "Rows are still being added to import {import_id}; run the dry run again once the upload is done")
     IMPORT_ROW_UNKNOWN = ("IMPORT_ROW_UNKNOWN", 422, "导入中没有源数据第 {row} 行",
         "The import has no source row {row}")
     IMPORT_CHOICE_INVALID = ("IMPORT_CHOICE_INVALID", 422, "源数据第 {row} 行的选择无效：{detail}",

@@ -27,9 +27,10 @@ from sqlalchemy import Connection
 from bridge import gcpause
 from bridge.auth import User
 from bridge.db import Database
+from bridge.errors import ApiError
 from bridge.imports import store
 from bridge.imports.keys import cached_profile, company_record
-from bridge.imports.match import Found, candidates, decide
+from bridge.imports.match import Found, candidates, decide, fetch_visible
 from bridge.imports.store import Staged
 from bridge.imports.validate import Canonical, validate_rows
 from schema.dictionary import Dictionary
@@ -78,7 +79,19 @@ def warm(dictionary: Dictionary) -> None:
 
 
 def run(db: Database, dictionary: Dictionary, user: User, import_id: str) -> DryRunOut:
-    """Decide every staged row and store the decisions (the import becomes ``checked``)."""
+    """Decide every staged row and store the decisions (the import becomes ``checked``).
+
+    The rows are decided on a read snapshot, outside the write lock (pushes go on); rows
+    added meanwhile make it decide again, so none is left without a decision."""
+    for _ in range(3):
+        out = _run_once(db, dictionary, user, import_id)
+        if out is not None:
+            return out
+    raise ApiError(ErrorCode.IMPORT_ROWS_CHANGING, import_id=import_id)
+
+
+def _run_once(db: Database, dictionary: Dictionary, user: User, import_id: str
+              ) -> DryRunOut | None:
     with gcpause.paused(), db.read() as conn:  # a burst of objects none of which is garbage
         rec = store.fetch(conn, db, user, import_id)
         store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
@@ -88,6 +101,8 @@ def run(db: Database, dictionary: Dictionary, user: User, import_id: str) -> Dry
     with gcpause.paused(), db.write() as conn:
         rec = store.fetch(conn, db, user, import_id, lock=True)
         store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
+        if rec.rows != len(staged):
+            return None
         store.save_decisions(conn, db, import_id, staged)
         store.set_state(conn, db, import_id, "checked", counts=counts)
         rec = store.fetch(conn, db, user, import_id)
@@ -108,15 +123,21 @@ def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: Use
     profiles = [cached_profile(company_record(entity.code, v.get(entity.code, {})))
                 for v in values]
     keys = [query_keys(p) for p in profiles]
+    matches = {pair: compare(profiles[pair[0]], profiles[pair[1]])
+               for pair in _pairs(profiles, keys)}
     per_row, records = candidates(conn, db, dictionary, user, entity, keys,
                                   [v.get(entity.code, {}).get(entity.display_field)
                                    for v in values])
+    del keys
     name = entity.display_field
     rows = [_Row(s, v, p, decide(p, ids, records, v.get(entity.code, {}).get(name), name))
             for s, v, p, ids in zip(valid, values, profiles, per_row, strict=True)]
-    matches = {pair: compare(profiles[pair[0]], profiles[pair[1]])
-               for pair in _pairs(profiles, keys)}
-    _decide_clusters(entity, user, rows, cluster(profiles, matches))
+    del per_row, records
+    # the records matched, with every field the user may see (for the differences)
+    matched = {hit.record.id for r in rows if (hit := r.best("same"))}
+    full = fetch_visible(conn, db, dictionary, user, entity, matched)
+    _decide_clusters(entity, user, rows, cluster(profiles, matches),
+                     {k: v.values for k, v in full.items()})
 
 
 def _pairs(profiles: list[Profile], keys: list[list[str]]) -> set[tuple[int, int]]:
@@ -130,7 +151,8 @@ def _pairs(profiles: list[Profile], keys: list[list[str]]) -> set[tuple[int, int
     return pairs
 
 
-def _decide_clusters(entity: Entity, user: User, rows: list[_Row], c: Clustering) -> None:
+def _decide_clusters(entity: Entity, user: User, rows: list[_Row], c: Clustering,
+                     full: dict[str, dict[str, Any]]) -> None:
     groups: dict[int, list[int]] = defaultdict(list)
     for i, root in enumerate(c.cluster_of):
         groups[root].append(i)
@@ -146,7 +168,8 @@ def _decide_clusters(entity: Entity, user: User, rows: list[_Row], c: Clustering
         for i in members:
             r = rows[i]
             if (hit := r.best("same")) is not None:
-                r.staged.decision = _matched(entity, r, hit, label, visible)
+                r.staged.decision = _matched(entity, r, hit, label, visible,
+                                             full.get(hit.record.id, hit.record.values))
             elif r is head:
                 r.staged.decision = _head(r, label, c.parent.get(root), groups, heads, rows)
             else:
@@ -169,12 +192,13 @@ def _differences(entity: Entity, incoming: dict[str, Any], existing: dict[str, A
             and not is_blank(existing.get(code)) and existing[code] != value]
 
 
-def _matched(entity: Entity, r: _Row, hit: Found, label: str, visible: set[str]) -> RowDecision:
+def _matched(entity: Entity, r: _Row, hit: Found, label: str, visible: set[str],
+             stored: dict[str, Any]) -> RowDecision:
     rec = hit.record
     return _base(r, label, decision="match", record_id=rec.id,
                  record_name=rec.values.get(entity.display_field), score=hit.match.score,
                  reasons=list(hit.match.reasons),
-                 differences=_differences(entity, r.values.get(entity.code, {}), rec.values,
+                 differences=_differences(entity, r.values.get(entity.code, {}), stored,
                                           visible))
 
 

@@ -55,9 +55,10 @@ def company_record(entity: str, values: Mapping[str, Any]) -> CompanyRecord:
         email=_domain_as_email(_text(values.get(parts["website"]))))
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=8_192)
 def cached_profile(record: CompanyRecord) -> Profile:
-    """``profile`` of a record, remembered (an import repeats names, phones, domains)."""
+    """``profile`` of a record, remembered (a push profiles each new customer twice: to
+    warn about similar records, then for its match keys; a file repeats rows)."""
     return profile(record)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 
 from bridge.auth import User
 from bridge.db import Database
-from bridge.imports.keys import cached_profile, company_record, stored_keys
+from bridge.imports.keys import cached_profile, company_record, matched_fields, stored_keys
 from bridge.permissions import scope_filter
 from bridge.sync.rows import columns_out, fetch_columns, select_rows
 from schema.dictionary import Dictionary
@@ -83,9 +83,15 @@ def _by_name(conn: Connection, db: Database, entity: Entity, names: set[str]
 
 
 def fetch_visible(conn: Connection, db: Database, dictionary: Dictionary, user: User,
-                  entity: Entity, ids: set[str]) -> dict[str, Existing]:
-    """The live records among ``ids`` in the user's scope, with the fields they may see."""
+                  entity: Entity, ids: set[str], only_matched: bool = False
+                  ) -> dict[str, Existing]:
+    """The live records among ``ids`` in the user's scope, with the fields they may see
+    (``only_matched``: only those matching reads, and the name: candidates by the
+    hundred thousand stay small)."""
     fields = visible_fields(user.role, entity)
+    if only_matched:
+        wanted = matched_fields(entity.code) | {entity.display_field}
+        fields = [f for f in fields if f.code in wanted]
     found: dict[str, Existing] = {}
     base, t = select_rows(db, dictionary, entity, fields)
     for chunk in _chunks(sorted(ids)):
@@ -113,7 +119,8 @@ def candidates(conn: Connection, db: Database, dictionary: Dictionary, user: Use
         ids = {rid for k in ks for rid in held.get(k, ())}
         ids.update(named.get(nk, ()) if nk else ())
         per_row.append(ids)
-    records = fetch_visible(conn, db, dictionary, user, entity, set().union(*per_row))
+    records = fetch_visible(conn, db, dictionary, user, entity, set().union(*per_row),
+                            only_matched=True)
     return [{i for i in ids if i in records} for ids in per_row], records
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import ApiError
@@ -21,6 +23,14 @@ def decisions(db: Database, user: User, import_id: str, after: int, limit: int) 
     return DecisionPage(decisions=found, next_after=rows[-1].source_row if more else None)
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) == 36
+
+
 def _check(choice: RowChoice, s: store.Staged) -> None:
     d = s.decision
     assert d is not None
@@ -29,6 +39,8 @@ def _check(choice: RowChoice, s: store.Staged) -> None:
         problem = "the row is invalid: correct it in the file, or skip it"
     elif choice.choice == "merge" and not (choice.record_id or d.record_id):
         problem = "merge needs the record_id of an existing record"
+    elif choice.record_id is not None and not _is_uuid(choice.record_id):
+        problem = f"record_id {choice.record_id!r} is not a record id"
     if problem:
         raise ApiError(ErrorCode.IMPORT_CHOICE_INVALID, row=choice.source_row, detail=problem,
                        field="choices")

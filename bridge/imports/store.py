@@ -204,10 +204,11 @@ def save_decisions(conn: Connection, db: Database, import_id: str,
     PostgreSQL), which is far cheaper than 200,000 single-row updates."""
     rt = db.table("sys_import_row")
     conn.execute(delete(rt).where(rt.c.import_id == import_id))
-    bulk.insert_rows(conn, rt, (*ROW_COLUMNS, "decision"), [
-        (import_id, s.source_row, s.sheet, s.line, _json(s.values),
-         _json({k: v.model_dump() for k, v in s.history.items()}) if s.history else None,
-         _decided(s)) for s in rows])
+    for start in range(0, len(rows), 20_000):  # a chunk at a time: the JSON stays small
+        bulk.insert_rows(conn, rt, (*ROW_COLUMNS, "decision"), [
+            (import_id, s.source_row, s.sheet, s.line, _json(s.values),
+             _json({k: v.model_dump() for k, v in s.history.items()}) if s.history else None,
+             _decided(s)) for s in rows[start:start + 20_000]])
 
 
 def save_choices(conn: Connection, db: Database, import_id: str, rows: list[Staged]) -> None:

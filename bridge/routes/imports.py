@@ -65,7 +65,7 @@ def add_rows(import_id: ImportId, body: ImportRows, user: CurrentUser, db: DB) -
 
 
 @router.post("/imports/{import_id}/dry-run", response_model=DryRunOut, responses=errors(
-    *AUTH, *INPUT, *FOUND, ErrorCode.IMPORT_NOT_STAGED))
+    *AUTH, *INPUT, *FOUND, ErrorCode.IMPORT_NOT_STAGED, ErrorCode.IMPORT_ROWS_CHANGING))
 def dry_run(import_id: ImportId, user: CurrentUser, db: DB, dictionary: Dict) -> DryRunOut:
     """Decide every row (new, match, duplicate, branch, uncertain, invalid) and store the
     decisions; nothing is written to the records."""

@@ -111,6 +111,9 @@ def test_the_review_choices_decide_confirm(live_bridge_any: LiveBridge) -> None:
         unknown = c.post(f"/imports/{iid}/choices",
                          json={"choices": [{"source_row": 99, "choice": "skip"}]})
         assert _code(unknown) == (422, "IMPORT_ROW_UNKNOWN")
+        odd = c.post(f"/imports/{iid}/choices", json={"choices": [
+            {"source_row": 1, "choice": "merge", "record_id": "x" * 64}]})
+        assert _code(odd) == (422, "IMPORT_CHOICE_INVALID")
         chosen = c.post(f"/imports/{iid}/choices", json={"choices": [
             {"source_row": 1, "choice": "merge", "record_id": huawei["id"]},
             {"source_row": 2, "choice": "merge", "keep": ["notes"]},
