@@ -92,18 +92,22 @@ def _sniff_zip(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             members = {part_name(n): n for n in zf.namelist()}
-            types = zf.read(members[CONTENT_TYPES])[:PROLOG_BYTES] \
-                if CONTENT_TYPES in members else b""
+            types = b""
+            if CONTENT_TYPES in members:
+                with zf.open(members[CONTENT_TYPES]) as fh:
+                    types = fh.read(PROLOG_BYTES)  # bounded: sizes are not checked yet
             if "xl/workbook.bin" in members or b"sheet.binary.macroEnabled.main" in types:
                 return "xlsb"
             if "xl/workbook.xml" in members or b"spreadsheetml.sheet.main" in types or \
                     b"sheet.macroEnabled.main" in types or b"spreadsheetml.template" in types:
                 return "xlsm" if any(n.endswith("vbaProject.bin") for n in members) else "xlsx"
-            if "mimetype" in members and zf.read(members["mimetype"]).strip() == ODS_MIME:
-                return "ods"
+            if "mimetype" in members:
+                with zf.open(members["mimetype"]) as fh:
+                    if fh.read(256).strip() == ODS_MIME:
+                        return "ods"
             if "content.xml" in members and "META-INF/manifest.xml" in members:
                 return "ods"
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+    except Exception:  # zipfile's and zlib's errors on a damaged package: told as damaged
         return "zip-damaged"
     return "zip"
 

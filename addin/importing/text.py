@@ -28,7 +28,7 @@ DELIMITERS = ",;\t|"
 # Western text for DOS or Central European code pages (premi\xe8re as "premičre")
 CANDIDATES = ("gb18030", "big5", "cp1252", "cp1251", "shift_jis", "euc_kr")
 SNIFF_CHARS = 64 * 1024
-MAX_TEXT_BYTES = 200 * 1024 * 1024
+MAX_TEXT_BYTES = 100 * 1024 * 1024  # as for a spreadsheet package (addin.safety.Limits)
 MAX_FIELD_CHARS = 1024 * 1024
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
@@ -153,6 +153,7 @@ def read_text(path: Path, max_cells: int) -> TextFile:
     data = path.read_bytes()
     encoding = detect_encoding(data)
     text = _decode(path, data, encoding).lstrip("\ufeff")
+    del data  # the bytes are not needed beside their text
     if "\x00" in text:
         raise unreadable(path, "binary", "NUL characters in the text")
     delimiter = sniff_delimiter(text)
