@@ -49,6 +49,7 @@ from schema.types import Entity
 from schema.values import is_blank
 from schema.wire_import import DryRunOut, FieldDifference, RowDecision
 
+LOOKUP_ROWS = 20_000  # source rows whose candidates are looked up and held at once
 ADMIN_WARM = User("warm-up", "", "admin", None, None)
 
 
@@ -97,7 +98,7 @@ def _run_once(db: Database, dictionary: Dictionary, user: User, import_id: str
         store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
         staged = store.load_rows(conn, db, import_id)
         decide_all(conn, db, dictionary, user, dictionary.entity(rec.entity), staged)
-    counts: dict[str, int] = dict(Counter(s.decision.decision for s in staged if s.decision))
+    counts: dict[str, int] = dict(Counter(s.kind for s in staged if s.kind))
     with gcpause.paused(), db.write() as conn:
         rec = store.fetch(conn, db, user, import_id, lock=True)
         store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
@@ -111,13 +112,14 @@ def _run_once(db: Database, dictionary: Dictionary, user: User, import_id: str
 
 def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: User,
                entity: Entity, staged: list[Staged]) -> None:
-    """Set ``decision`` on every staged row (choices already made are kept)."""
+    """Give every staged row its decision (``set_decision``; choices made are kept)."""
     canonical, errors = validate_rows(dictionary, user, entity.code, staged)
     for s in staged:
         if s.source_row in errors:
-            s.decision = RowDecision(source_row=s.source_row, sheet=s.sheet, line=s.line,
-                                     decision="invalid", cluster=f"s:{s.source_row}",
-                                     errors=errors[s.source_row])
+            s.set_decision(RowDecision(source_row=s.source_row, sheet=s.sheet, line=s.line,
+                                       decision="invalid", cluster=f"s:{s.source_row}",
+                                       errors=errors[s.source_row]))
+        s.values = {}  # checked: the canonical values are what matching reads
     valid = [s for s in staged if s.source_row in canonical]
     values = [canonical[s.source_row] for s in valid]
     profiles = [cached_profile(company_record(entity.code, v.get(entity.code, {})))
@@ -125,14 +127,17 @@ def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: Use
     keys = [query_keys(p) for p in profiles]
     matches = {pair: compare(profiles[pair[0]], profiles[pair[1]])
                for pair in _pairs(profiles, keys)}
-    per_row, records = candidates(conn, db, dictionary, user, entity, keys,
-                                  [v.get(entity.code, {}).get(entity.display_field)
-                                   for v in values])
-    del keys
     name = entity.display_field
-    rows = [_Row(s, v, p, decide(p, ids, records, v.get(entity.code, {}).get(name), name))
-            for s, v, p, ids in zip(valid, values, profiles, per_row, strict=True)]
-    del per_row, records
+    names = [v.get(entity.code, {}).get(name) for v in values]
+    found: list[list[Found]] = []
+    for start in range(0, len(valid), LOOKUP_ROWS):  # the candidates of a chunk at a time
+        part = slice(start, start + LOOKUP_ROWS)
+        per_row, records = candidates(conn, db, dictionary, user, entity, keys[part],
+                                      names[part])
+        found += [decide(p, ids, records, n, name)
+                  for p, ids, n in zip(profiles[part], per_row, names[part], strict=True)]
+    del keys
+    rows = [_Row(s, v, p, f) for s, v, p, f in zip(valid, values, profiles, found, strict=True)]
     # the records matched, with every field the user may see (for the differences)
     matched = {hit.record.id for r in rows if (hit := r.best("same"))}
     full = fetch_visible(conn, db, dictionary, user, entity, matched)
@@ -168,12 +173,12 @@ def _decide_clusters(entity: Entity, user: User, rows: list[_Row], c: Clustering
         for i in members:
             r = rows[i]
             if (hit := r.best("same")) is not None:
-                r.staged.decision = _matched(entity, r, hit, label, visible,
-                                             full.get(hit.record.id, hit.record.values))
+                r.staged.set_decision(_matched(entity, r, hit, label, visible,
+                                               full.get(hit.record.id, hit.record.values)))
             elif r is head:
-                r.staged.decision = _head(r, label, c.parent.get(root), groups, heads, rows)
+                r.staged.set_decision(_head(r, label, c.parent.get(root), heads, rows))
             else:
-                r.staged.decision = _duplicate(entity, r, head, label, visible)
+                r.staged.set_decision(_duplicate(entity, r, head, label, visible))
 
 
 def _base(r: _Row, label: str, **kw: Any) -> RowDecision:
@@ -211,8 +216,8 @@ def _duplicate(entity: Entity, r: _Row, head: _Row, label: str,
                                           head.values.get(entity.code, {}), visible))
 
 
-def _head(r: _Row, label: str, parent: int | None, groups: dict[int, list[int]],
-          heads: dict[int, int], rows: list[_Row]) -> RowDecision:
+def _head(r: _Row, label: str, parent: int | None, heads: dict[int, int],
+          rows: list[_Row]) -> RowDecision:
     """A cluster's head row without an existing record: a branch, uncertain, or new."""
     if parent is not None:
         top = rows[heads[parent]]

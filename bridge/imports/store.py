@@ -51,6 +51,14 @@ class Staged:
     history: dict[str, RowHistory] = field(default_factory=dict)
     decision: RowDecision | None = None
     choice: RowChoice | None = None
+    raw_values: str | None = None  # the stored JSON, written back as it was
+    raw_history: str | None = None
+    decided: str | None = None  # a new decision as JSON (200,000 models weigh 1 KB each)
+    kind: str | None = None  # ... and its ``decision``
+
+    def set_decision(self, d: RowDecision) -> None:
+        """Record a new decision compactly (its JSON and its kind)."""
+        self.decided, self.kind = d.model_dump_json(exclude_defaults=True), d.decision
 
 
 def _json(value: Any) -> str:
@@ -163,7 +171,7 @@ def _select_rows(db: Database, import_id: str) -> Any:
 def _staged(result: Any) -> list[Staged]:
     found = []
     for n, sheet, line, values, history, decided in result:
-        s = Staged(n, sheet, line, orjson.loads(values))
+        s = Staged(n, sheet, line, orjson.loads(values), raw_values=values, raw_history=history)
         if history:
             s.history = {k: RowHistory.model_validate(v)
                          for k, v in orjson.loads(history).items()}
@@ -193,7 +201,8 @@ def load_some(conn: Connection, db: Database, import_id: str, numbers: list[int]
 def _decided(s: Staged) -> str:
     """The stored ``{"decision": ..., "choice": ...}`` (pydantic writes the JSON itself,
     several times faster than dumping to dicts first)."""
-    decision = s.decision.model_dump_json(exclude_defaults=True) if s.decision else "null"
+    decision = s.decided if s.decided is not None else \
+        s.decision.model_dump_json(exclude_defaults=True) if s.decision else "null"
     choice = s.choice.model_dump_json() if s.choice else "null"
     return f'{{"decision":{decision},"choice":{choice}}}'
 
@@ -206,9 +215,16 @@ def save_decisions(conn: Connection, db: Database, import_id: str,
     conn.execute(delete(rt).where(rt.c.import_id == import_id))
     for start in range(0, len(rows), 20_000):  # a chunk at a time: the JSON stays small
         bulk.insert_rows(conn, rt, (*ROW_COLUMNS, "decision"), [
-            (import_id, s.source_row, s.sheet, s.line, _json(s.values),
-             _json({k: v.model_dump() for k, v in s.history.items()}) if s.history else None,
-             _decided(s)) for s in rows[start:start + 20_000]])
+            (import_id, s.source_row, s.sheet, s.line, *_raw(s), _decided(s))
+            for s in rows[start:start + 20_000]])
+
+
+def _raw(s: Staged) -> tuple[str, str | None]:
+    """A row's values and history as stored (as loaded, else serialised)."""
+    if s.raw_values is not None:
+        return s.raw_values, s.raw_history
+    return _json(s.values), (_json({k: v.model_dump() for k, v in s.history.items()})
+                             if s.history else None)
 
 
 def save_choices(conn: Connection, db: Database, import_id: str, rows: list[Staged]) -> None:
