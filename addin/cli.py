@@ -26,8 +26,8 @@ from schema.errors import Lang as MessageLang
 
 app = typer.Typer(name="crm-sheet", help="Excel CRM workbooks from the command line.",
                   no_args_is_help=True, add_completion=False)
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(stderr=False, highlight=False, soft_wrap=True)  # a path is never cut
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_SERVER = 0, 1, 2, 3
 _AUTH_CODES = {ErrorCode.NOT_SIGNED_IN, ErrorCode.SERVER_URL_INVALID,
@@ -239,6 +239,9 @@ def _with_lang(result: commands.CommandResult, lang: str | None) -> commands.Com
     if lang in LANGS:
         result.lang = as_lang(lang)
     return result
+
+
+import addin.cli_import  # noqa: E402,F401  (registers import, imports, import-undo)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -10,12 +10,13 @@ bridge applies it once. Failures raise :class:`BridgeError` with a stable code.
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -29,6 +30,20 @@ from schema.wire import (
     PullResponse,
     PushRequest,
     PushResponse,
+)
+from schema.wire_import import (
+    DECISIONS_PER_PAGE,
+    ROWS_PER_BATCH,
+    ConfirmOut,
+    DecisionPage,
+    DryRunOut,
+    ImportChoices,
+    ImportCreate,
+    ImportOut,
+    ImportRow,
+    ImportRows,
+    RowChoice,
+    RowDecision,
 )
 
 API_PREFIX = "/api/v1"
@@ -212,3 +227,101 @@ class BridgeClient:
         except ValueError as exc:
             raise BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=resp.status_code,
                               detail=str(exc)[:200]) from exc
+
+    # --- imports (schema.wire_import; routes /imports..., /import-mappings) -------------
+
+    def _post(self, path: str, body: BaseModel | None, model: type[M]) -> M:
+        content = b"{}" if body is None else body.model_dump_json(exclude_none=True).encode()
+        return self._model(model, self.request("POST", path, content=content))
+
+    def _json(self, resp: httpx.Response) -> Any:
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=resp.status_code,
+                              detail=str(exc)[:200]) from exc
+
+    def import_create(self, req: ImportCreate) -> ImportOut:
+        return self._post("/imports", req, ImportOut)
+
+    def import_rows(self, import_id: str, rows: list[ImportRow],
+                    on_batch: Callable[[int], None] | None = None) -> None:
+        """Send the mapped rows in batches of ``ROWS_PER_BATCH``; ``on_batch(sent)``."""
+        for start in range(0, len(rows), ROWS_PER_BATCH):
+            batch = ImportRows(rows=rows[start:start + ROWS_PER_BATCH])
+            self.request("POST", f"/imports/{_seg(import_id)}/rows",
+                         content=batch.model_dump_json(exclude_none=True).encode())
+            if on_batch is not None:
+                on_batch(min(start + ROWS_PER_BATCH, len(rows)))
+
+    def import_dry_run(self, import_id: str) -> DryRunOut:
+        return self._post(f"/imports/{_seg(import_id)}/dry-run", None, DryRunOut)
+
+    def import_decisions(self, import_id: str, after: int | None = None,
+                         limit: int = DECISIONS_PER_PAGE) -> DecisionPage:
+        params: dict[str, Any] = {"limit": limit}
+        if after is not None:
+            params["after"] = after
+        resp = self.request("GET", f"/imports/{_seg(import_id)}/decisions", params=params)
+        return self._model(DecisionPage, resp)
+
+    def import_all_decisions(self, import_id: str,
+                             on_page: Callable[[int], None] | None = None
+                             ) -> Iterator[RowDecision]:
+        """Every decision, page by page; ``on_page(decisions so far)``."""
+        after: int | None = None
+        seen = 0
+        while True:
+            page = self.import_decisions(import_id, after)
+            yield from page.decisions
+            seen += len(page.decisions)
+            if on_page is not None:
+                on_page(seen)
+            if page.next_after is None or not page.decisions:
+                return
+            after = page.next_after
+
+    def import_choices(self, import_id: str, choices: list[RowChoice]) -> None:
+        for start in range(0, len(choices), ROWS_PER_BATCH):
+            body = ImportChoices(choices=choices[start:start + ROWS_PER_BATCH])
+            self.request("POST", f"/imports/{_seg(import_id)}/choices",
+                         content=body.model_dump_json(exclude_none=True).encode())
+
+    def import_confirm(self, import_id: str) -> ConfirmOut:
+        return self._post(f"/imports/{_seg(import_id)}/confirm", None, ConfirmOut)
+
+    def import_undo(self, import_id: str) -> ImportOut:
+        return self._post(f"/imports/{_seg(import_id)}/undo", None, ImportOut)
+
+    def import_get(self, import_id: str) -> ImportOut:
+        return self._model(ImportOut, self.request("GET", f"/imports/{_seg(import_id)}"))
+
+    def imports(self) -> list[ImportOut]:
+        data = self._json(self.request("GET", "/imports"))
+        items = data.get("imports", []) if isinstance(data, dict) else data
+        try:
+            return [ImportOut.model_validate(item) for item in items]
+        except (TypeError, ValidationError) as exc:
+            raise BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=200,
+                              detail=str(exc)[:200]) from exc
+
+    def mapping_get(self, name: str) -> dict[str, Any]:
+        """A saved column mapping (``addin.importing.source.Mapping.to_json()`` shape)."""
+        data = self._json(self.request("GET", f"/import-mappings/{_seg(name)}"))
+        if not isinstance(data, dict):
+            raise BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=200, detail="mapping")
+        return data
+
+    def mapping_put(self, name: str, mapping: dict[str, Any]) -> None:
+        body = json.dumps({**mapping, "name": name}, ensure_ascii=False).encode("utf-8")
+        self.request("PUT", f"/import-mappings/{_seg(name)}", content=body)
+
+    def mappings(self) -> list[dict[str, Any]]:
+        data = self._json(self.request("GET", "/import-mappings"))
+        items = data.get("mappings", []) if isinstance(data, dict) else data
+        return [m for m in items if isinstance(m, dict)]
+
+
+def _seg(text: str) -> str:
+    """One URL path segment (a name may hold ``/`` or spaces)."""
+    return quote(text, safe="")

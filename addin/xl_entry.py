@@ -7,14 +7,20 @@ never a Python traceback. ``ui`` and the port factory can be swapped (tests, oth
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from addin import commands
 from addin.client import RetryInfo
+from addin.importing import run
+from addin.importing.report import REPORT_SUFFIX, write_report
+from addin.importing.review import read_report
+from addin.importing.words import CONFIRMED, DECISIONS, counts_words
 from addin.port import AddinError, WorkbookPort
 from addin.ribbon.buttons import BUTTONS_BY_ID
+from schema.dictionary import build_dictionary
 from schema.errors import ErrorCode, Lang, as_lang
 
 
@@ -37,6 +43,17 @@ class ExcelUi:
         answer = self.app.api.InputBox(prompt, "CRM", default)  # Windows Excel
         return None if answer is False or answer is None else str(answer)
 
+    def pick_file(self, prompt: str) -> str | None:
+        """Excel's own Open dialog on Windows; elsewhere the path is typed."""
+        if sys.platform == "win32":
+            answer = self.app.api.GetOpenFilename(IMPORT_FILTER, 1, prompt)
+            return None if answer is False or answer is None else str(answer)
+        return self.ask(prompt)
+
+    def open_book(self, path: Path) -> None:
+        """Show a written workbook (the import report) in this Excel."""
+        self.app.books.open(str(path))
+
 
 def _excel_port() -> WorkbookPort:
     from addin.port_xlwings import XlwingsPort
@@ -44,6 +61,8 @@ def _excel_port() -> WorkbookPort:
     return XlwingsPort.caller()
 
 
+IMPORT_FILTER = ("Spreadsheets and text (*.xlsx;*.xlsm;*.xls;*.ods;*.csv;*.txt),"
+                 "*.xlsx;*.xlsm;*.xls;*.ods;*.csv;*.txt")
 PORT_FACTORY: Callable[[], WorkbookPort] = _excel_port
 UI_FACTORY: Callable[[WorkbookPort], Ui] = ExcelUi
 
@@ -127,6 +146,46 @@ def _upgrade(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult:
     return result
 
 
+def _pick(ui: Ui, prompt: str) -> str | None:
+    pick = getattr(ui, "pick_file", None)
+    return pick(prompt) if callable(pick) else ui.ask(prompt)
+
+
+def _import(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult | None:
+    """Pick a file: a source file gets its dry run and a report written beside it (and
+    opened); a report picked again (the second click) confirms its import."""
+    zh = lang == "zh"
+    progress = port.progress
+    result = commands.CommandResult("import", lang)
+    with commands.connect(port, on_retry=_retry_to(port, lang)) as client:  # signed in?
+        answer = _pick(ui, "选择要导入的文件（或要确认的导入报告）：" if zh
+                       else "Choose the file to import (or the import report to confirm):")
+        if not answer:
+            return None
+        path = Path(answer.strip().strip('"'))
+        if path.name.endswith(REPORT_SUFFIX):
+            reviewed = read_report(path)
+            out = run.confirm(client, reviewed.import_id, reviewed.choices, progress)
+            result.counts = dict(out.counts)
+            result.say("已导入：" + counts_words(out.counts, CONFIRMED, "zh"),
+                       "Imported: " + counts_words(out.counts, CONFIRMED, "en"))
+            result.ok = not (out.counts.get("rejected") or out.counts.get("conflict"))
+            return result
+        dry = run.dry_run(run.ImportOptions([path], lang=lang), client, progress=progress)
+        report = path.with_name(path.stem + REPORT_SUFFIX)
+        write_report(report, dry.report_data(client.server_url, lang), build_dictionary())
+    result.counts = dict(dry.counts)
+    result.say("试运行完成（尚未写入）：" + counts_words(dry.counts, DECISIONS, "zh")
+               + f"。报告：{report}。检查“待确认”表后保存，再点“导入”选择该报告即可确认。",
+               "Dry run done (nothing written): " + counts_words(dry.counts, DECISIONS, "en")
+               + f". Report: {report}. Check its Review sheet, save, then click Import "
+                 "again and choose the report to confirm.")
+    opener = getattr(ui, "open_book", None)
+    if callable(opener):
+        opener(report)
+    return result
+
+
 def _help(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult:
     return commands.show_help(port)
 
@@ -148,6 +207,7 @@ HANDLERS: dict[str, Callable[..., commands.CommandResult | None]] = {
     "refresh_reports": _handler(_refresh),
     "upgrade": _handler(_upgrade),
     "show_help": _handler(_help),
+    "import_file": _handler(_import),
 }
 
 

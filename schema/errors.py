@@ -222,10 +222,6 @@ class ErrorCode(StrEnum):
         "Field “{field}” is mapped from both “{column}” and “{other}”; map each field from one column")
     IMPORT_MAPPING_MISSING = ("IMPORT_MAPPING_MISSING", 422, "必填字段“{field}”（{target}）没有对应的列；请用 --map 列名={target} 指定",
         "The required field “{field}” ({target}) has no column; name one with --map COLUMN={target}")
-    IMPORT_LOCAL_MAPPING_NOT_FOUND = ("IMPORT_LOCAL_MAPPING_NOT_FOUND", 404, "没有名为“{name}”的已保存映射；已保存的：{allowed}",
-        "No saved mapping is named “{name}”; saved ones: {allowed}")
-    IMPORT_MAPPINGS_UNREADABLE = ("IMPORT_MAPPINGS_UNREADABLE", 422, "已保存映射的文件“{path}”无法读取：{detail}；请修复或删除该文件",
-        "The saved-mappings file “{path}” cannot be read: {detail}; repair or delete it")
     # reports
     REPORT_PARAM_INVALID = "REPORT_PARAM_INVALID", 422, "报表参数错误：{detail}", "Report parameter is not valid: {detail}"
     REPORT_RULE_INVALID = "REPORT_RULE_INVALID", 422, "标签规则“{name}”有 {count} 个问题，未保存", "Tag rule “{name}” has {count} problems and was not saved"
@@ -269,6 +265,25 @@ class ErrorCode(StrEnum):
         "Row {row_no}: a record of “{kind}” has no stages; its history cannot carry “{field}”")
     HISTORY_FILLED = ("HISTORY_FILLED", 200, "第 {row_no} 行：历史中没有“{field}”，已记为“{value}”",
         "Row {row_no}: “{field}” is missing in the history; stored as “{value}”")
+    # --- import: cli ---
+    IMPORT_SOURCE_NOT_FOUND = ("IMPORT_SOURCE_NOT_FOUND", 404, "找不到要导入的文件“{path}”",
+        "The file to import “{path}” was not found")
+    IMPORT_NO_ROWS = ("IMPORT_NO_ROWS", 422, "要导入的文件中没有数据行：{files}",
+        "The files to import hold no data rows: {files}")
+    IMPORT_KEY_COLUMN_UNKNOWN = ("IMPORT_KEY_COLUMN_UNKNOWN", 422,
+        "--key-column “{column}”不是源文件中的列；可选：{allowed}",
+        "--key-column “{column}” is not a column of the source files; allowed: {allowed}")
+    IMPORT_KEY_COLUMN_NEEDED = ("IMPORT_KEY_COLUMN_NEEDED", 422,
+        "--clusters-csv 需要同时给出 --key-column（哪一列的值写入 key 列）",
+        "--clusters-csv needs --key-column too (whose value goes in the key column)")
+    IMPORT_REPORT_INVALID = ("IMPORT_REPORT_INVALID", 422, "“{path}”不是可用的导入预览报告：{detail}",
+        "“{path}” is not a usable import preview report: {detail}")
+    IMPORT_REPORT_BAD_CHOICE = ("IMPORT_REPORT_BAD_CHOICE", 422,
+        "报告“{sheet}”表第 {row} 行：“{value}”不是可选的处理方式；可选：{allowed}",
+        "Report sheet “{sheet}” row {row}: “{value}” is not a choice; allowed: {allowed}")
+    IMPORT_REPORT_OTHER_IMPORT = ("IMPORT_REPORT_OTHER_IMPORT", 422,
+        "报告“{path}”属于导入 {report_id}，而不是 {import_id}",
+        "Report “{path}” belongs to import {report_id}, not {import_id}")
     # --- import: bridge ---
     IMPORT_NOT_FOUND = ("IMPORT_NOT_FOUND", 404, "导入 {import_id} 不存在或您无权访问",
         "Import {import_id} does not exist or is not yours")

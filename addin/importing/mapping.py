@@ -227,3 +227,28 @@ def mapped_rows(table: SourceTable, mapping: Mapping, first_source_row: int) -> 
                              history={e: RowHistory.model_validate(h)
                                       for e, h in history.items()}))
     return out
+
+
+def reuse_mapping(saved: Mapping, columns: list[str], dictionary: Dictionary, *,
+                  history: bool = False) -> Mapping:
+    """``saved`` applied to a file with ``columns``: a column whose folded label a saved
+    column has takes its target (if the dictionary still has it and no earlier column took
+    it), any other column its suggestion."""
+    allowed = set(targets(dictionary, saved.entity, history=history))
+    by_label = {fold_label(c): t for c, t in saved.columns.items()}
+    suggested = suggest_mapping(columns, dictionary, saved.entity, history=history)
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for col in columns:
+        target = by_label.get(fold_label(col))
+        if target is not None and (target == IGNORED or target in allowed):
+            out[col] = target if target not in taken else IGNORED
+        else:
+            out[col] = IGNORED
+        taken.add(out[col])
+    for col in columns:  # columns the saved mapping did not know: the suggestion
+        guess = suggested.columns[col]
+        if fold_label(col) not in by_label and guess not in taken:
+            out[col] = guess
+            taken.add(guess)
+    return Mapping(saved.entity, out, saved.name)

@@ -86,6 +86,16 @@ GROUPS: tuple[Group, ...] = (
         "Tools",
         (
             Button(
+                "crm_import",
+                "import_file",
+                "导入",
+                "Import",
+                "ImportTextFile",
+                "导入旧表格或 CSV：先试运行并生成报告，再次点击选择报告即确认",
+                "Import old sheets or CSV: a dry run and its report first; click again and "
+                "choose the report to confirm",
+            ),
+            Button(
                 "crm_refresh_reports",
                 "refresh_reports",
                 "刷新报表",

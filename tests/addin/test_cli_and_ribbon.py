@@ -66,7 +66,7 @@ def test_cli_new_validate_and_exit_codes(tmp_path: Path) -> None:
 def test_every_ribbon_button_has_a_handler(ui: FakeUi, book: Path) -> None:
     assert {b.handler for b in BUTTONS} <= set(xl_entry.HANDLERS)
     assert set(xl_entry.HANDLERS) == {"sign_in", "pull", "push", "validate", "refresh_reports",
-                                      "upgrade", "show_help"}
+                                      "upgrade", "show_help", "import_file"}
     port: WorkbookPort = OpenpyxlPort.open(book)
     res = xl_entry.on_ribbon("crm_validate", port)
     assert res is not None and res.ok and ui.alerts[-1][0].startswith("校验完成")

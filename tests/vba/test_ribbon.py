@@ -38,7 +38,7 @@ def _cases(vba: str, sub: str) -> dict[str, tuple[str, str]]:
 
 def test_button_declarations_are_consistent() -> None:
     ids = [b.id for b in BUTTONS]
-    assert len(set(ids)) == len(ids) == 7
+    assert len(set(ids)) == len(ids) == 8
     assert {b.handler for b in BUTTONS} == {
         "sign_in",
         "pull",
@@ -47,6 +47,7 @@ def test_button_declarations_are_consistent() -> None:
         "refresh_reports",
         "upgrade",
         "show_help",
+        "import_file",
     }
     assert all(re.fullmatch(r"crm_[a-z_]+", i) for i in ids)
     assert BUTTONS_BY_ID["crm_pull"].label_zh == "拉取"

@@ -4,7 +4,6 @@ mapped rows."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -16,10 +15,10 @@ from addin.importing.mapping import (
     mapped_rows,
     missing_required,
     require_complete,
+    reuse_mapping,
     suggest_mapping,
     targets,
 )
-from addin.importing.saved import load_mapping, reuse_mapping, save_mapping, saved_names
 from addin.importing.source import IGNORED, Mapping, SourceTable
 from schema.dictionary import build_dictionary
 from schema.errors import ErrorCode
@@ -171,26 +170,14 @@ def test_a_saved_mapping_round_trips() -> None:
     assert Mapping.from_json(m.to_json()) == m
 
 
-def test_saved_mappings_by_name(tmp_path: Path) -> None:
+def test_a_saved_mapping_is_reused_on_the_next_file() -> None:
     first = apply_overrides(suggest_mapping(["客户名称", "手机", "内部编号"], D, "customer"),
                             ["内部编号=customer.notes"], D)
-    save_mapping(first, "老系统", tmp_path)
-    save_mapping(suggest_mapping(["Company"], D, "customer"), "CRM export", tmp_path)
-    assert saved_names(tmp_path) == ["CRM export", "老系统"]
-    loaded = load_mapping("老系统", tmp_path)
-    assert (loaded.name, loaded.columns) == ("老系统", first.columns)
+    saved = Mapping.from_json(first.to_json())
     # the next file: the same columns in another order and width, one new column
-    again = reuse_mapping(loaded, ["手机 ", "内部编号", "客户名称", "邮箱"], D)
+    again = reuse_mapping(saved, ["手机 ", "内部编号", "客户名称", "邮箱"], D)
     assert again.columns == {"手机 ": "contact.mobile", "内部编号": "customer.notes",
                              "客户名称": "customer.name", "邮箱": "contact.email"}
-    with pytest.raises(AddinError) as info:
-        load_mapping("无此名", tmp_path)
-    assert info.value.code is ErrorCode.IMPORT_LOCAL_MAPPING_NOT_FOUND
-    assert "老系统" in info.value.message_zh
-    (tmp_path / "mappings.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(AddinError) as info:
-        saved_names(tmp_path)
-    assert info.value.code is ErrorCode.IMPORT_MAPPINGS_UNREADABLE
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
