@@ -313,7 +313,13 @@ class ErrorCode(StrEnum):
         "No import mapping is named “{name}”")
     IMPORT_MAPPING_INVALID = ("IMPORT_MAPPING_INVALID", 422, "导入映射的列“{column}”指向未知字段“{value}”",
         "Import mapping column “{column}” names an unknown field “{value}”")
-
+    # --- import: dry run decisions (dryfix) ---
+    IMPORT_USCC_DROPPED = ("IMPORT_USCC_DROPPED", 200,
+        "源数据第 {row_no} 行：“{field}”的值“{value}”校验位不正确，已作为匹配线索使用，导入时留空；其余字段照常导入",
+        "Source row {row_no}: “{field}” value “{value}” has a wrong check character; it was used as a matching hint and is left blank on import, the rest of the row is kept")
+    IMPORT_UNIQUE_CLASH = ("IMPORT_UNIQUE_CLASH", 422,
+        "源数据第 {row_no} 行：“{field}”的值“{value}”也出现在源数据第 {other} 行，而两行不是同一家公司",
+        "Source row {row_no}: “{field}” value “{value}” is also in source row {other}, which is not the same company")
 
 @dataclass(frozen=True, slots=True)
 class ErrorSpec:

@@ -80,7 +80,8 @@ class RowDecision(_Model):
       such as ``same_uscc``, ``same_phone``, ``name_equal``); ``duplicate``: the same legal
       entity as source row ``duplicate_of`` (merged into it); ``branch``: a branch of the
       existing ``record_id`` or of source row ``parent_row`` (imported as its own customer
-      with a parent link); ``uncertain``: maybe ``record_id``, a person decides;
+      with a parent link); ``uncertain``: maybe ``record_id`` (an existing record) or the
+      company of source row ``uncertain_of`` (an earlier row of the file), a person decides;
       ``invalid``: ``errors`` name the field and the reason.
     - ``cluster``: shared by the rows that are one legal entity, existing records included
       (``r:<record id>`` for an existing record, ``s:<first source row>`` otherwise).
@@ -95,6 +96,7 @@ class RowDecision(_Model):
     record_name: str | None = None
     duplicate_of: int | None = None
     parent_row: int | None = None
+    uncertain_of: int | None = None  # an in-file ``uncertain``: maybe that source row's company
     score: float | None = None
     reasons: list[str] = Field(default_factory=list)
     errors: list[ErrorItem] = Field(default_factory=list)

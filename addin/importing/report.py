@@ -168,7 +168,8 @@ class _Writer:
             "decision": pick(DECISIONS[d.decision], lang), "record_id": d.record_id,
             "record_name": d.record_name, "score": d.score,
             "reasons": reason_words(d.reasons, lang), "duplicate_of": d.duplicate_of,
-            "branch_of": branch_of, "invalid_cell": "\n".join(c for c in cells if c),
+            "uncertain_of": d.uncertain_of, "branch_of": branch_of,
+            "invalid_cell": "\n".join(c for c in cells if c),
             "reason_zh": "\n".join(e.message_zh for e in d.errors),
             "reason_en": "\n".join(e.message_en for e in d.errors),
             "warnings": "\n".join(w.message_zh if zh else w.message_en for w in d.warnings)}
@@ -208,8 +209,8 @@ class _Writer:
                 "source_row": d.source_row, "where": d.sheet, "line": d.line,
                 "source_name": None if row is None else row.values.get(entity, {}).get(display),
                 "decision": pick(DECISIONS[d.decision], lang), "record_id": d.record_id,
-                "record_name": d.record_name, "score": d.score,
-                "reasons": reason_words(d.reasons, lang)}
+                "record_name": d.record_name, "uncertain_of": d.uncertain_of,
+                "score": d.score, "reasons": reason_words(d.reasons, lang)}
             default = None if d.decision == "uncertain" else merge
             if d.decision == "uncertain":
                 yield [base.get(c.key, default if c.key == "choice" else None) for c in REVIEW]

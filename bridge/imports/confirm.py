@@ -13,7 +13,10 @@ a push, and a repeated confirm replays instead of writing twice):
 - ``match`` (or a ``merge`` choice): an update of the existing record that fills its blank
   fields and sets the ``keep`` fields, with the stored values as the base (someone's edit
   since is a conflict, never overwritten); nothing to fill: nothing sent;
-- a row's contact: inserted and linked to the row's customer;
+- a row's contact: inserted and linked to the row's customer by that customer's record id
+  (names are not unique: two customers of one name each keep their own contact);
+- an in-file ``uncertain`` row (``uncertain_of``) with a ``merge`` choice folds into that
+  row's customer, without a choice (or ``new``) it is kept apart;
 - ``invalid`` rows and ``skip`` choices are left out.
 
 Undo (admins): ``undo_push`` over each of the import's pushes, newest first.
@@ -75,7 +78,7 @@ def _left_out(s: Staged, canonical: dict[int, Canonical], body: ConfirmIn) -> bo
     """Invalid rows, ``skip`` choices and (with ``uncertain="skip"``) unreviewed
     uncertain rows are not written."""
     d, c = s.decision, s.choice
-    if d is None or s.source_row not in canonical:
+    if d is None or d.decision == "invalid" or s.source_row not in canonical:
         return True
     if c is not None:
         return c.choice == "skip"
@@ -86,6 +89,9 @@ def _target(s: Staged, key_of: dict[int, tuple[str, Any]]) -> tuple[str, Any]:
     """Which customer a row becomes: ``("r", record id)`` or ``("s", head source row)``."""
     d, c = s.decision, s.choice
     assert d is not None
+    if c is not None and c.choice == "merge" and not (c.record_id or d.record_id) and \
+            d.uncertain_of in key_of:  # an in-file uncertain pair: into the other row's
+        return key_of[d.uncertain_of]
     if c is not None:
         return ("r", c.record_id or d.record_id) if c.choice == "merge" else ("s", s.source_row)
     if d.decision == "match":
@@ -141,18 +147,17 @@ class _Plan:
 
 
 def _customer_row(import_id: str, entity: Entity, g: _Group, values: dict[str, Any],
-                  stored: dict[str, dict[str, Any]], names: dict[int, Any], history: bool
+                  stored: dict[str, dict[str, Any]], ids: dict[int, str], history: bool
                   ) -> RowChange | None:
     head = g.head
     if g.record_id is None:
         hist = head.history.get(entity.code) if history else None
         if g.branch and entity.has_field(PARENT):
-            parent = names.get(g.parent_row) if g.parent_row is not None else \
-                stored.get(g.parent_id or "", {}).get(entity.display_field)
-            if parent is not None:
+            parent = ids.get(g.parent_row) if g.parent_row is not None else g.parent_id
+            if parent is not None:  # by id: a head office's name may be shared
                 values = {**values, PARENT: parent}
         return RowChange(op="insert", entity=entity.code, row=head.source_row, history=hist,
-                         id=record_uuid(import_id, head.source_row, entity.code), values=values)
+                         id=ids[head.source_row], values=values)
     current = stored.get(g.record_id)
     if current is None:  # gone or out of sight: the push says which, naming nothing
         return RowChange(op="update", entity=entity.code, id=g.record_id, base_version=1,
@@ -179,24 +184,19 @@ def _plan(db: Database, dictionary: Dictionary, user: User, rec: Any, staged: li
     known = _known_children(db, dictionary, user, entity.code,
                             {g.record_id for g in groups if g.record_id})
     plan = _Plan()
-    merged = [_merged(entity.code, g, canonical) for g in groups]
-    names: dict[int, Any] = {}  # source row -> the name of the customer it becomes
-    for g, values in zip(groups, merged, strict=True):
-        name = values.get(entity.display_field) if g.record_id is None else \
-            stored.get(g.record_id, {}).get(entity.display_field)
-        for s in g.rows:
-            names[s.source_row] = name
-    for g, values in zip(groups, merged, strict=True):
+    ids: dict[int, str] = {}  # source row -> the id of the customer it becomes
+    for g in groups:
+        rid = g.record_id or record_uuid(rec.id, g.head.source_row, entity.code)
+        ids.update((s.source_row, rid) for s in g.rows)
+    for g in groups:
         rows: list[RowChange] = []
-        row = _customer_row(rec.id, entity, g, values, stored, names, bool(rec.history))
+        row = _customer_row(rec.id, entity, g, _merged(entity.code, g, canonical), stored,
+                            ids, bool(rec.history))
         if row is None:
             plan.unchanged += 1
         else:
             rows.append(row)
-            if row.op == "update" and row.values:
-                names[g.head.source_row] = row.values.get(entity.display_field,
-                                                          names[g.head.source_row])
-        rows += _related_rows(rec, dictionary, g, canonical, names, known)
+        rows += _related_rows(rec, dictionary, g, canonical, ids, known)
         _add(plan.phases[1 if g.branch else 0], rows, max_rows)
     return plan, skipped
 
@@ -226,10 +226,10 @@ def _chunks(items: list[str], size: int = 20_000) -> list[list[str]]:
 
 
 def _related_rows(rec: Any, dictionary: Dictionary, g: _Group, canonical: dict[int, Canonical],
-                  names: dict[int, Any], known: set[tuple[str, str, str | None]]
+                  ids: dict[int, str], known: set[tuple[str, str, str | None]]
                   ) -> list[RowChange]:
-    """Each row's related records (its contact), linked to the group's customer; one the
-    matched record already has (the same name) is not added again."""
+    """Each row's related records (its contact), linked to the group's customer by its
+    record id; one the matched record already has (the same name) is not added again."""
     out = []
     for code in IMPORTABLE[rec.entity]:
         child = dictionary.entity(code)
@@ -244,7 +244,7 @@ def _related_rows(rec: Any, dictionary: Dictionary, g: _Group, canonical: dict[i
                 out.append(RowChange(op="insert", entity=code, row=s.source_row, history=hist,
                                      id=record_uuid(rec.id, s.source_row, code),
                                      values={**values, **dict.fromkeys(
-                                         links, names.get(g.head.source_row))}))
+                                         links, ids[g.head.source_row])}))
     return out
 
 

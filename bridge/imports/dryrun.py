@@ -32,12 +32,13 @@ from bridge.imports import store
 from bridge.imports.keys import cached_profile, company_record
 from bridge.imports.match import Found, candidates, decide, fetch_visible
 from bridge.imports.store import Staged
-from bridge.imports.validate import Canonical, validate_rows
+from bridge.imports.validate import HINT_TYPES, Canonical, unique_clashes, validate_rows
 from schema.dictionary import Dictionary
 from schema.errors import ErrorCode
 from schema.matching import (
     BlockIndex,
     Clustering,
+    Match,
     Profile,
     blocking_keys,
     cluster,
@@ -47,6 +48,7 @@ from schema.matching import (
 from schema.permissions import visible_fields
 from schema.types import Entity
 from schema.values import is_blank
+from schema.wire import ErrorItem, WarningItem
 from schema.wire_import import DryRunOut, FieldDifference, RowDecision
 
 LOOKUP_ROWS = 20_000  # source rows whose candidates are looked up and held at once
@@ -55,12 +57,18 @@ ADMIN_WARM = User("warm-up", "", "admin", None, None)
 
 @dataclass(slots=True)
 class _Row:
-    """A valid row while it is decided."""
+    """A row while it is decided (``errors``: invalid, never a cluster's head)."""
 
     staged: Staged
     values: Canonical
     profile: Profile
     found: list[Found]
+    errors: list[ErrorItem]
+    warnings: list[WarningItem]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
 
     def best(self, decision: str, branch_side: str | None = None) -> Found | None:
         for f in self.found:
@@ -112,37 +120,55 @@ def _run_once(db: Database, dictionary: Dictionary, user: User, import_id: str
 
 def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: User,
                entity: Entity, staged: list[Staged]) -> None:
-    """Give every staged row its decision (``set_decision``; choices made are kept)."""
-    canonical, errors = validate_rows(dictionary, user, entity.code, staged)
+    """Give every staged row its decision (``set_decision``; choices made are kept).
+
+    Every row is matched and clustered, valid or not (an invalid row is profiled from its
+    raw text), so an invalid row still gets its real ``cluster``; its ``errors`` say what
+    to fix."""
+    warnings: dict[int, list[WarningItem]] = {}
+    canonical, errors = validate_rows(dictionary, user, entity.code, staged, warnings)
+    matched_on = [_profiled(entity, s, canonical) for s in staged]
+    profiles = [cached_profile(company_record(entity.code, v)) for v in matched_on]
+    values = [canonical.get(s.source_row, {}) for s in staged]
     for s in staged:
-        if s.source_row in errors:
-            s.set_decision(RowDecision(source_row=s.source_row, sheet=s.sheet, line=s.line,
-                                       decision="invalid", cluster=f"s:{s.source_row}",
-                                       errors=errors[s.source_row]))
         s.values = {}  # checked: the canonical values are what matching reads
-    valid = [s for s in staged if s.source_row in canonical]
-    values = [canonical[s.source_row] for s in valid]
-    profiles = [cached_profile(company_record(entity.code, v.get(entity.code, {})))
-                for v in values]
     keys = [query_keys(p) for p in profiles]
     matches = {pair: compare(profiles[pair[0]], profiles[pair[1]])
                for pair in _pairs(profiles, keys)}
     name = entity.display_field
-    names = [v.get(entity.code, {}).get(name) for v in values]
+    names = [None if is_blank(n := v.get(name)) else str(n) for v in matched_on]
+    del matched_on
     found: list[list[Found]] = []
-    for start in range(0, len(valid), LOOKUP_ROWS):  # the candidates of a chunk at a time
+    for start in range(0, len(staged), LOOKUP_ROWS):  # the candidates of a chunk at a time
         part = slice(start, start + LOOKUP_ROWS)
         per_row, records = candidates(conn, db, dictionary, user, entity, keys[part],
                                       names[part])
         found += [decide(p, ids, records, n, name)
                   for p, ids, n in zip(profiles[part], per_row, names[part], strict=True)]
     del keys
-    rows = [_Row(s, v, p, f) for s, v, p, f in zip(valid, values, profiles, found, strict=True)]
+    c = cluster(profiles, matches)
+    clashes = unique_clashes(entity, staged, canonical,
+                             {s.source_row: c.cluster_of[i] for i, s in enumerate(staged)})
+    for n, errs in clashes.items():
+        errors.setdefault(n, []).extend(errs)
+    rows = [_Row(s, v, p, f, errors.get(s.source_row, []), warnings.get(s.source_row, []))
+            for s, v, p, f in zip(staged, values, profiles, found, strict=True)]
     # the records matched, with every field the user may see (for the differences)
-    matched = {hit.record.id for r in rows if (hit := r.best("same"))}
+    matched = {hit.record.id for r in rows if r.valid and (hit := r.best("same"))}
     full = fetch_visible(conn, db, dictionary, user, entity, matched)
-    _decide_clusters(entity, user, rows, cluster(profiles, matches),
-                     {k: v.values for k, v in full.items()})
+    _decide_clusters(entity, user, rows, c, matches, {k: v.values for k, v in full.items()})
+
+
+def _profiled(entity: Entity, s: Staged, canonical: dict[int, Canonical]) -> dict[str, Any]:
+    """The values a row is matched on: its canonical ones, with a dropped hint (a USCC
+    with a wrong check character) as typed; the raw text of an invalid row."""
+    raw = s.values.get(entity.code, {})
+    if s.source_row not in canonical:
+        return raw
+    values = canonical[s.source_row].get(entity.code, {})
+    dropped = {f.code: raw[f.code] for f in entity.fields
+               if f.type in HINT_TYPES and f.code in raw and f.code not in values}
+    return {**values, **dropped} if dropped else values
 
 
 def _pairs(profiles: list[Profile], keys: list[list[str]]) -> set[tuple[int, int]]:
@@ -157,33 +183,58 @@ def _pairs(profiles: list[Profile], keys: list[list[str]]) -> set[tuple[int, int
 
 
 def _decide_clusters(entity: Entity, user: User, rows: list[_Row], c: Clustering,
+                     matches: dict[tuple[int, int], Match],
                      full: dict[str, dict[str, Any]]) -> None:
     groups: dict[int, list[int]] = defaultdict(list)
     for i, root in enumerate(c.cluster_of):
         groups[root].append(i)
-    heads: dict[int, int] = {}
+    heads: dict[int, int | None] = {}
     for root, members in groups.items():
-        matched = [i for i in members if rows[i].best("same")]
-        heads[root] = matched[0] if matched else members[0]
+        valid = [i for i in members if rows[i].valid]
+        matched = [i for i in valid if rows[i].best("same")]
+        heads[root] = matched[0] if matched else (valid[0] if valid else None)
+    doubt = _in_file_uncertain(rows, c, matches, heads)
     visible = {f.code for f in visible_fields(user.role, entity)}
     for root, members in groups.items():
-        head = rows[heads[root]]
-        own = head.best("same")
+        head = rows[h] if (h := heads[root]) is not None else None
+        own = head.best("same") if head else next(
+            (hit for i in members if (hit := rows[i].best("same"))), None)
         label = f"r:{own.record.id}" if own else f"s:{rows[members[0]].staged.source_row}"
         for i in members:
             r = rows[i]
-            if (hit := r.best("same")) is not None:
+            if not r.valid:
+                r.staged.set_decision(_base(r, label, decision="invalid", errors=r.errors))
+            elif (hit := r.best("same")) is not None:
                 r.staged.set_decision(_matched(entity, r, hit, label, visible,
                                                full.get(hit.record.id, hit.record.values)))
             elif r is head:
-                r.staged.set_decision(_head(r, label, c.parent.get(root), heads, rows))
-            else:
+                r.staged.set_decision(_head(r, label, c.parent.get(root), heads, rows,
+                                            doubt.get(i)))
+            elif head is not None:
                 r.staged.set_decision(_duplicate(entity, r, head, label, visible))
+
+
+def _in_file_uncertain(rows: list[_Row], c: Clustering,
+                       matches: dict[tuple[int, int], Match], heads: dict[int, int | None]
+                       ) -> dict[int, tuple[int, Match]]:
+    """Head row -> (the earlier cluster's head row it may be, the pair's match) for the
+    ``uncertain`` pairs left between two clusters: the strongest pair per head."""
+    out: dict[int, tuple[int, Match]] = {}
+    for i, j in c.uncertain:
+        a, b = heads[c.cluster_of[i]], heads[c.cluster_of[j]]
+        m = matches.get((i, j)) or matches.get((j, i))
+        if a is None or b is None or a == b or m is None:
+            continue
+        first, later = min(a, b), max(a, b)
+        if later not in out or out[later][1].score < m.score:
+            out[later] = (first, m)
+    return out
 
 
 def _base(r: _Row, label: str, **kw: Any) -> RowDecision:
     s = r.staged
-    return RowDecision(source_row=s.source_row, sheet=s.sheet, line=s.line, cluster=label, **kw)
+    return RowDecision(source_row=s.source_row, sheet=s.sheet, line=s.line, cluster=label,
+                       warnings=r.warnings, **kw)
 
 
 def _differences(entity: Entity, incoming: dict[str, Any], existing: dict[str, Any],
@@ -216,11 +267,12 @@ def _duplicate(entity: Entity, r: _Row, head: _Row, label: str,
                                           head.values.get(entity.code, {}), visible))
 
 
-def _head(r: _Row, label: str, parent: int | None, heads: dict[int, int],
-          rows: list[_Row]) -> RowDecision:
-    """A cluster's head row without an existing record: a branch, uncertain, or new."""
-    if parent is not None:
-        top = rows[heads[parent]]
+def _head(r: _Row, label: str, parent: int | None, heads: dict[int, int | None],
+          rows: list[_Row], doubt: tuple[int, Match] | None) -> RowDecision:
+    """A cluster's head row without an existing record: a branch, uncertain (of a record,
+    else of an earlier source row: ``uncertain_of``), or new."""
+    if parent is not None and (top_i := heads.get(parent)) is not None:
+        top = rows[top_i]
         own = top.best("same")
         return _base(r, label, decision="branch", parent_row=top.staged.source_row,
                      record_id=own.record.id if own else None,
@@ -234,4 +286,8 @@ def _head(r: _Row, label: str, parent: int | None, heads: dict[int, int],
         return _base(r, label, decision="uncertain", record_id=hit.record.id,
                      record_name=hit.record.values.get("name"), score=hit.match.score,
                      reasons=list(hit.match.reasons))
+    if doubt is not None:
+        other, m = doubt
+        return _base(r, label, decision="uncertain", uncertain_of=rows[other].staged.source_row,
+                     score=m.score, reasons=list(m.reasons))
     return _base(r, label, decision="new")

@@ -1,7 +1,15 @@
 """Checking staged source rows with the same rules as a push: known and writable fields,
 then the dictionary's own validation (``schema.validation``), which gives each value its
 canonical form. An invalid row gets ``ErrorItem``s naming the entity, the field and the
-source row; nothing about it is written."""
+source row; nothing about it is written.
+
+Two rules differ from a push, since an import's rows are decided together:
+
+- a unique value (the USCC) shared by rows of one file is not a clash here: rows of one
+  cluster are one legal entity and fold into one record; the dry run reports a value
+  shared by rows of two different clusters (``unique_clashes``);
+- a USCC with a bad check character is a hint for matching, not a reason to refuse the
+  row: the row is imported without it, with the warning ``IMPORT_USCC_DROPPED``."""
 
 from __future__ import annotations
 
@@ -19,12 +27,13 @@ from schema.errors import ErrorCode
 from schema.permissions import writable_fields
 from schema.types import SCOPE_FIELDS, Entity, FieldType
 from schema.validation import validate_frame
-from schema.values import is_blank
-from schema.wire import ErrorItem
+from schema.values import ValueProblem, is_blank, value_parser
+from schema.wire import ErrorItem, WarningItem
 
 CHUNK = 20_000  # rows validated in one frame
 
 Canonical = dict[str, dict[str, Any]]  # entity -> field -> canonical value
+HINT_TYPES = frozenset({FieldType.USCC})  # a bad value of these is dropped with a warning
 
 
 def present(values: dict[str, Any]) -> bool:
@@ -64,6 +73,8 @@ def _frame_check(dictionary: Dictionary, entity: Entity, rows: Sequence[Staged],
                            index=pd.RangeIndex(len(part)), dtype=object)
         result = validate_frame(dictionary, entity.code, raw)
         for e in result.errors:
+            if e.code is ErrorCode.DUPLICATE_VALUE:  # decided per cluster by the dry run
+                continue
             s = part[int(e.row)]
             errors.setdefault(s.source_row, []).append(from_cell(e, s.source_row, None))
         frame = result.frame
@@ -75,11 +86,34 @@ def _frame_check(dictionary: Dictionary, entity: Entity, rows: Sequence[Staged],
                     c: col[i] for c, col in zip(names, cols, strict=True) if c in v}
 
 
-def validate_rows(dictionary: Dictionary, user: User, main: str, rows: Sequence[Staged]
+def _drop_hints(entity: Entity, s: Staged, values: dict[str, Any],
+                warnings: dict[int, list[WarningItem]]) -> dict[str, Any]:
+    """``values`` without the hint-only fields whose value does not parse (a USCC with a
+    wrong check character), each dropped one a warning naming the field and the value."""
+    bad: list[str] = []
+    for f in entity.fields:
+        v = values.get(f.code)
+        if f.type not in HINT_TYPES or is_blank(v):
+            continue
+        try:
+            value_parser(f)(v)
+        except ValueProblem:
+            bad.append(f.code)
+            said = item(ErrorCode.IMPORT_USCC_DROPPED, entity=entity.code, row=s.source_row,
+                        field=f, value=str(v), row_no=s.source_row)
+            warnings.setdefault(s.source_row, []).append(
+                WarningItem(**said.model_dump(), params={"value": str(v)}))
+    return {k: v for k, v in values.items() if k not in bad} if bad else values
+
+
+def validate_rows(dictionary: Dictionary, user: User, main: str, rows: Sequence[Staged],
+                  warnings: dict[int, list[WarningItem]] | None = None,
                   ) -> tuple[dict[int, Canonical], dict[int, list[ErrorItem]]]:
     """The canonical values of every valid row (by source row), and the errors of the
     others. A related entity (a row's contact) is checked only when the row carries it;
-    its reference to the main record is the row's own record, filled in at confirm."""
+    its reference to the main record is the row's own record, filled in at confirm.
+    ``warnings`` (when given) gets the advice on rows still imported (a dropped USCC)."""
+    warnings = {} if warnings is None else warnings
     errors: dict[int, list[ErrorItem]] = {}
     out: dict[int, Canonical] = {}
     for code in (main, *IMPORTABLE[main]):
@@ -95,6 +129,7 @@ def validate_rows(dictionary: Dictionary, user: User, main: str, rows: Sequence[
             if shape := _shape(entity, user, writable, s, v):
                 errors.setdefault(s.source_row, []).extend(shape)
                 continue
+            v = _drop_hints(entity, s, v, warnings)
             todo.append(s)
             name = s.values.get(main, {}).get(dictionary.entity(main).display_field)
             values.append({**v, **{r: name or "-" for r in refs}} if code != main else v)
@@ -102,3 +137,23 @@ def validate_rows(dictionary: Dictionary, user: User, main: str, rows: Sequence[
     for n in errors:
         out.pop(n, None)
     return out, errors
+
+
+def unique_clashes(entity: Entity, rows: Sequence[Staged], canonical: dict[int, Canonical],
+                   cluster_of: dict[int, Any]) -> dict[int, list[ErrorItem]]:
+    """Rows whose unique value (the USCC) is also held by a row of another cluster: the
+    rows of every cluster but the first to hold it, each naming the field and the row
+    that holds it first. Rows of one cluster sharing a value are one record."""
+    out: dict[int, list[ErrorItem]] = {}
+    for f in (f for f in entity.fields if f.unique):
+        first: dict[Any, tuple[Any, int]] = {}  # value -> (cluster, source row)
+        for s in rows:
+            v = canonical.get(s.source_row, {}).get(entity.code, {}).get(f.code)
+            if is_blank(v):
+                continue
+            held = first.setdefault(v, (cluster_of.get(s.source_row), s.source_row))
+            if held[0] != cluster_of.get(s.source_row):
+                out.setdefault(s.source_row, []).append(item(
+                    ErrorCode.IMPORT_UNIQUE_CLASH, entity=entity.code, row=s.source_row,
+                    field=f, value=str(v), other=held[1], row_no=s.source_row))
+    return out

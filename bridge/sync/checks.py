@@ -9,6 +9,7 @@ audit trail.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -26,6 +27,8 @@ from schema.sql import NAME_KEY, display_key, table_name
 from schema.types import Entity, Field, FieldType
 from schema.validation import validate_frame
 from schema.wire import ErrorItem, WarningItem
+
+_ID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def validate(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
@@ -68,19 +71,22 @@ def _changed(r: Row, code: str) -> bool:
 def resolve_references(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     """Turn reference names into ids, among the records the pusher may see; a name matches
     by its ``schema.names`` key (width, case, brackets, spaces), and the row then holds
-    the record's own name."""
+    the record's own name. A value that is a visible record's id names that record (an
+    import links a contact to the customer it has just written, whatever its name)."""
     for f in entity.fields:
         if f.type is not FieldType.REFERENCE or f.ref is None:
             continue
         todo = [r for r in rows if _changed(r, f.code)]
         if not todo:
             continue
-        found = _visible_by_name(ctx, ctx.dictionary.entity(f.ref),
-                                 {r.new[f.code] for r in todo})
+        ref = ctx.dictionary.entity(f.ref)
+        found = _visible_by_name(ctx, ref, {r.new[f.code] for r in todo})
+        by_id = _visible_by_id(ctx, ref, {r.new[f.code] for r in todo})
         if f.ref == entity.code:  # a link within the entity: new records of this push too
             _add_new_records(ctx, entity, rows, found)
         for r in todo:
-            matches = found.get(_lookup_key(ctx, f.ref, r.new[f.code]), [])
+            matches = by_id.get(str(r.new[f.code])) or \
+                found.get(_lookup_key(ctx, f.ref, r.new[f.code]), [])
             if len(matches) == 1:
                 r.ref_ids[f.code], r.new[f.code] = matches[0]
             else:
@@ -128,6 +134,18 @@ def _visible_by_name(ctx: Ctx, ref: Entity, names: set[Any]) -> dict[Any, list[t
     for rid, name in ctx.conn.execute(q):
         found[_lookup_key(ctx, ref.code, name)].append((rid, name))
     return found
+
+
+def _visible_by_id(ctx: Ctx, ref: Entity, values: set[Any]) -> dict[str, list[tuple[str, Any]]]:
+    """Live records of ``ref`` the pusher may see whose id is one of ``values`` (only
+    values shaped as a record id, a UUID, are looked up), as (id, display name) by id."""
+    ids = sorted(v for v in {str(x) for x in values} if _ID_SHAPE.fullmatch(v))
+    if not ids:
+        return {}
+    rt = ctx.db.table(table_name(ref.code))
+    q = select(rt.c.id, rt.c[ref.display_field]).where(
+        ctx.db.one_of(rt.c.id, ids), rt.c.deleted.is_(False), scope_filter(ctx.user, ref, rt))
+    return {rid: [(rid, name)] for rid, name in ctx.conn.execute(q)}
 
 
 def check_unique(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
