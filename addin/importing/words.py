@@ -111,7 +111,6 @@ REVIEW: tuple[Column, ...] = (
     Column("source_name", "导入的名称", "Incoming name", 24),
     Column("record_id", "候选记录编号", "Candidate record id", 16),
     Column("record_name", "候选记录名称", "Candidate record name", 24),
-    Column("uncertain_of", "可能同于源行", "Maybe the same as row", 11),
     Column("score", "得分", "Score", 8),
     Column("reasons", "依据", "Reasons", 30),
     Column("field", "字段", "Field", 14),
@@ -120,6 +119,8 @@ REVIEW: tuple[Column, ...] = (
     Column("choice", "处理方式（合并/新建/跳过）", "Choice (merge/new/skip)", 16),
     Column("take_incoming", "采用导入值", "Take the incoming value", 12),
     Column("field_key", "字段编码", "Field code", 14),
+    # last, so the columns users edit keep their letters
+    Column("uncertain_of", "可能同于源行", "Maybe the same as row", 11),
 )
 
 MAPPING: tuple[Column, ...] = (

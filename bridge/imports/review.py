@@ -37,7 +37,8 @@ def _check(choice: RowChoice, s: store.Staged) -> None:
     problem = None
     if d.decision == "invalid" and choice.choice != "skip":
         problem = "the row is invalid: correct it in the file, or skip it"
-    elif choice.choice == "merge" and not (choice.record_id or d.record_id):
+    elif choice.choice == "merge" and not (choice.record_id or d.record_id
+                                           or d.uncertain_of is not None):
         problem = "merge needs the record_id of an existing record"
     elif choice.record_id is not None and not _is_uuid(choice.record_id):
         problem = f"record_id {choice.record_id!r} is not a record id"
