@@ -1,16 +1,20 @@
 """The dry run of an import: every staged row gets its ``RowDecision``, stored for the
 review sheet and for confirm; nothing reaches the entity tables.
 
-1. each row is validated as a push would (``bridge.imports.validate``);
-2. valid rows are profiled (``schema.matching``) and clustered among themselves
-   (blocking, ``compare``, union-find: one cluster per legal entity, branch clusters with
-   their head office's);
+1. each row is validated as a push would (``bridge.imports.validate``; a USCC shared in
+   the file is decided per cluster, a USCC with a bad check character dropped with a
+   warning);
+2. every row, valid or not, is profiled (``schema.matching``; an invalid row from its raw
+   text) and clustered among the others (blocking, ``compare``, union-find: one cluster per
+   legal entity, branch clusters with their head office's), so an invalid row keeps its
+   real cluster; a unique value shared by two clusters makes their later rows invalid;
 3. each row's candidates among the existing records the user may see are found through
    the match keys (``bridge.imports.match``) and compared;
 4. per cluster: a row that is an existing record is a ``match``; the cluster's other rows
    are ``duplicate``s of its head row (the first match, else the first row); a head
    without a match is a ``branch`` (of a head-office row or an existing record),
-   ``uncertain`` (a person decides) or ``new``.
+   ``uncertain`` (a person decides: of an existing record, or of an earlier cluster's head
+   row, ``uncertain_of``) or ``new``.
 
 Survivorship: a ``match`` or ``duplicate`` never overwrites with a blank and fills blanks;
 two different non-blank values are a ``FieldDifference`` for the review sheet.
@@ -182,24 +186,36 @@ def _pairs(profiles: list[Profile], keys: list[list[str]]) -> set[tuple[int, int
     return pairs
 
 
+def _heads(rows: list[_Row], groups: dict[int, list[int]]) -> dict[int, int | None]:
+    """Each cluster's head row: its first valid row with an existing record, else its first
+    valid row (None: every row of it is invalid)."""
+    heads: dict[int, int | None] = {}
+    for root, members in groups.items():
+        valid = [i for i in members if rows[i].valid]
+        matched = [i for i in valid if rows[i].best("same")]
+        heads[root] = matched[0] if matched else (valid[0] if valid else None)
+    return heads
+
+
+def _label(rows: list[_Row], members: list[int], head: _Row | None) -> str:
+    """``r:<record id>`` for a cluster holding an existing record, else ``s:<first row>``."""
+    own = head.best("same") if head else next(
+        (hit for i in members if (hit := rows[i].best("same"))), None)
+    return f"r:{own.record.id}" if own else f"s:{rows[members[0]].staged.source_row}"
+
+
 def _decide_clusters(entity: Entity, user: User, rows: list[_Row], c: Clustering,
                      matches: dict[tuple[int, int], Match],
                      full: dict[str, dict[str, Any]]) -> None:
     groups: dict[int, list[int]] = defaultdict(list)
     for i, root in enumerate(c.cluster_of):
         groups[root].append(i)
-    heads: dict[int, int | None] = {}
-    for root, members in groups.items():
-        valid = [i for i in members if rows[i].valid]
-        matched = [i for i in valid if rows[i].best("same")]
-        heads[root] = matched[0] if matched else (valid[0] if valid else None)
+    heads = _heads(rows, groups)
     doubt = _in_file_uncertain(rows, c, matches, heads)
     visible = {f.code for f in visible_fields(user.role, entity)}
     for root, members in groups.items():
         head = rows[h] if (h := heads[root]) is not None else None
-        own = head.best("same") if head else next(
-            (hit for i in members if (hit := rows[i].best("same"))), None)
-        label = f"r:{own.record.id}" if own else f"s:{rows[members[0]].staged.source_row}"
+        label = _label(rows, members, head)
         for i in members:
             r = rows[i]
             if not r.valid:
