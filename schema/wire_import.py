@@ -19,6 +19,14 @@ from schema.wire import ErrorItem, RequestModel, RowHistory, Scalar, WarningItem
 ImportState = Literal["staged", "checked", "confirmed", "undone"]
 Decision = Literal["new", "match", "duplicate", "branch", "uncertain", "invalid"]
 Choice = Literal["merge", "new", "skip"]
+# the dry run's phases, in order, with their labels (zh, en): ``ImportOut.progress``
+DRY_RUN_PHASES: dict[str, tuple[str, str]] = {
+    "validate": ("校验", "validating"),
+    "match": ("文件内比对", "matching the file's rows"),
+    "lookup": ("查找已有记录", "looking up existing records"),
+    "decide": ("判定", "deciding"),
+    "save": ("保存结果", "saving the decisions"),
+}
 ROWS_PER_BATCH = 5_000  # source rows per ``ImportRows`` request (stays far under 5 MB)
 DECISIONS_PER_PAGE = 5_000
 
@@ -50,6 +58,16 @@ class ImportRows(RequestModel):
     rows: list[ImportRow] = Field(max_length=ROWS_PER_BATCH)
 
 
+class DryRunProgress(_Model):
+    """How far a running dry run is: its phase (a key of ``DRY_RUN_PHASES``), and within
+    it ``done`` of ``total`` steps (rows, or chunks of rows)."""
+
+    phase: str
+    step: int  # the phase's number, 1 .. len(DRY_RUN_PHASES)
+    done: int = 0
+    total: int = 0
+
+
 class ImportOut(_Model):
     id: str
     entity: str
@@ -61,6 +79,7 @@ class ImportOut(_Model):
     rows: int
     counts: dict[str, int] = Field(default_factory=dict)  # decision -> rows; after confirm
     push_keys: list[str] = Field(default_factory=list)     # the pushes confirm made
+    progress: DryRunProgress | None = None  # while a dry run runs (``GET /imports/{id}``)
 
 
 class FieldDifference(_Model):

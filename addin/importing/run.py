@@ -5,11 +5,13 @@ read the files (``read_tables``) → the mapping (suggested per table, a saved o
 field is unmapped → ``mapped_rows`` numbered 1..N over all files → create the import, send
 its rows in batches → dry run → every decision. Nothing is written to the entity tables
 until :func:`confirm`. Progress goes through a ``(text, fraction)`` callback (the CLI shows
-a rich bar, Excel its status bar).
+a rich bar, Excel its status bar), the dry run's own phases included
+(:func:`watched_dry_run`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,10 @@ from addin.importing.source import IGNORED, Mapping, SourceTable
 from schema.dictionary import Dictionary, build_dictionary
 from schema.errors import ErrorCode, Lang
 from schema.wire_import import (
+    DRY_RUN_PHASES,
     ConfirmOut,
+    DryRunOut,
+    DryRunProgress,
     ImportCreate,
     ImportOut,
     ImportRow,
@@ -38,6 +43,7 @@ from schema.wire_import import (
 )
 
 Progress = Callable[[str, float | None], None]
+POLL_SECONDS = 0.5  # how often a running dry run's progress is asked for
 
 
 def _quiet(text: str, fraction: float | None) -> None:
@@ -156,12 +162,54 @@ def stage(opts: ImportOptions, prepared: Prepared, client: BridgeClient,
                        on_batch=lambda sent: progress(f"上传 / sending {sent}/{total}",
                                                       0.6 * sent / max(total, 1)))
     progress("比对 / matching", 0.6)
-    out = client.import_dry_run(imp.id)
+    out = watched_dry_run(client, imp.id, progress)
     decisions = list(client.import_all_decisions(
         imp.id, on_page=lambda seen: progress(f"结果 / decisions {seen}/{total}",
                                               0.8 + 0.2 * seen / max(total, 1))))
     progress("完成 / done", 1.0)
     return DryRun(prepared, out.import_, out.counts, decisions)
+
+
+def _phase_text(p: DryRunProgress) -> tuple[str, float]:
+    """A running dry run's progress in words (both languages) and as a fraction of it."""
+    zh, en = DRY_RUN_PHASES.get(p.phase, (p.phase, p.phase))
+    within = p.done / p.total if p.total else 0.0
+    count = f" {p.done}/{p.total}" if p.total and p.done else ""
+    return (f"比对 / matching: {zh} / {en}{count}",
+            min(1.0, (p.step - 1 + within) / len(DRY_RUN_PHASES)))
+
+
+def watched_dry_run(client: BridgeClient, import_id: str, progress: Progress,
+                    poll: float = POLL_SECONDS) -> DryRunOut:
+    """Run the dry run, showing its progress meanwhile: the POST runs in a worker thread
+    while this thread polls ``GET /imports/{id}`` (its ``progress``: the phase the bridge
+    records as it goes) and calls ``progress``, so a display bound to this thread (Excel's
+    status bar) is only touched from it."""
+    result: list[DryRunOut] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            result.append(client.import_dry_run(import_id))
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, name=f"dry-run-{import_id}", daemon=True)
+    worker.start()
+    while True:
+        worker.join(poll)
+        if not worker.is_alive():
+            break
+        try:
+            seen = client.import_get(import_id).progress
+        except AddinError:  # a poll that fails is no reason to stop the dry run
+            continue
+        if seen is not None:
+            text, within = _phase_text(seen)
+            progress(text, 0.6 + 0.2 * within)
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 def confirm(client: BridgeClient, import_id: str, choices: list[RowChoice] | None = None,

@@ -23,6 +23,7 @@ two different non-blank values are a ``FieldDifference`` for the review sheet.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,13 @@ from schema.types import Entity
 from schema.values import is_blank
 from schema.wire import ErrorItem, WarningItem
 from schema.wire_import import DryRunOut, FieldDifference, RowDecision
+
+Step = Callable[..., None]  # (phase, done, total): the dry run's progress
+
+
+def _no_step(phase: str, done: int = 0, total: int = 0) -> None:
+    """No progress recorded (``decide_all`` outside a stored import)."""
+
 
 LOOKUP_ROWS = 20_000  # source rows whose candidates are looked up and held at once
 ADMIN_WARM = User("warm-up", "", "admin", None, None)
@@ -109,7 +117,13 @@ def _run_once(db: Database, dictionary: Dictionary, user: User, import_id: str
         rec = store.fetch(conn, db, user, import_id)
         store.require_state(rec, ErrorCode.IMPORT_NOT_STAGED, "staged", "checked")
         staged = store.load_rows(conn, db, import_id)
-        decide_all(conn, db, dictionary, user, dictionary.entity(rec.entity), staged)
+
+        def step(phase: str, done: int = 0, total: int = 0) -> None:
+            store.set_progress(db, import_id, phase, done, total)
+
+        decide_all(conn, db, dictionary, user, dictionary.entity(rec.entity), staged,
+                   step=step)
+    store.set_progress(db, import_id, "save")
     counts: dict[str, int] = dict(Counter(s.kind for s in staged if s.kind))
     with gcpause.paused(), db.write() as conn:
         rec = store.fetch(conn, db, user, import_id, lock=True)
@@ -123,19 +137,21 @@ def _run_once(db: Database, dictionary: Dictionary, user: User, import_id: str
 
 
 def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: User,
-               entity: Entity, staged: list[Staged]) -> None:
+               entity: Entity, staged: list[Staged], step: Step = _no_step) -> None:
     """Give every staged row its decision (``set_decision``; choices made are kept).
 
     Every row is matched and clustered, valid or not (an invalid row is profiled from its
     raw text), so an invalid row still gets its real ``cluster``; its ``errors`` say what
     to fix."""
     warnings: dict[int, list[WarningItem]] = {}
+    step("validate", 0, len(staged))
     canonical, errors = validate_rows(dictionary, user, entity.code, staged, warnings)
     matched_on = [_profiled(entity, s, canonical) for s in staged]
     profiles = [cached_profile(company_record(entity.code, v)) for v in matched_on]
     values = [canonical.get(s.source_row, {}) for s in staged]
     for s in staged:
         s.values = {}  # checked: the canonical values are what matching reads
+    step("match", 0, len(staged))
     keys = [query_keys(p) for p in profiles]
     matches = {pair: compare(profiles[pair[0]], profiles[pair[1]])
                for pair in _pairs(profiles, keys)}
@@ -144,12 +160,14 @@ def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: Use
     del matched_on
     found: list[list[Found]] = []
     for start in range(0, len(staged), LOOKUP_ROWS):  # the candidates of a chunk at a time
+        step("lookup", start, len(staged))
         part = slice(start, start + LOOKUP_ROWS)
         per_row, records = candidates(conn, db, dictionary, user, entity, keys[part],
                                       names[part])
         found += [decide(p, ids, records, n, name)
                   for p, ids, n in zip(profiles[part], per_row, names[part], strict=True)]
     del keys
+    step("decide", 0, len(staged))
     c = cluster(profiles, matches)
     clashes = unique_clashes(entity, staged, canonical,
                              {s.source_row: c.cluster_of[i] for i, s in enumerate(staged)})

@@ -23,6 +23,8 @@ from schema.dictionary import Dictionary
 from schema.errors import ErrorCode
 from schema.wire import RowHistory
 from schema.wire_import import (
+    DRY_RUN_PHASES,
+    DryRunProgress,
     ImportCreate,
     ImportMapping,
     ImportMappingOut,
@@ -70,12 +72,33 @@ def loads(text: str) -> Any:
     return orjson.loads(text)
 
 
+PROGRESS = "$progress"  # the key of a running dry run's progress in ``counts``
+
+
 def out(rec: Any) -> ImportOut:
     """The ``ImportOut`` of a ``sys_import`` row."""
+    counts = orjson.loads(rec.counts)
+    progress = counts.pop(PROGRESS, None)
     return ImportOut(id=rec.id, entity=rec.entity, file_name=rec.file_name, state=rec.state,
                      created_by=rec.created_by, created_at=rec.created_at.isoformat(),
-                     history=bool(rec.history), rows=rec.rows, counts=orjson.loads(rec.counts),
-                     push_keys=orjson.loads(rec.push_keys))
+                     history=bool(rec.history), rows=rec.rows, counts=counts,
+                     push_keys=orjson.loads(rec.push_keys),
+                     progress=DryRunProgress.model_validate(progress) if progress else None)
+
+
+def set_progress(db: Database, import_id: str, phase: str, done: int = 0, total: int = 0
+                 ) -> None:
+    """Record a running dry run's progress in its own short transaction (the dry run
+    itself reads a snapshot); the final ``set_state`` replaces it."""
+    step = list(DRY_RUN_PHASES).index(phase) + 1
+    t = db.table("sys_import")
+    with db.write() as conn:
+        counts = conn.execute(select(t.c.counts).where(t.c.id == import_id)).scalar()
+        if counts is None:
+            return
+        kept = {k: v for k, v in orjson.loads(counts).items() if k != PROGRESS}
+        kept[PROGRESS] = {"phase": phase, "step": step, "done": done, "total": total}
+        conn.execute(update(t).where(t.c.id == import_id).values(counts=_json(kept)))
 
 
 def create(db: Database, dictionary: Dictionary, user: User, body: ImportCreate) -> ImportOut:

@@ -25,8 +25,8 @@ def test_rows_added_during_the_dry_run_are_decided(db: Database,
     real = dryrun.decide_all
     calls: list[int] = []
 
-    def decide_and_add(*args: Any) -> None:
-        real(*args)
+    def decide_and_add(*args: Any, **kw: Any) -> None:
+        real(*args, **kw)
         calls.append(len(args[-1]))
         if len(calls) == 1:  # another request appends a row meanwhile
             store.add_rows(db, ADMIN, imp.id, [ImportRow(source_row=2, values={
