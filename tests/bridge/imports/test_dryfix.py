@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from tests.bridge.helpers import VALID_USCC
-from tests.bridge.imports.helpers import dry_run, source, staged
+from tests.bridge.helpers import VALID_USCC, insert
+from tests.bridge.imports.helpers import dry_run, push, source, staged
 from tests.conftest import LiveBridge
 
 BAD_USCC = VALID_USCC[1][:-1] + ("M" if VALID_USCC[1][-1] != "M" else "N")
@@ -142,3 +142,21 @@ def test_an_in_file_uncertain_pair_without_a_choice_stays_apart(
         assert d[2]["decision"] == "uncertain"
         assert _confirm(c, iid)["counts"]["applied"] == 2
     assert sorted(r[1] for r in _customers(lb)) == ["华为技术有限公司", "华伟技术有限公司"]
+
+
+def test_a_push_reference_by_id_names_one_of_two_same_name_customers(
+        live_bridge_any: LiveBridge) -> None:
+    lb = live_bridge_any
+    beijing = insert("customer", name="恒通公司", uscc=VALID_USCC[1], address="北京市")
+    shanghai = insert("customer", name="恒通公司", uscc=VALID_USCC[2], address="上海市")
+    with lb.client() as c:
+        assert [r["status"] for r in push(c, beijing, shanghai)] == ["applied"] * 2
+        by_name, by_id = push(c, insert("contact", name="王五", customer="恒通公司"),
+                              insert("contact", name="赵六", customer=shanghai["id"]))
+    assert by_name["status"] == "rejected"
+    assert by_name["errors"][0]["code"] == "REFERENCE_AMBIGUOUS"
+    assert by_id["status"] == "applied", by_id
+    with lb.db.read() as conn:
+        linked = conn.execute(text("SELECT customer FROM crm_contact WHERE name = '赵六'")
+                              ).scalar()
+    assert linked == shanghai["id"]
