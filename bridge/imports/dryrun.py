@@ -103,12 +103,17 @@ def run(db: Database, dictionary: Dictionary, user: User, import_id: str) -> Dry
     """Decide every staged row and store the decisions (the import becomes ``checked``).
 
     The rows are decided on a read snapshot, outside the write lock (pushes go on); rows
-    added meanwhile make it decide again, so none is left without a decision."""
-    for _ in range(3):
-        out = _run_once(db, dictionary, user, import_id)
-        if out is not None:
-            return out
-    raise ApiError(ErrorCode.IMPORT_ROWS_CHANGING, import_id=import_id)
+    added meanwhile make it decide again, so none is left without a decision. A dry run
+    that fails leaves no progress behind."""
+    try:
+        for _ in range(3):
+            out = _run_once(db, dictionary, user, import_id)
+            if out is not None:
+                return out
+        raise ApiError(ErrorCode.IMPORT_ROWS_CHANGING, import_id=import_id)
+    except BaseException:
+        store.set_progress(db, import_id, None)
+        raise
 
 
 def _run_once(db: Database, dictionary: Dictionary, user: User, import_id: str

@@ -86,18 +86,20 @@ def out(rec: Any) -> ImportOut:
                      progress=DryRunProgress.model_validate(progress) if progress else None)
 
 
-def set_progress(db: Database, import_id: str, phase: str, done: int = 0, total: int = 0
-                 ) -> None:
+def set_progress(db: Database, import_id: str, phase: str | None, done: int = 0,
+                 total: int = 0) -> None:
     """Record a running dry run's progress in its own short transaction (the dry run
-    itself reads a snapshot); the final ``set_state`` replaces it."""
-    step = list(DRY_RUN_PHASES).index(phase) + 1
+    itself reads a snapshot); the final ``set_state`` replaces it, ``phase=None`` clears
+    it (a dry run that failed)."""
     t = db.table("sys_import")
     with db.write() as conn:
         counts = conn.execute(select(t.c.counts).where(t.c.id == import_id)).scalar()
         if counts is None:
             return
         kept = {k: v for k, v in orjson.loads(counts).items() if k != PROGRESS}
-        kept[PROGRESS] = {"phase": phase, "step": step, "done": done, "total": total}
+        if phase is not None:
+            kept[PROGRESS] = {"phase": phase, "step": list(DRY_RUN_PHASES).index(phase) + 1,
+                              "done": done, "total": total}
         conn.execute(update(t).where(t.c.id == import_id).values(counts=_json(kept)))
 
 
