@@ -6,6 +6,7 @@ instances of these classes; nothing outside ``schema/dictionary.py`` names a bus
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -73,8 +74,8 @@ class EnumType:
     def __post_init__(self) -> None:
         out: dict[str, str] = {}
         for v in self.values:
-            for spelling in (v.code, v.zh, v.en):
-                out[spelling.strip().casefold()] = v.code
+            for spelling in (v.code, v.zh, v.en):  # folded as the parser folds a cell
+                out[unicodedata.normalize("NFKC", spelling).strip().casefold()] = v.code
         object.__setattr__(self, "_lookup", out)
 
     def codes(self) -> list[str]:

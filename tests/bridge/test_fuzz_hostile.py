@@ -265,6 +265,10 @@ BODIES: dict[str, Any] = {  # a valid body per request schema; new schemas must 
                        "target": "value_tier", "value": "a",
                        "condition": [{"metric": "monetary", "op": ">", "value": 1}]},
     "ApplyIn": lambda: {"as_of": "2026-03-31", "score_method": "rank"},
+    "ImportCreate": lambda: {"entity": "customer", "file_name": "old.xlsx"},
+    "ConfirmIn": lambda: {"uncertain": "new"},
+    "ImportMapping": lambda: {"entity": "customer", "columns": {"公司名称": "customer.name"},
+                              "name": "m"},
 }
 PUSH_SCHEMA = "PushRequest"  # covered field by field above
 
@@ -289,7 +293,8 @@ def body_requests(doc: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
             if name == PUSH_SCHEMA:
                 continue
             props = doc["components"]["schemas"][name]["properties"]
-            filled = path.replace("{rule_id}", "1")
+            filled = (path.replace("{rule_id}", "1").replace("{import_id}", "no-such-import")
+                      .replace("{name}", "m"))
             for prop, spec in props.items():
                 if takes_text(spec):
                     yield method.upper(), filled, name, prop
