@@ -38,6 +38,8 @@ from bridge.reports.rfm import rfm
 from bridge.settings import Settings
 from schema.dictionary import build_dictionary
 
+CAP_BEFORE = 1000  # the RFM customer list's cap before issue 13 asked for complete lists
+
 AS_OF = date(2026, 3, 31)
 PG_URL = os.environ.get("CRM_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 STAGES = ["initial_contact", "needs_analysis", "proposal", "negotiation", "won", "lost"]
@@ -236,6 +238,19 @@ def _loaded(db: Database, no: int) -> bool:
                             ).scalar_one() == no
 
 
+def _rfm_capped(db: Database, d: Any, repeat: int) -> None:
+    """The RFM report with its customer list capped at 1000 (the default before lists were
+    complete) beside the complete list, in the same run: what a complete list costs."""
+    capped = make_params(AS_OF, window_days=365, limit=CAP_BEFORE)
+    full = make_params(AS_OF, window_days=365)
+    t_cap, t_full = timeit([lambda: rfm(db, d, ADMIN, capped), lambda: rfm(db, d, ADMIN, full)],
+                           repeat)
+    tables = rfm(db, d, ADMIN, full)["tables"].values()
+    rows = sum(len(t["rows"]) for t in tables if "total" in t)  # the record list's
+    print(f"RFM    list capped at {CAP_BEFORE}={t_cap:.2f}s complete ({rows} rows)="
+          f"{t_full:.2f}s ratio={t_full / t_cap:.1f}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
@@ -282,6 +297,7 @@ def main() -> None:
                                    a.repeat)
             print(f"RFM    sql={t_rfm:.2f}s pandas={t_prfm:.2f}s "
                   f"ratio pandas/sql={t_prfm / t_rfm:.1f}", flush=True)
+            _rfm_capped(db, d, a.repeat)
         if a.only in (None, "funnel"):
             t_fun, t_pfun = timeit([lambda: funnel(db, d, ADMIN, p),
                                     lambda: pandas_funnel(db)], a.repeat)
