@@ -123,7 +123,8 @@ def _customer(rng: random.Random, seller: User, names: set[str], born: date) -> 
                                           rng.randint(1, 2))),
         decision_chain=f"{rng.choice(TITLES)} → {rng.choice(TITLES)} → 总经理",
         shared=rng.random() < 0.2, **_scope(seller))
-    row.history = RowHistory(created_at=f"{born.isoformat()} {_clock(rng)}")
+    # created before the working day's deals and calls (a deal may open the same day)
+    row.history = RowHistory(created_at=f"{born.isoformat()} 08:{rng.choice(['00', '30'])}")
     return row
 
 
