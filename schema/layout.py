@@ -161,8 +161,8 @@ class ReportSetting:
         return self.key if self.param == "" else self.param
 
 
-# A blank list cap lists this many rows: a complete RFM list of 10,000 customers takes ~8 s to
-# write with openpyxl, 100,000 ~80 s (docs/benchmarks.md); 1000000 lists every row.
+# A blank list cap lists this many rows: a complete RFM list of 10,000 customers takes 6-8 s to
+# write with openpyxl, 100,000 60-80 s (docs/benchmarks.md); 1000000 lists every row.
 DEFAULT_LIST_CAP = 10_000
 
 REPORT_SETTINGS: tuple[ReportSetting, ...] = (
