@@ -241,7 +241,9 @@ def _order_rows(rng: random.Random, name: str, born: date,
 
 def seed(db: Database, dictionary: Dictionary, customers: int = 300, seed_value: int = 7,
          today: date | None = None) -> DemoResult:
-    """Create the demo users and data; returns each user's token (shown once)."""
+    """Create the demo users and data; returns each user's token (shown once). ``today``
+    (default: the real one) may be earlier, not later: the store refuses a history moment
+    in the future."""
     rng, today = random.Random(seed_value), today or date.today()
     tokens: dict[str, str] = {}
     users: dict[str, User] = {}
