@@ -23,6 +23,7 @@ from addin.port import AddinError, WorkbookError
 from addin.port_openpyxl import OpenpyxlPort
 from schema.errors import LANGS, ErrorCode, as_lang
 from schema.errors import Lang as MessageLang
+from schema.layout import DEFAULT_LIST_CAP
 
 app = typer.Typer(name="crm-sheet", help="Excel CRM workbooks from the command line.",
                   no_args_is_help=True, add_completion=False)
@@ -192,6 +193,7 @@ def refresh(book: Book, token: Token = None, lang: Lang = None,
                                                                  "ntile")] = None,
             list_cap: Annotated[int | None, typer.Option(help="Most rows of the RFM customer "
                                                              "and overdue lists (default: "
+                                                             f"{DEFAULT_LIST_CAP}; 1000000: "
                                                              "all)")] = None,
             snapshot: Annotated[bool | None, typer.Option(
                 "--snapshot/--no-snapshot", help="Keep the previous report sheets as copies "

@@ -134,10 +134,11 @@ def checked(values: dict[str, str]) -> dict[str, str]:
 
 def report_query(name: str, settings: dict[str, str]) -> dict[str, str]:
     """The query of report ``name`` from checked settings: API parameter names, only the
-    ones that report takes (a blank list cap: the bridge lists everything)."""
-    query = {str(s.api_param): settings[s.key] for s in REPORT_SETTINGS
-             if s.api_param and s.key in settings}
-    return {k: v for k, v in query.items() if k in TAKES[name]}
+    ones that report takes; a blank setting with a declared default sends the default (a
+    blank list cap lists ``DEFAULT_LIST_CAP`` rows, and the sheet says so)."""
+    query = {str(s.api_param): settings.get(s.key) or s.default for s in REPORT_SETTINGS
+             if s.api_param and (s.key in settings or s.default is not None)}
+    return {k: str(v) for k, v in query.items() if k in TAKES[name]}
 
 
 def wants_snapshot(settings: dict[str, str], given: bool | None) -> bool:

@@ -28,8 +28,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from fastapi.encoders import jsonable_encoder
+from openpyxl import Workbook
 from sqlalchemy import insert
 
+from addin.reportbook import build_sheet
 from bridge.auth import User
 from bridge.db import Database, connect, create_schema
 from bridge.reports.funnel import funnel
@@ -37,6 +40,8 @@ from bridge.reports.params import make_params
 from bridge.reports.rfm import rfm
 from bridge.settings import Settings
 from schema.dictionary import build_dictionary
+
+CAP_BEFORE = 1000  # the RFM customer list's cap before issue 13 asked for complete lists
 
 AS_OF = date(2026, 3, 31)
 PG_URL = os.environ.get("CRM_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -236,6 +241,33 @@ def _loaded(db: Database, no: int) -> bool:
                             ).scalar_one() == no
 
 
+def _rfm_capped(db: Database, d: Any, repeat: int) -> None:
+    """The RFM report with its customer list capped at 1000 (the default before lists were
+    complete) beside the complete list, in the same run: what a complete list costs on the
+    bridge, and on the add-in's side (the RFM sheet built with openpyxl and saved)."""
+    capped = make_params(AS_OF, window_days=365, limit=CAP_BEFORE)
+    full = make_params(AS_OF, window_days=365)
+    t_cap, t_full = timeit([lambda: rfm(db, d, ADMIN, capped), lambda: rfm(db, d, ADMIN, full)],
+                           repeat)
+    reps = [jsonable_encoder(rfm(db, d, ADMIN, p)) for p in (capped, full)]
+    rows = [sum(len(t["rows"]) for t in r["tables"].values() if "total" in t) for r in reps]
+    print(f"RFM    list of {rows[0]} rows={t_cap:.2f}s of {rows[1]} rows={t_full:.2f}s "
+          f"ratio={t_full / t_cap:.1f}", flush=True)
+    s_cap, s_full = timeit([lambda: _sheet_seconds(reps[0]), lambda: _sheet_seconds(reps[1])],
+                           repeat)
+    print(f"RFM    sheet (openpyxl build + save) of {rows[0]} rows={s_cap:.2f}s "
+          f"of {rows[1]} rows={s_full:.2f}s", flush=True)
+
+
+def _sheet_seconds(rep: dict[str, Any]) -> None:
+    """Build the RFM report sheet from ``rep`` and save the workbook (the refresh's file
+    part for that sheet)."""
+    wb = Workbook()
+    build_sheet(wb, "rfm", rep, "zh")
+    with tempfile.TemporaryDirectory() as tmp:
+        wb.save(os.path.join(tmp, "rfm.xlsx"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
@@ -282,6 +314,7 @@ def main() -> None:
                                    a.repeat)
             print(f"RFM    sql={t_rfm:.2f}s pandas={t_prfm:.2f}s "
                   f"ratio pandas/sql={t_prfm / t_rfm:.1f}", flush=True)
+            _rfm_capped(db, d, a.repeat)
         if a.only in (None, "funnel"):
             t_fun, t_pfun = timeit([lambda: funnel(db, d, ADMIN, p),
                                     lambda: pandas_funnel(db)], a.repeat)

@@ -1,8 +1,11 @@
 """Seeded, realistic bilingual demo data, written through the real push engine.
 
 A few hundred customers with valid unified social credit codes and phones, contacts,
-opportunities across every stage (with stage history), activities, tickets, and two years of
-orders, invoices and payments, owned by sales users in two teams and two regions.
+opportunities across every stage, activities, tickets, orders, invoices and payments, owned
+by sales users in two teams and two regions, spread over about 18 months. Customers and
+deals carry their past as an admin's history import (``RowChange.history``: the day a
+customer was created, the day a deal entered each stage), so reports by month, cycle times
+and cohorts are true for the demo; everything else is dated after its customer's creation.
 """
 
 from __future__ import annotations
@@ -10,17 +13,17 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert
 from stdnum.cn import uscc
 
 from bridge.auth import User, add_user, issue_token
 from bridge.db import Database
 from bridge.sync.push import push
 from schema.dictionary import Dictionary
-from schema.wire import PushRequest, RowChange
+from schema.enums import CLOSED_STAGES
+from schema.wire import PushRequest, RowChange, RowHistory
 
 CITIES = [("上海", "021", "east"), ("杭州", "0571", "east"), ("南京", "025", "east"),
           ("北京", "010", "north"), ("天津", "022", "north"), ("深圳", "0755", "south"),
@@ -36,6 +39,10 @@ TICKETS = ["系统登录异常", "发票抬头修改", "培训需求"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平"]
 TITLES = ["总经理", "采购经理", "技术总监", "财务总监", "IT经理", "运营总监", "董事长助理"]
+
+DAYS_BACK = 548  # about 18 months of history: customers created, deals opened and closed
+
+DEAL_WITHIN = 180  # a customer's deals are opened within this many days of its creation
 
 USERS = [  # username, display name, role, team, region
     ("admin", "系统管理员", "admin", None, None),
@@ -94,14 +101,15 @@ def _push(db: Database, dictionary: Dictionary, user: User, rows: list[RowChange
     return resp.counts["applied"]
 
 
-def _customer(rng: random.Random, seller: User, names: set[str]) -> RowChange:
+def _customer(rng: random.Random, seller: User, names: set[str], born: date) -> RowChange:
+    """A customer of ``seller``'s region, created in the old system on ``born``."""
     city, area, _region = rng.choice([c for c in CITIES if c[2] == seller.region] or CITIES)
     trade, industry = rng.choice(TRADES)
     name = f"{city}{rng.choice(WORDS)}{trade}有限公司"
     while name in names:
         name = f"{city}{rng.choice(WORDS)}{rng.choice(WORDS)}{trade}有限公司"
     names.add(name)
-    return _ins(
+    row = _ins(
         "customer", name=name, uscc=_uscc(rng), industry=industry,
         company_size=rng.choice(["micro", "small", "medium", "large", "xlarge"]),
         address=f"{city}市{rng.choice(DISTRICTS)}{rng.randint(1, 999)}号",
@@ -114,7 +122,25 @@ def _customer(rng: random.Random, seller: User, names: set[str]) -> RowChange:
         product_lines=";".join(rng.sample(["software", "hardware", "service"],
                                           rng.randint(1, 2))),
         decision_chain=f"{rng.choice(TITLES)} → {rng.choice(TITLES)} → 总经理",
-        shared=rng.random() < 0.2)
+        shared=rng.random() < 0.2, **_scope(seller))
+    # created before the working day's deals and calls (a deal may open the same day)
+    row.history = RowHistory(created_at=f"{born.isoformat()} 08:{rng.choice(['00', '30'])}")
+    return row
+
+
+def _scope(seller: User) -> dict[str, Any]:
+    """The scope fields the admin pushes for a record ``seller`` owns."""
+    return {"owner": seller.username, "team": seller.team, "region": seller.region}
+
+
+def _clock(rng: random.Random) -> str:
+    """An office-hours time of day (team zone), ``HH:MM``."""
+    return f"{rng.randint(9, 17):02d}:{rng.choice(['00', '15', '30', '45'])}"
+
+
+def _day_between(rng: random.Random, first: date, last: date) -> date:
+    """A day from ``first`` to ``last`` (both included; ``first`` when they cross)."""
+    return first + timedelta(days=rng.randint(0, max(0, (last - first).days)))
 
 
 def _contact(rng: random.Random, name: str) -> RowChange:
@@ -125,28 +151,61 @@ def _contact(rng: random.Random, name: str) -> RowChange:
                 decision_role=rng.choice(["decision_maker", "influencer", "user", "champion"]))
 
 
-def _opportunity(rng: random.Random, name: str, stages: list[str], today: date) -> RowChange:
-    stage = rng.choice(stages)
-    start = today - timedelta(days=rng.randint(5, 720))
-    open_ = stage not in ("won", "lost")
-    return _ins(
+def _opportunity(rng: random.Random, name: str, seller: User, stages: list[str],
+                 born: date, today: date) -> RowChange:
+    """A deal of customer ``name`` (created on ``born``), opened within half a year of it
+    and walked through the stages in order up to its current one; a won or lost deal's last
+    stage is its close day, so cycle times, close months and cohorts are true."""
+    path = _path(rng, rng.choice(stages), stages)
+    gaps = [0] + [rng.randint(3, 40) for _ in path[1:]]  # days from one stage to the next
+    latest = today - timedelta(days=1 + sum(gaps))  # opened by then, it is closed by now
+    opened = _day_between(rng, born, min(born + timedelta(days=DEAL_WITHIN), latest))
+    while len(path) > 1 and opened + timedelta(days=sum(gaps)) >= today:
+        path, gaps = path[:-1], gaps[:-1]  # a young customer's deal has not got that far yet
+    stage = path[-1]
+    open_ = stage not in CLOSED_STAGES
+    row = _ins(
         "opportunity", name=f"{name[:6]}{rng.choice(PROJECTS)}", customer=name, stage=stage,
         amount=rng.randrange(20, 2000) * 1000,
         product_line=rng.choice(["software", "hardware", "service", "consulting"]),
-        expected_close=(start + timedelta(days=rng.randint(30, 120))).isoformat(),
+        expected_close=(opened + timedelta(days=rng.randint(30, 120))).isoformat(),
         lost_reason=rng.choice(["price", "competitor", "no_budget"]) if stage == "lost" else None,
         next_followup_date=(today + timedelta(days=rng.randint(-20, 30))).isoformat()
         if open_ else None,
-        next_followup_plan="电话回访，确认方案细节" if open_ else None)
+        next_followup_plan="电话回访，确认方案细节" if open_ else None, **_scope(seller))
+    row.history = RowHistory(stages=_stage_days(rng, path, gaps, opened))
+    return row
 
 
-def _interactions(rng: random.Random, name: str, today: date) -> list[RowChange]:
+def _path(rng: random.Random, stage: str, stages: list[str]) -> list[str]:
+    """The stages a deal now in ``stage`` went through, in order (a lost deal dropped out
+    after one of the open stages)."""
+    open_stages = [s for s in stages if s not in CLOSED_STAGES]
+    if stage == "lost":
+        return [*open_stages[: rng.randint(1, len(open_stages))], "lost"]
+    if stage == "won":
+        return [*open_stages, "won"]
+    return open_stages[: open_stages.index(stage) + 1]
+
+
+def _stage_days(rng: random.Random, path: list[str], gaps: list[int],
+                opened: date) -> dict[str, str]:
+    """``{stage: day and time entered}`` from ``opened`` on, ``gaps`` days apart."""
+    days, day = {}, opened
+    for stage, gap in zip(path, gaps, strict=True):
+        day += timedelta(days=gap)
+        days[stage] = f"{day.isoformat()} {_clock(rng)}"
+    return days  # gaps after the first are 3 days or more: never two stages at once
+
+
+def _interactions(rng: random.Random, name: str, born: date,
+                  today: date) -> list[RowChange]:
     rows = [_ins("activity", customer=name, kind=rng.choice(["call", "visit", "meeting", "note"]),
                  subject=rng.choice(["首次拜访", "需求沟通", "方案演示", "报价跟进"]),
-                 occurred_at=f"{(today - timedelta(days=rng.randint(0, 700))).isoformat()} "
+                 occurred_at=f"{_day_between(rng, born, today).isoformat()} "
                              f"{rng.randint(9, 18)}:{rng.choice(['00', '30'])}")]
     if rng.random() < 0.3:
-        opened = today - timedelta(days=rng.randint(1, 500))
+        opened = _day_between(rng, born, today - timedelta(days=1))
         rows.append(_ins("ticket", customer=name, subject=rng.choice(TICKETS),
                          priority=rng.choice(["low", "normal", "high"]),
                          status=rng.choice(["open", "resolved", "closed"]),
@@ -154,9 +213,11 @@ def _interactions(rng: random.Random, name: str, today: date) -> list[RowChange]
     return rows
 
 
-def _order_rows(rng: random.Random, name: str, today: date) -> tuple[RowChange, list[RowChange]]:
-    """An order and what follows it (invoice, payment, delivery, sometimes a refund)."""
-    signed = today - timedelta(days=rng.randint(0, 730))
+def _order_rows(rng: random.Random, name: str, born: date,
+                today: date) -> tuple[RowChange, list[RowChange]]:
+    """An order signed after the customer was created, and what follows it (invoice,
+    payment, delivery, sometimes a refund)."""
+    signed = _day_between(rng, born, today)
     order_no = f"HT{signed:%Y%m%d}{rng.randrange(10**5):05d}"
     amount = rng.randrange(10, 800) * 1000
     order = _ins("order", order_no=order_no, customer=name, signed_on=signed.isoformat(),
@@ -178,33 +239,11 @@ def _order_rows(rng: random.Random, name: str, today: date) -> tuple[RowChange, 
     return order, later
 
 
-def _backdate_stage_history(db: Database, rng: random.Random, opps: list[RowChange],
-                            stages: list[str], today: date) -> None:
-    """Give each demo deal a plausible past: it walked the stages in order up to its current
-    one over the months before today (a push records only today's stage)."""
-    history = db.table("sys_stage_history")
-    path_of = {"lost": None, "won": stages.index("won")}
-    rows: list[dict[str, Any]] = []
-    for opp in opps:
-        stage = str(opp.values["stage"])
-        last = path_of.get(stage, stages.index(stage))
-        steps = stages[: (last if last is not None else rng.randint(1, 4)) + 1]
-        if stage == "lost":
-            steps = [*steps[:-1], "lost"] if len(steps) > 1 else ["initial_contact", "lost"]
-        when = datetime.combine(today - timedelta(days=rng.randint(30, 700)), time(10),
-                                tzinfo=UTC)
-        for s in steps:
-            rows.append({"opportunity_id": opp.id, "stage": s, "entered_at": when,
-                         "change_seq": 0})
-            when += timedelta(days=rng.randint(3, 40), hours=rng.randint(0, 8))
-    with db.write() as conn:
-        conn.execute(delete(history).where(history.c.opportunity_id.in_([o.id for o in opps])))
-        conn.execute(insert(history), rows)
-
-
 def seed(db: Database, dictionary: Dictionary, customers: int = 300, seed_value: int = 7,
          today: date | None = None) -> DemoResult:
-    """Create the demo users and data; returns each user's token (shown once)."""
+    """Create the demo users and data; returns each user's token (shown once). ``today``
+    (default: the real one) may be earlier, not later: the store refuses a history moment
+    in the future."""
     rng, today = random.Random(seed_value), today or date.today()
     tokens: dict[str, str] = {}
     users: dict[str, User] = {}
@@ -218,22 +257,25 @@ def seed(db: Database, dictionary: Dictionary, customers: int = 300, seed_value:
     names: set[str] = set()
     sellers = [u for u in users.values() if u.role == "sales"]
     for seller in sellers:
-        parents, children, later = [], [], []
+        parents, deals, children, later = [], [], [], []
         for _ in range(customers // len(sellers)):
-            cust = _customer(rng, seller, names)
+            born = today - timedelta(days=rng.randint(1, DAYS_BACK))
+            cust = _customer(rng, seller, names, born)
             name = str(cust.values["name"])
             parents.append(cust)
             children += [_contact(rng, name) for _ in range(rng.randint(1, 3))]
-            children += [_opportunity(rng, name, stages, today) for _ in range(rng.randint(0, 2))]
-            children += _interactions(rng, name, today)
+            deals += [_opportunity(rng, name, seller, stages, born, today)
+                      for _ in range(rng.randint(0, 2))]
+            children += _interactions(rng, name, born, today)
             for _ in range(rng.choice([0, 0, 1, 1, 2, 3, 5])):
-                order, after = _order_rows(rng, name, today)
+                order, after = _order_rows(rng, name, born, today)
                 children.append(order)
                 later += after
-        for rows in (parents, children, later):
-            _push(db, dictionary, seller, rows)
+        # the records with a past go in as the admin's history import (only an admin's rows
+        # may carry one), owned by the seller; what hangs off them as the seller
+        for who, rows in ((users["admin"], parents), (users["admin"], deals),
+                          (seller, children), (seller, later)):
+            _push(db, dictionary, who, rows)
             for r in rows:
                 counts[r.entity] = counts.get(r.entity, 0) + 1
-        _backdate_stage_history(db, rng, [r for r in children if r.entity == "opportunity"],
-                                stages, today)
     return DemoResult(tokens, counts)

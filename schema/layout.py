@@ -153,12 +153,17 @@ class ReportSetting:
     high: int | None = None
     strict: bool = True
     param: str | None = ""  # "": the same as ``key``
+    default: str | None = None  # what a blank value means, sent as such (None: not sent)
 
     @property
     def api_param(self) -> str | None:
         """The query parameter this setting sends (None: not sent)."""
         return self.key if self.param == "" else self.param
 
+
+# A blank list cap lists this many rows: a complete RFM list of 10,000 customers takes 6-8 s to
+# write with openpyxl, 100,000 60-80 s (docs/benchmarks.md); 1000000 lists every row.
+DEFAULT_LIST_CAP = 10_000
 
 REPORT_SETTINGS: tuple[ReportSetting, ...] = (
     ReportSetting("as_of", "报表日", "As-of date", "如 2026-03-31；留空为今天",
@@ -186,10 +191,12 @@ REPORT_SETTINGS: tuple[ReportSetting, ...] = (
                   "rank：并列同分（默认）；ntile：五等分", "rank: ties share a score (default); "
                   "ntile: five equal groups", kind="list", choices=("rank", "ntile")),
     ReportSetting("list_cap", "列表上限", "List cap",
-                  "RFM 客户与逾期跟进列表最多列出的行数（1 到 1000000）；留空为全部列出",
-                  "Most rows of the RFM customer and overdue lists (1 to 1000000); blank: "
-                  "all rows", kind="int", choices=("100", "1000", "10000"), low=1,
-                  high=1_000_000, strict=False, param="limit"),
+                  f"RFM 客户与逾期跟进列表最多列出的行数（1 到 1000000）；留空为 "
+                  f"{DEFAULT_LIST_CAP}；1000000 为全部列出",
+                  f"Most rows of the RFM customer and overdue lists (1 to 1000000); blank: "
+                  f"{DEFAULT_LIST_CAP}; 1000000: all rows", kind="int",
+                  choices=("100", "1000", str(DEFAULT_LIST_CAP), "1000000"), low=1,
+                  high=1_000_000, strict=False, param="limit", default=str(DEFAULT_LIST_CAP)),
     ReportSetting("snapshot", "保留快照", "Keep snapshot",
                   "是：刷新前把上次的报表另存为带日期的副本", "Yes: keep the previous report "
                   "sheets as dated copies before refreshing", BOOLEAN_LIST, kind="list",

@@ -28,8 +28,7 @@ from bridge.db import Database
 from bridge.reports._sql import Sql, dims, materialize, narrowed, visible
 from bridge.reports.params import ReportParams, day_start_utc
 from schema.dictionary import Dictionary
-
-TERMINAL = ("won", "lost")
+from schema.enums import CLOSED_STAGES
 
 
 def last_entries(db: Database, dictionary: Dictionary, user: User, p: ReportParams) -> Any:
@@ -69,7 +68,7 @@ def facts_select(db: Database, dictionary: Dictionary, user: User, p: ReportPara
     if last is None:
         last = last_entries(db, dictionary, user, p)
     stage = func.coalesce(last.c.last, o.c.stage)
-    close_at = case((last.c.last.in_(TERMINAL), last.c.last_at), else_=None)
+    close_at = case((last.c.last.in_(CLOSED_STAGES), last.c.last_at), else_=None)
     # imported or backdated history may begin before the row reached the database
     started = case((last.c.first_at < o.c.created_at, last.c.first_at), else_=o.c.created_at)
     return (select(o.c.id, o.c.amount, o.c.owner, o.c.team, o.c.region, o.c.product_line,

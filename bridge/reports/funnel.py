@@ -42,9 +42,9 @@ from bridge.reports.facts import Span, materialized_facts
 from bridge.reports.labels import Labels, header
 from bridge.reports.params import ReportParams, day_start_utc
 from schema.dictionary import Dictionary
+from schema.enums import CLOSED_STAGES
 from schema.types import EnumType
 
-TERMINAL = ("won", "lost")
 CLOSED = "closed"  # the step won + lost (not a stage: a row of by_stage and conversion)
 CLOSED_LABEL = ("已结束(赢单+输单)", "Closed (won + lost)")
 
@@ -103,7 +103,7 @@ class _Stages:
         assert enum is not None
         codes = enum.codes()
         return cls(enum, codes, [c for c in codes if c != "lost"],
-                   [c for c in codes if c not in TERMINAL])
+                   [c for c in codes if c not in CLOSED_STAGES])
 
 
 def _funnel(conn: Connection, db: Database, dictionary: Dictionary, user: User,
@@ -308,9 +308,9 @@ def _stage_table(stages: _Stages, by_stage: dict[str, list[float]], total: float
         visits, avg_days, _ = days.get(c, (0, None, None))
         rows.append([c, v.zh, v.en, int(n), round(float(amt), 2), ratio(n, total),
                      reached.get(c) if c != "lost" else None,
-                     avg_days if c not in TERMINAL else None, visits or None])
-    n_closed = sum(by_stage.get(c, [0, 0.0])[0] for c in TERMINAL)
-    amt_closed = sum(by_stage.get(c, [0, 0.0])[1] for c in TERMINAL)
+                     avg_days if c not in CLOSED_STAGES else None, visits or None])
+    n_closed = sum(by_stage.get(c, [0, 0.0])[0] for c in CLOSED_STAGES)
+    amt_closed = sum(by_stage.get(c, [0, 0.0])[1] for c in CLOSED_STAGES)
     rows.append([CLOSED, *CLOSED_LABEL, int(n_closed), round(float(amt_closed), 2),
                  ratio(n_closed, total), None, None, None])
     return table("by_stage", "各阶段商机", "Opportunities by stage", STAGE_COLUMNS, rows)

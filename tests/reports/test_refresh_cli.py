@@ -12,13 +12,18 @@ import pytest
 from typer.testing import CliRunner
 
 from addin.cli import app
-from addin.report_settings import check_setting
+from addin.report_settings import check_setting, report_query
 from bridge.app import create_app
 from bridge.db import connect, create_schema
 from bridge.demo import seed
 from bridge.server import serve_in_thread
 from schema.dictionary import build_dictionary
-from schema.layout import REPORT_OWNER_LIST, REPORT_SETTINGS, REPORT_TEAM_LIST
+from schema.layout import (
+    DEFAULT_LIST_CAP,
+    REPORT_OWNER_LIST,
+    REPORT_SETTINGS,
+    REPORT_TEAM_LIST,
+)
 from tests.conftest import make_settings
 
 runner = CliRunner()
@@ -75,6 +80,8 @@ def test_refresh_lists_complete_fills_dropdowns_and_keeps_snapshots(
     today = {r[0]: r[1] for r in wb["_meta"].iter_rows(values_only=True)}["report_as_of"]
     rfm = [str(c.value) for row in wb["RFM"].iter_rows() for c in row if c.value]
     assert any(t.startswith("共 ") and "已全部列出" in t for t in rfm)
+    # a blank list cap is the stated default, not silently unlimited
+    assert any("列表上限(行)" in t and str(DEFAULT_LIST_CAP) in t for t in rfm)
     assert "刷新人：赵敏 (zhao.min)" in wb["RFM"]["A3"].value  # who refreshed, by name
     kpi = [str(c.value) for row in wb["经营指标"].iter_rows(max_row=20) for c in row if c.value]
     assert any(t.startswith("卡片对比：") and "与其前同样长度的期间" in t for t in kpi)
@@ -102,6 +109,14 @@ def test_refresh_lists_complete_fills_dropdowns_and_keeps_snapshots(
     res = runner.invoke(app, ["refresh", str(path), "--token", token])
     assert res.exit_code == 0 and "2026-12-01 的副本" in res.output, res.output
     assert "RFM 2026-12-01" in openpyxl.load_workbook(path, keep_vba=True).sheetnames
+
+
+def test_a_blank_list_cap_sends_the_declared_default() -> None:
+    assert report_query("rfm", {})["limit"] == str(DEFAULT_LIST_CAP)
+    assert report_query("kpis", {"list_cap": "1000000"})["limit"] == "1000000"
+    assert "limit" not in report_query("funnel", {})  # the funnel has no list
+    assert str(DEFAULT_LIST_CAP) in SETTING["list_cap"].hint_zh
+    assert str(DEFAULT_LIST_CAP) in SETTING["list_cap"].hint_en
 
 
 def get_col(names: list[object], name: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from addin.reportbook.charts import chart_titles
+from addin.reportbook.charts import SPECS, chart_titles
 from addin.reportbook.header import TITLES
 from addin.reportbook.tables import shown_columns
 from bench.render_reports import Rendered, pdf_text, render
@@ -88,6 +88,29 @@ def test_every_chart_is_on_the_page(pages: list[Rendered]) -> None:
         assert len(titles) >= 3, (p.kind, titles)
         missing = [t for t in titles if re.sub(r"\s+", "", t) not in text]
         assert not missing, (p.kind, p.lang, missing)
+
+
+MONTH = re.compile(r"(?<![\d-])20\d\d-[01]\d(?![\d-])")
+
+
+def test_month_charts_show_more_than_one_month(pages: list[Rendered]) -> None:
+    """The demo's customers and deals carry 18 months of imported history: every chart by
+    month has a bar per month, not one bar for the day the data reached the store. Each
+    month is printed twice (the chart's axis and its table), for several months."""
+    for p in pages:
+        text = "\n".join(pdf_text(p.pdf, layout=False))
+        printed = {m: len(re.findall(rf"(?<![\d-]){m}(?![\d-])", text))
+                   for m in set(MONTH.findall(text))}
+        for spec in SPECS[p.kind]:
+            if "month" not in spec.category:
+                continue
+            t = p.report["tables"][spec.table]
+            key = spec.category.format(lang=p.lang)
+            col = [c["key"] for c in t["columns"]].index(key)
+            months = {str(r[col])[:7] for r in t["rows"] if r[col]}
+            assert len(months) >= 6, (p.kind, spec.table, months)
+            on_chart = {m for m in months if printed.get(m, 0) >= 2}
+            assert len(on_chart) >= 6, (p.kind, p.lang, spec.table, printed)
 
 
 def test_a4_landscape_one_page_wide(pages: list[Rendered]) -> None:
