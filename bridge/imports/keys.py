@@ -56,10 +56,12 @@ def company_record(entity: str, values: Mapping[str, Any]) -> CompanyRecord:
         email=_domain_as_email(_text(values.get(parts["website"]))))
 
 
-@lru_cache(maxsize=8_192)
+@lru_cache(maxsize=32_768)
 def cached_profile(record: CompanyRecord) -> Profile:
     """``profile`` of a record, remembered (a push profiles each new customer twice: to
-    warn about similar records, then for its match keys; a file repeats rows)."""
+    warn about similar records, then for its match keys and stored profile; a file repeats
+    rows). Held for a push of 10,000 rows and more: with 8,192 such a push missed every
+    time, the second pass evicting in the order the first had filled."""
     return profile(record)
 
 

@@ -21,7 +21,8 @@ from tests.bridge.helpers import VALID_USCC
 from tests.schema.labelled_companies import labelled_companies
 
 ADMIN = User("admin", "Administrator", "admin", None, None)
-NAMES = ["恒通科技（北京）有限公司", "星辰贸易公司上海分公司", "已删除公司", "月光物流有限公司销售部"]
+NAMES = ["恒通科技（北京）有限公司", "星辰贸易公司上海分公司", "已删除公司",
+         "月光物流有限公司销售部"]
 
 
 def test_a_profile_reads_back_equal_to_its_parse() -> None:
