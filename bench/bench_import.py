@@ -1,9 +1,9 @@
 """Benchmark: the import dry run against a large store (issue 10).
 
-Seeds ``--existing`` customers straight into the store (bulk, with their name keys and
-match keys, as migration 0005 and the push engine keep them), stages ``--rows`` source
-rows (nine in ten new companies, one in ten a stored customer re-typed: legal form
-shortened, phone spaced differently, no USCC), then runs the dry run
+Seeds ``--existing`` customers straight into the store (bulk, with their name keys, match
+keys and stored profiles, as migrations 0005 and 0007 and the push engine keep them),
+stages ``--rows`` source rows (nine in ten new companies, one in ten a stored customer
+re-typed: legal form shortened, phone spaced differently, no USCC), then runs the dry run
 (``bridge.imports.dryrun.run``) in a child process, so its wall time, CPU time and peak
 RSS are its own. Baseline in the same run: the same matching without blocking (every
 source row compared with every stored record, each stored record parsed), measured on a
@@ -30,9 +30,9 @@ from typing import Any
 from bench.common import CUSTOMER, FIELDS, Bench, bridge, db_rows, load_tables
 from bridge.auth import User
 from bridge.db import connect
-from bridge.imports import dryrun, store
+from bridge.imports import dryrun, profiles, store
 from bridge.imports.keys import COLUMNS as KEY_COLUMNS
-from bridge.imports.keys import company_record, match_keys
+from bridge.imports.keys import cached_profile, company_record, match_keys
 from bridge.settings import Settings
 from schema.dictionary import build_dictionary
 from schema.matching import CompanyRecord, compare, profile
@@ -82,8 +82,11 @@ def _load(b: Bench, existing: int) -> tuple[float, list[dict[str, Any]]]:
                                                                strict=True)]
         keys = [("customer", r[0], k) for r, v in zip(rows, values, strict=True)
                 for k in match_keys("customer", v)]
+        stored = [("customer", r[0], profiles.encode(cached_profile(company_record(
+            "customer", v)))) for r, v in zip(rows, values, strict=True)]
         spent += load_tables(b, [(table_name("customer"), cols, rows),
-                                 ("sys_match_key", KEY_COLUMNS, keys)])
+                                 ("sys_match_key", KEY_COLUMNS, keys),
+                                 ("sys_match_profile", profiles.COLUMNS, stored)])
         written += values
     return spent, written
 
@@ -120,7 +123,14 @@ def _child(args: argparse.Namespace) -> None:
     dryrun.warm(build_dictionary())
     before = _hwm_mib()
     t0, c0 = time.perf_counter(), time.process_time()
-    out = dryrun.run(db, build_dictionary(), ADMIN, args.child)
+    if args.profile:
+        import cProfile
+
+        with cProfile.Profile() as prof:
+            out = dryrun.run(db, build_dictionary(), ADMIN, args.child)
+        prof.dump_stats(args.profile)
+    else:
+        out = dryrun.run(db, build_dictionary(), ADMIN, args.child)
     print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                       "counts": out.counts, "rss_before": before, "rss_peak": _hwm_mib()}))
 
@@ -156,6 +166,8 @@ def main() -> None:
     ap.add_argument("--existing", type=int, default=100_000)
     ap.add_argument("--rows", type=int, default=20_000)
     ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--profile", metavar="OUT",
+                    help="run the dry run under cProfile and write its stats to OUT")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--schema", help=argparse.SUPPRESS)
@@ -175,7 +187,8 @@ def main() -> None:
         print(f"stage: {len(rows):,} rows in {staged:.1f} s")
         child = subprocess.run(
             [sys.executable, "-m", "bench.bench_import", "--child", iid,
-             "--url", b.settings.url(), "--schema", b.settings.database_schema or ""],
+             "--url", b.settings.url(), "--schema", b.settings.database_schema or "",
+             *(["--profile", args.profile] if args.profile else [])],
             capture_output=True, text=True, check=True)
         figures = json.loads(child.stdout.strip().splitlines()[-1])
         rss = figures["rss_peak"]

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 
 from bridge.auth import User
 from bridge.db import Database
+from bridge.imports import profiles
 from bridge.imports.keys import cached_profile, company_record, matched_fields, stored_keys
 from bridge.permissions import scope_filter
 from bridge.sync.rows import columns_out, fetch_columns, select_rows
@@ -89,10 +90,13 @@ def fetch_visible(conn: Connection, db: Database, dictionary: Dictionary, user: 
     (``only_matched``: only those matching reads, and the name: candidates by the
     hundred thousand stay small)."""
     fields = visible_fields(user.role, entity)
+    found: dict[str, Existing] = {}
     if only_matched:
         wanted = matched_fields(entity.code) | {entity.display_field}
         fields = [f for f in fields if f.code in wanted]
-    found: dict[str, Existing] = {}
+        if {f.code for f in fields} == wanted:  # the stored profiles read nothing hidden
+            found = _with_profiles(conn, db, user, entity, ids)
+            ids = ids - found.keys()
     base, t = select_rows(db, dictionary, entity, fields)
     for chunk in _chunks(sorted(ids)):
         q = base.where(db.one_of(t.c.id, chunk), t.c.deleted.is_(False),
@@ -102,6 +106,24 @@ def fetch_visible(conn: Connection, db: Database, dictionary: Dictionary, user: 
             row = dict(zip(names, values, strict=True))
             found[row["id"]] = Existing(row["id"], row,
                                         cached_profile(company_record(entity.code, row)))
+    return found
+
+
+def _with_profiles(conn: Connection, db: Database, user: User, entity: Entity,
+                   ids: set[str]) -> dict[str, Existing]:
+    """The live records among ``ids`` in the user's scope that have a stored profile
+    (``bridge.imports.profiles``): their id, name and profile, no parse."""
+    t, pt = db.table(table_name(entity.code)), db.table("sys_match_profile")
+    name = entity.display_field
+    joined = t.join(pt, (pt.c.entity == entity.code) & (pt.c.record_id == t.c.id))
+    found: dict[str, Existing] = {}
+    for chunk in _chunks(sorted(ids)):
+        q = (select(t.c.id, t.c[name], pt.c.profile).select_from(joined)
+             .where(db.one_of(t.c.id, chunk), t.c.deleted.is_(False),
+                    scope_filter(user, entity, t)))
+        for rid, value, text in conn.execute(q).cursor.fetchall():
+            if (p := profiles.decode(text)) is not None:
+                found[rid] = Existing(rid, {"id": rid, name: value}, p)
     return found
 
 
