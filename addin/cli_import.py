@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from addin import commands
 from addin.cli import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -23,8 +24,7 @@ from addin.cli import (
     console,
     err_console,
 )
-from addin.client import BridgeClient, normalize_server
-from addin.credentials import load_token
+from addin.client import BridgeClient
 from addin.errors import AddinError
 from addin.importing import run
 from addin.importing.clusters import key_values, write_clusters
@@ -45,14 +45,8 @@ LangOpt = Annotated[str, typer.Option("--lang", help="Report and message languag
 
 def connect(server: str | None, token: str | None) -> BridgeClient:
     """A client for ``server`` (or ``$CRM_SERVER``) with the given or stored token."""
-    url = (server or os.environ.get(ENV_SERVER) or "").strip()
-    if not url:
-        raise AddinError(ErrorCode.NOT_SIGNED_IN, server="")
-    url = normalize_server(url)
-    token = token or load_token(url)
-    if not token:
-        raise AddinError(ErrorCode.NOT_SIGNED_IN, server=f" {url}")
-    return BridgeClient(url, token, on_retry=_retry)
+    return commands.connect_to(server or os.environ.get(ENV_SERVER), token=token,
+                               on_retry=_retry)
 
 
 def _lang(lang: str) -> Lang:

@@ -270,7 +270,15 @@ def pull(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
 def connect(port: WorkbookPort, *, token: str | None = None, on_retry: RetryFn | None = None,
             **options: Any) -> BridgeClient:
     """A client for the workbook's server, signed in with the stored (or given) token."""
-    url = (port.read_meta().get("server_url") or "").strip()
+    return connect_to(port.read_meta().get("server_url"), token=token, on_retry=on_retry,
+                      **options)
+
+
+def connect_to(server: str | None, *, token: str | None = None,
+               on_retry: RetryFn | None = None, **options: Any) -> BridgeClient:
+    """A client for ``server``, signed in with the given token or the one stored for it;
+    ``NOT_SIGNED_IN`` without a server or a token."""
+    url = (server or "").strip()
     if not url:
         raise AddinError(ErrorCode.NOT_SIGNED_IN, server="")
     url = normalize_server(url)

@@ -19,33 +19,11 @@ from addin.reportbook.cards import change_text
 from addin.reportbook.printing import text_width
 from addin.reportbook.tables import fill_months
 from bridge.auth import User
-from bridge.db import connect, create_schema
-from bridge.reports.funnel import funnel
-from bridge.reports.kpis import kpis
-from bridge.reports.params import make_params
-from bridge.reports.rfm import rfm
-from bridge.settings import Settings
-from schema.dictionary import build_dictionary
 from tests.addin import xlwings_standin as standin
-from tests.reports.fixtures import seed_funnel, seed_sales
+from tests.reports.conftest import Reports
 
 ADMIN = User("admin", "admin", "admin", None, None)
 DEBUG_LINE = re.compile(r"\b\w+=[^;]*;")
-Reports = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
-
-
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Reports:
-    d = build_dictionary()
-    db = connect(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('r')}/r.db"), d)
-    create_schema(db)
-    seed_funnel(db)
-    seed_sales(db)
-    out = (funnel(db, d, ADMIN, make_params("2026-03-31")),
-           rfm(db, d, ADMIN, make_params("2026-03-31", window_days=90)),
-           kpis(db, d, ADMIN, make_params("2026-03-31", "2026-01-01", "2026-03-31")))
-    db.engine.dispose()
-    return out
 
 
 def _book(reports: Reports, lang: str = "zh", **kw: Any) -> Workbook:

@@ -11,30 +11,8 @@ from openpyxl import Workbook, load_workbook
 
 from addin.report_sheets import build_report_sheets
 from bridge.auth import User
-from bridge.db import connect, create_schema
-from bridge.reports.funnel import funnel
-from bridge.reports.kpis import kpis
-from bridge.reports.params import make_params
-from bridge.reports.rfm import rfm
-from bridge.settings import Settings
-from schema.dictionary import build_dictionary
-from tests.reports.fixtures import seed_funnel, seed_sales
 
 ADMIN = User("admin", "admin", "admin", None, None)
-
-
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, dict]:
-    d = build_dictionary()
-    db = connect(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('r')}/r.db"), d)
-    create_schema(db)
-    seed_funnel(db)
-    seed_sales(db)
-    out = (funnel(db, d, ADMIN, make_params("2026-03-31")),
-           rfm(db, d, ADMIN, make_params("2026-03-31", window_days=90)),
-           kpis(db, d, ADMIN, make_params("2026-03-31", "2026-01-01", "2026-03-31")))
-    db.engine.dispose()
-    return out
 
 
 def _workbook(reports: tuple[dict, dict, dict], charts: bool = True) -> Workbook:
