@@ -30,9 +30,10 @@ from typing import Any
 from bench.common import CUSTOMER, FIELDS, Bench, bridge, db_rows, load_tables
 from bridge.auth import User
 from bridge.db import connect
-from bridge.imports import dryrun, profiles, store
-from bridge.imports.keys import COLUMNS as KEY_COLUMNS
-from bridge.imports.keys import cached_profile, company_record, match_keys
+from bridge.imports import dryrun, store
+from bridge.matching import profiles
+from bridge.matching.keys import COLUMNS as KEY_COLUMNS
+from bridge.matching.keys import cached_profile, company_record, match_keys
 from bridge.settings import Settings
 from schema.dictionary import build_dictionary
 from schema.matching import CompanyRecord, compare, profile

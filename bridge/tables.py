@@ -128,7 +128,7 @@ def import_tables(md: MetaData) -> None:
         Column("record_id", String(36), primary_key=True),
         Index("ix_sys_match_key_record", "entity", "record_id"),
     )
-    # a record's parsed profile (bridge.imports.profiles), written beside its keys
+    # a record's parsed profile (bridge.matching.profiles), written beside its keys
     Table(
         "sys_match_profile", md,
         Column("entity", String(64), primary_key=True),

@@ -35,9 +35,9 @@ from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import ApiError
 from bridge.imports import store
-from bridge.imports.match import fetch_visible
 from bridge.imports.store import IMPORTABLE, Staged
 from bridge.imports.validate import Canonical, validate_rows
+from bridge.matching.match import fetch_visible
 from bridge.permissions import scope_filter
 from bridge.sync.push import push
 from bridge.sync.undo import undo_push

@@ -9,7 +9,7 @@ review sheet and for confirm; nothing reaches the entity tables.
    legal entity, branch clusters with their head office's), so an invalid row keeps its
    real cluster; a unique value shared by two clusters makes their later rows invalid;
 3. each row's candidates among the existing records the user may see are found through
-   the match keys (``bridge.imports.match``) and compared;
+   the match keys (``bridge.matching.match``) and compared;
 4. per cluster: a row that is an existing record is a ``match``; the cluster's other rows
    are ``duplicate``s of its head row (the first match, else the first row); a head
    without a match is a ``branch`` (of a head-office row or an existing record),
@@ -34,10 +34,10 @@ from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import ApiError
 from bridge.imports import store
-from bridge.imports.keys import cached_profile, company_record
-from bridge.imports.match import Found, candidates, decide, fetch_visible
 from bridge.imports.store import Staged
 from bridge.imports.validate import HINT_TYPES, Canonical, unique_clashes, validate_rows
+from bridge.matching.keys import cached_profile, company_record
+from bridge.matching.match import Found, candidates, decide, fetch_visible
 from schema.dictionary import Dictionary
 from schema.errors import ErrorCode
 from schema.matching import (

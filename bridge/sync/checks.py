@@ -18,8 +18,8 @@ from sqlalchemy import func, or_, select
 
 from bridge import audit
 from bridge.errors import from_cell
-from bridge.imports.keys import matched_fields
-from bridge.imports.match import similar
+from bridge.matching.keys import matched_fields
+from bridge.matching.match import similar
 from bridge.permissions import scope_filter
 from bridge.sync.batch import Ctx, Row, err
 from schema.errors import ErrorCode
@@ -189,7 +189,7 @@ def warn_similar(ctx: Ctx, entity: Entity, rows: list[Row]) -> None:
     """A new record that is probably a visible record already stored is still written,
     with a ``SIMILAR_RECORD`` warning offering the one that exists (at most three).
 
-    A matched entity (``bridge.imports.keys.MATCHED``: customers) is looked up by its
+    A matched entity (``bridge.matching.keys.MATCHED``: customers) is looked up by its
     match keys and compared by ``schema.matching.compare``: the same company, a branch of
     it, or one a person should look at (the USCC, a phone, a name variant with another
     signal). Any other entity with a name key: an equal name key.

@@ -12,7 +12,7 @@ from typing import Any
 
 from bridge import audit, bulk
 from bridge.auth import now
-from bridge.imports.keys import matched_fields, replace_keys
+from bridge.matching.keys import matched_fields, replace_keys
 from bridge.sync.batch import Ctx, Row
 from bridge.sync.rows import to_db
 from schema.clock import stamp
@@ -60,7 +60,7 @@ def _stage_entries(ctx: Ctx, rows: list[Row], at: Any) -> list[tuple[Any, ...]]:
 
 
 def _match_keys(ctx: Ctx, entity: Entity, live: list[Row]) -> None:
-    """Keep the match keys (``bridge.imports.keys``) of the written records in step."""
+    """Keep the match keys (``bridge.matching.keys``) of the written records in step."""
     matched = matched_fields(entity.code)
     if not matched:
         return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from bridge.imports.keys import COLUMNS, MATCHED, match_keys
+from bridge.matching.keys import COLUMNS, MATCHED, match_keys
 from bridge.tables import import_tables
 from schema.sql import table_name
 

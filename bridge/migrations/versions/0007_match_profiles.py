@@ -1,4 +1,4 @@
-"""Stored match profiles (``sys_match_profile``, ``bridge.imports.profiles``): each matched
+"""Stored match profiles (``sys_match_profile``, ``bridge.matching.profiles``): each matched
 record's parsed signals beside its match keys, filled in batches for the live records.
 
 Revision ID: 0007
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from bridge.imports import profiles
-from bridge.imports.keys import MATCHED, cached_profile, company_record
+from bridge.matching import profiles
+from bridge.matching.keys import MATCHED, cached_profile, company_record
 from bridge.tables import import_tables
 from schema.sql import table_name
 

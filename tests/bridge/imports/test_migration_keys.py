@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from bridge.db import Database, migrate
-from bridge.imports.keys import match_keys
+from bridge.matching.keys import match_keys
 from tests.bridge.helpers import VALID_USCC
 
 

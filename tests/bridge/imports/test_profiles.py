@@ -1,4 +1,4 @@
-"""Stored match profiles (``bridge.imports.profiles``): written beside the match keys,
+"""Stored match profiles (``bridge.matching.profiles``): written beside the match keys,
 read back equal to a fresh parse, filled by migration 0007, and a candidate without a
 usable stored profile is parsed as before (both backends)."""
 
@@ -12,9 +12,9 @@ from sqlalchemy import text
 
 from bridge.auth import User
 from bridge.db import Database, migrate
-from bridge.imports import profiles
-from bridge.imports.keys import cached_profile, company_record, replace_keys
-from bridge.imports.match import fetch_visible
+from bridge.matching import profiles
+from bridge.matching.keys import cached_profile, company_record, replace_keys
+from bridge.matching.match import fetch_visible
 from schema.dictionary import build_dictionary
 from schema.matching import CompanyRecord, profile
 from tests.bridge.helpers import VALID_USCC

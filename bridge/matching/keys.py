@@ -18,7 +18,7 @@ from sqlalchemy import Connection, delete
 
 from bridge import bulk
 from bridge.db import Database
-from bridge.imports import profiles
+from bridge.matching import profiles
 from schema.matching import CompanyRecord, Profile, blocking_keys, profile
 
 # entity -> CompanyRecord part -> field code (``website`` stands in for an e-mail domain)

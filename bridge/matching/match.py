@@ -18,8 +18,8 @@ from sqlalchemy import Connection, select
 
 from bridge.auth import User
 from bridge.db import Database
-from bridge.imports import profiles
-from bridge.imports.keys import cached_profile, company_record, matched_fields, stored_keys
+from bridge.matching import profiles
+from bridge.matching.keys import cached_profile, company_record, matched_fields, stored_keys
 from bridge.permissions import scope_filter
 from bridge.sync.rows import columns_out, fetch_columns, select_rows
 from schema.dictionary import Dictionary
@@ -112,7 +112,7 @@ def fetch_visible(conn: Connection, db: Database, dictionary: Dictionary, user: 
 def _with_profiles(conn: Connection, db: Database, user: User, entity: Entity,
                    ids: set[str]) -> dict[str, Existing]:
     """The live records among ``ids`` in the user's scope that have a stored profile
-    (``bridge.imports.profiles``): their id, name and profile, no parse."""
+    (``bridge.matching.profiles``): their id, name and profile, no parse."""
     t, pt = db.table(table_name(entity.code)), db.table("sys_match_profile")
     name = entity.display_field
     joined = t.join(pt, (pt.c.entity == entity.code) & (pt.c.record_id == t.c.id))
