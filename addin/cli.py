@@ -237,6 +237,27 @@ def upgrade(book: Book, lang: Lang = None,
     _report(_with_lang(result, lang))
 
 
+@app.command("setup-excel")
+def setup_excel(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what "
+                                                      "would be done")] = False,
+                addin_dir: Annotated[Path | None, typer.Option(help="Install the ribbon "
+                                                               "add-in here (default: the "
+                                                               "user's XLSTART)")] = None,
+                lang: Annotated[str, typer.Option(help="zh or en")] = "zh") -> None:
+    """Prepare this Windows PC for the CRM ribbon: check Python and the packages, write the
+    user's xlwings config, install the add-in. Exit 0 ready, 1 a step failed, 2 not Windows."""
+    from rich.table import Table
+
+    from addin.setup_excel import Host, run_setup
+
+    steps, code = run_setup(Host.current(), dry_run=dry_run, addin_dir=addin_dir)
+    table = Table("步骤 / Step", "结果 / Status", "说明 / Detail", show_lines=True)
+    for step in steps:
+        table.add_row(step.name, step.status, step.text(as_lang(lang)))
+    console.print(table)
+    raise typer.Exit(code)
+
+
 def _with_lang(result: commands.CommandResult, lang: str | None) -> commands.CommandResult:
     if lang in LANGS:
         result.lang = as_lang(lang)

@@ -197,6 +197,10 @@ class ErrorCode(StrEnum):
     BRIDGE_UNKNOWN_CODE = ("BRIDGE_UNKNOWN_CODE", 502, "服务器报告了本插件无法识别的问题（HTTP {status}）；请升级插件，或把此消息发给管理员",
         "The server reported a problem this add-in does not know (HTTP {status}); update the add-in or send this message to your admin")
     TEMPLATE_NOT_FOUND = "TEMPLATE_NOT_FOUND", 404, "找不到最新的工作簿模板：{detail}", "The latest workbook template was not found: {detail}"
+    NO_ACTIVE_WORKBOOK = ("NO_ACTIVE_WORKBOOK", 422, "没有打开的 CRM 工作簿：请先打开或新建一个，再点击功能区按钮",
+        "No CRM workbook is open: open or create one, then click the ribbon button again")
+    SECRET_PROMPT_UNAVAILABLE = ("SECRET_PROMPT_UNAVAILABLE", 501, "此 Python 缺少 tkinter，无法显示隐藏输入的登录框：请在命令提示符运行 crm-sheet login 工作簿路径 --server 服务器地址（输入不显示），或从 python.org 重新安装 Python（含 tcl/tk）",
+        "This Python has no tkinter for a sign-in box that hides what you type: run crm-sheet login BOOK --server URL in a command prompt (the token is not shown), or reinstall Python from python.org with tcl/tk")
     # --- import: files and mapping ---
     IMPORT_FILE_ENCRYPTED = ("IMPORT_FILE_ENCRYPTED", 422, "文件“{file}”设有密码保护，无法读取：请先在 Excel/WPS 中去掉密码（文件 ▸ 信息 ▸ 保护工作簿），再导入",
         "“{file}” is password-protected and cannot be read: remove the password first (File ▸ Info ▸ Protect Workbook in Excel/WPS), then import it")

@@ -27,7 +27,7 @@ class FakeUi:
     def alert(self, text: str, error: bool = False) -> None:
         self.alerts.append((text, error))
 
-    def ask(self, prompt: str, default: str = "") -> str | None:
+    def ask(self, prompt: str, default: str = "", secret: bool = False) -> str | None:
         return self.answers.pop(0) if self.answers else None
 
 
