@@ -276,3 +276,23 @@ def test_the_admin_commands_set_change_and_unlock_passwords(tmp_path: Path) -> N
         nobody = run(bridge_cli, ["user", "passwd", "nobody_here", "--password-stdin", *db],
                      input=f"{PASSWORD}\n")
         assert nobody.exit_code == 1 and "does not exist" in nobody.output
+
+
+def test_failures_older_than_the_window_are_purged(db: Any) -> None:
+    from datetime import timedelta
+
+    from bridge import throttle
+
+    limits = throttle.Limits(per_user=2, per_address=0, window=timedelta(seconds=1))
+    for _ in range(2):
+        throttle.begin(db, limits, "amy", "10.0.0.1")
+    with pytest.raises(ApiError) as caught:
+        throttle.begin(db, limits, "amy", "10.0.0.1")
+    assert caught.value.code == "SIGNIN_THROTTLED"
+    assert caught.value.headers == {"Retry-After": "1"}
+    time.sleep(1.1)
+    throttle.begin(db, limits, "bea", None)  # any attempt purges what has aged out
+    with db.engine.connect() as conn:
+        left = conn.execute(sa.text("SELECT subject FROM sys_signin_failure")).scalars().all()
+        assert left == [throttle.subject("user", "bea")]
+        assert throttle.failures(db, conn, "bea", limits.window) == 1
