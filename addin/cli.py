@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 validation problems, conflicts or rejections; 2 usage or a b
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,14 +124,29 @@ def new(path: Book, lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
 def login(server: Annotated[str, typer.Option(help="Server URL, e.g. https://crm.example.com")],
           book: Annotated[Path | None, typer.Argument(help="Workbook to sign in")] = None,
           token: Annotated[str | None, typer.Option(help="Token (asked when omitted)")] = None,
+          user: Annotated[str | None, typer.Option(
+              "--user", help="Sign in with this user name and a password (asked, not shown) "
+                             "instead of a token")] = None,
+          password_stdin: Annotated[bool, typer.Option(
+              "--password-stdin", help="With --user: read the password from the first line "
+                                       "of standard input")] = False,
+          days: Annotated[int | None, typer.Option(
+              help="With --user: how long the new token lasts (default and at most: the "
+                   "server's setting)")] = None,
           lang: Lang = None) -> None:
-    """Check a token and keep it in the system credential store."""
-    token = token or typer.prompt("Token", hide_input=True)
+    """Check a token, or exchange a user name and password for one, and keep it in the
+    system credential store."""
     with _handled(book, lang):
+        url = normalize_server(server)
+        if user is not None:
+            password = sys.stdin.readline().rstrip("\r\n") if password_stdin else \
+                typer.prompt(f"Password for {user}", hide_input=True)
+            with BridgeClient(url, "", on_retry=_retry) as client:
+                token = client.exchange_password(user, password, days)
+        token = token or typer.prompt("Token", hide_input=True)
         if book is not None:
-            result = commands.sign_in(OpenpyxlPort.open(book), server, token, on_retry=_retry)
+            result = commands.sign_in(OpenpyxlPort.open(book), url, token, on_retry=_retry)
         else:
-            url = normalize_server(server)
             with BridgeClient(url, token, on_retry=_retry) as client:
                 me = client.me()
             save_token(url, token)

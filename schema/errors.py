@@ -143,6 +143,13 @@ class ErrorCode(StrEnum):
     USER_EXISTS = "USER_EXISTS", 409, "用户 {user} 已存在", "User {user} already exists"
     USER_NOT_FOUND = "USER_NOT_FOUND", 404, "用户 {user} 不存在", "User {user} does not exist"
     AUDIT_NOT_FOUND = "AUDIT_NOT_FOUND", 404, "审计记录 {value} 不存在", "Audit entry {value} does not exist"
+    SIGNIN_FAILED = ("SIGNIN_FAILED", 401, "用户名或密码不正确", "Wrong user name or password")
+    SIGNIN_THROTTLED = ("SIGNIN_THROTTLED", 429, "登录失败次数过多，请 {minutes} 分钟后再试，或请管理员解锁（crm-bridge user unlock）",
+        "Too many failed sign-ins; try again in {minutes} min, or ask your admin to unlock the account (crm-bridge user unlock)")
+    SIGNIN_DISABLED = ("SIGNIN_DISABLED", 403, "账户已停用或登录已被管理员吊销，请联系管理员",
+        "This account is disabled or its sign-in was revoked; ask your admin")
+    PASSWORD_WEAK = ("PASSWORD_WEAK", 422, "密码至少需要 {min} 个字符，且不能与用户名相同",
+        "A password needs at least {min} characters and must differ from the user name")
     # workbook / add-in
     WORKBOOK_NOT_FOUND = "WORKBOOK_NOT_FOUND", 404, "找不到工作簿文件“{path}”", "Workbook file “{path}” not found"
     WORKBOOK_INVALID = ("WORKBOOK_INVALID", 400, "“{path}”不是有效的 Excel 工作簿（.xlsx/.xlsm）：{detail}",
