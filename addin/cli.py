@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from addin import commands
 from addin.client import BridgeClient, BridgeError, RetryInfo, normalize_server
-from addin.credentials import save_token
+from addin.credentials import save_token, write_token_file
 from addin.port import AddinError, WorkbookError
 from addin.port_openpyxl import OpenpyxlPort
 from schema.errors import LANGS, ErrorCode, as_lang
@@ -133,6 +133,10 @@ def login(server: Annotated[str, typer.Option(help="Server URL, e.g. https://crm
           days: Annotated[int | None, typer.Option(
               help="With --user: how long the new token lasts (default and at most: the "
                    "server's setting)")] = None,
+          token_file: Annotated[Path | None, typer.Option(
+              "--token-file", help="Keep the token in this file, readable only by you, "
+                                   "instead of the system credential store (for machines "
+                                   "without one); then set CRM_TOKEN_FILE to it")] = None,
           lang: Lang = None) -> None:
     """Check a token, or exchange a user name and password for one, and keep it in the
     system credential store."""
@@ -144,12 +148,15 @@ def login(server: Annotated[str, typer.Option(help="Server URL, e.g. https://crm
             with BridgeClient(url, "", on_retry=_retry) as client:
                 token = client.exchange_password(user, password, days)
         token = token or typer.prompt("Token", hide_input=True)
+        keep = save_token if token_file is None else \
+            (lambda _url, value: write_token_file(token_file, value))
         if book is not None:
-            result = commands.sign_in(OpenpyxlPort.open(book), url, token, on_retry=_retry)
+            result = commands.sign_in(OpenpyxlPort.open(book), url, token, keep_token=keep,
+                                      on_retry=_retry)
         else:
             with BridgeClient(url, token, on_retry=_retry) as client:
                 me = client.me()
-            save_token(url, token)
+            keep(url, token)
             result = commands.CommandResult("sign_in", _lang_of(None, lang))
             result.say(f"已登录 {url}：{me.user.username}", f"Signed in to {url} as "
                                                            f"{me.user.username}")

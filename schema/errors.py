@@ -191,8 +191,8 @@ class ErrorCode(StrEnum):
     NOT_SIGNED_IN = ("NOT_SIGNED_IN", 401, "尚未登录服务器{server}：请先点击“登录”（或运行 crm-sheet login）",
         "Not signed in to the server{server}: click Sign in first (or run crm-sheet login)")
     CREDENTIAL_STORE_UNAVAILABLE = ("CREDENTIAL_STORE_UNAVAILABLE", 401,
-        "本机没有可用的系统凭据存储（{detail}），无法保存令牌：请设置环境变量 {env}，或把令牌写入仅您可读的文件并设置 {env_file} 为其路径",
-        "This computer has no system credential store ({detail}) to keep the token: set the {env} environment variable, or put the token in a file only you can read and set {env_file} to its path")
+        "本机没有可用的系统凭据存储（{detail}），无法保存令牌：请设置环境变量 {env}，或用 crm-sheet login --token-file 文件 把令牌存入仅您可读的文件并设置 {env_file} 为其路径",
+        "This computer has no system credential store ({detail}) to keep the token: set the {env} environment variable, or keep it in a file only you can read (crm-sheet login --token-file FILE) and set {env_file} to its path")
     TOKEN_FILE_UNUSABLE = ("TOKEN_FILE_UNUSABLE", 401, "令牌文件 {path} 无法使用：{detail}",
         "The token file {path} cannot be used: {detail}")
     SERVER_URL_INVALID = ("SERVER_URL_INVALID", 422, "服务器地址“{value}”无效，应类似 https://crm.example.com",
