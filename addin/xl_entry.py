@@ -135,36 +135,31 @@ def _exchange(server: str, user: str, password: str) -> str:
     """A token for ``user``'s password (``POST /api/v1/auth/token``; the sign-in then checks
     it and keeps it in the credential store like a pasted one)."""
     with BridgeClient(server, "") as client:
-        exchange: Callable[[str, str], str] = getattr(client, "exchange_password")  # noqa: B009
-        return exchange(user, password)
-
-
-def _looks_like_token(text: str) -> bool:
-    return text.startswith(TOKEN_PREFIX) and len(text) >= 40 and not any(c.isspace() for c in text)
+        return client.exchange_password(user, password)
 
 
 def _sign_in(port: WorkbookPort, ui: Ui, lang: Lang) -> commands.CommandResult | None:
-    """Server, then a hidden prompt: a pasted token, or (where the bridge client can
-    exchange one) the password, whose user name is asked next."""
+    """Server, user name (left empty: sign in with a token), then a hidden prompt for the
+    password or the pasted token."""
     zh = lang == "zh"
+    meta = port.read_meta()
     server = ui.ask("服务器地址：" if zh else "Server address:",
-                    port.read_meta().get("server_url") or "https://")
+                    meta.get("server_url") or "https://")
     if not server:
         return None
-    by_password = hasattr(BridgeClient, "exchange_password")
-    secret = ui.ask(("访问令牌或您的密码（输入不显示）：" if zh
-                     else "Access token, or your password (hidden as you type):")
-                    if by_password else ("访问令牌（向管理员索取，输入不显示）：" if zh
-                                         else "Access token (from your admin; hidden):"),
+    user = ui.ask("用户名（用访问令牌登录请留空）：" if zh
+                  else "User name (leave it empty to sign in with an access token):",
+                  meta.get("user") or "")
+    if user is None:
+        return None
+    user = user.strip()
+    secret = ui.ask(("密码（输入不显示）：" if zh else "Password (hidden as you type):") if user
+                    else ("访问令牌（向管理员索取，输入不显示）：" if zh
+                          else "Access token (from your admin; hidden as you type):"),
                     secret=True)
     if not secret or not secret.strip():
         return None
-    token = secret.strip()
-    if by_password and not _looks_like_token(token):
-        user = ui.ask("用户名：" if zh else "User name:")
-        if not user or not user.strip():
-            return None
-        token = _exchange(normalize_server(server), user.strip(), secret)
+    token = _exchange(normalize_server(server), user, secret) if user else secret.strip()
     return commands.sign_in(port, server, token, on_retry=_retry_to(port, lang))
 
 

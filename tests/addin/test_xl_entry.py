@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from addin import commands, xl_entry
+from addin.credentials import load_token
 from addin.dialogs import DialogsUnavailable, TkDialogs
 from addin.port import AddinError
 from addin.port_xlwings import XlwingsPort
@@ -19,6 +20,7 @@ from addin.ribbon.buttons import BUTTONS
 from schema.errors import ErrorCode
 from tests.addin import xlwings_standin as standin
 from tests.addin.conftest import new_workbook
+from tests.addin.test_login_password import PASSWORD, with_password
 from tests.conftest import LiveBridge
 
 
@@ -75,9 +77,9 @@ def test_every_button_runs_over_the_standin_without_windows_only_calls(
     book = _excel(tmp_path)
     port = XlwingsPort(book)
     monkeypatch.setattr(xl_entry, "PORT_FACTORY", lambda: port)
-    person.answers = [live_bridge.url, token]
+    person.answers = [live_bridge.url, "", token]  # no user name: a pasted token
     assert xl_entry.on_ribbon("crm_sign_in", port) is not None, _alerts(book)
-    assert person.asked[1][1] is True and "token" in person.asked[1][0].lower()
+    assert person.asked[2][1] is True and "token" in person.asked[2][0].lower()
     for button in BUTTONS:
         if button.handler in ("sign_in", "import_file"):
             continue
@@ -89,6 +91,25 @@ def test_every_button_runs_over_the_standin_without_windows_only_calls(
     person.files = []  # Import: the file dialog is cancelled, nothing happens
     assert xl_entry.on_ribbon("crm_import", port) is None
     assert "Unexpected error" not in " ".join(t for t, _ in _alerts(book))
+
+
+def test_sign_in_with_a_user_name_and_a_hidden_password(
+        live_bridge: LiveBridge, tmp_path: Path, person: Person) -> None:
+    """A user name, then the password in the hidden prompt: exchanged at the bridge for a
+    token that is kept in the credential store, never in the workbook; a wrong password is
+    the bridge's message, not a traceback."""
+    with_password(live_bridge, "amy")
+    book = _excel(tmp_path)
+    port = XlwingsPort(book)
+    person.answers = [live_bridge.url, "amy", PASSWORD]
+    result = xl_entry.on_ribbon("crm_sign_in", port)
+    assert result is not None and result.ok, _alerts(book)
+    assert person.asked[2] == ("Password (hidden as you type):", True)
+    assert port.read_meta()["user"] == "amy"
+    assert load_token(live_bridge.url) not in (None, PASSWORD)
+    person.answers = [live_bridge.url, "amy", "wrong password"]
+    assert xl_entry.on_ribbon("crm_sign_in", port) is None
+    assert "SIGNIN_FAILED" in _alerts(book)[-1][0]
 
 
 def test_windows_only_calls_happen_only_on_windows(tmp_path: Path,
