@@ -233,7 +233,8 @@ def _styles(ws: Worksheet) -> list[Action]:
     return out
 
 
-def _layout(ws: Worksheet) -> list[Action]:
+def _dimensions(ws: Worksheet) -> list[Action]:
+    """Column widths, hidden rows and columns."""
     name, out = ws.title, []
     widths = {str(c): float(d.width) for d in ws.column_dimensions.values()
               if d.width and d.customWidth and d.min and d.max
@@ -247,13 +248,18 @@ def _layout(ws: Worksheet) -> list[Action]:
         out.append(action("hide_rows", sheet=name, rows=rows))
     if cols:
         out.append(action("hide_cols", sheet=name, cols=cols))
+    return out
+
+
+def _layout(ws: Worksheet) -> list[Action]:
+    out = _dimensions(ws)
     if (frozen := freeze_of(ws)) is not None:
-        out.append(action("freeze", sheet=name, row=frozen[0], col=frozen[1]))
+        out.append(action("freeze", sheet=ws.title, row=frozen[0], col=frozen[1]))
     out += _validations(ws)
-    fit = ws.page_setup.fitToWidth if ws.sheet_properties.pageSetUpPr and \
-        ws.sheet_properties.pageSetUpPr.fitToPage else None
+    props = ws.sheet_properties.pageSetUpPr
+    fit = ws.page_setup.fitToWidth if props is not None and props.fitToPage else None
     titles = (ws.print_title_rows or "").replace("$", "") or None
-    out.append(action("page_setup", sheet=name, landscape=ws.page_setup.orientation ==
+    out.append(action("page_setup", sheet=ws.title, landscape=ws.page_setup.orientation ==
                       "landscape", fit_width=int(fit) if fit else None, title_rows=titles))
     return out
 

@@ -50,6 +50,21 @@ def signed_in(lb: LiveBridge, tmp: Path, name: str, token: str) -> Path:
     return path
 
 
+def cut_like_another_program(path: Path) -> None:
+    """What another program may leave: dropdowns dropped, panes unfrozen, hidden sheets,
+    rows and columns shown."""
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    for ws in wb.worksheets:
+        ws.data_validations.dataValidation = []
+        ws.freeze_panes = None
+        ws.sheet_state = "visible"
+        for d in ws.row_dimensions.values():
+            d.hidden = False
+        for d in ws.column_dimensions.values():
+            d.hidden = False
+    wb.save(path)
+
+
 def run_both(path: Path, other: Path, token: str, command: str, **kw: Any
              ) -> tuple[commands.CommandResult, commands.CommandResult]:
     """``command`` over the file ``path`` and over the payload of ``other``; the two
@@ -90,9 +105,13 @@ def test_every_command_leaves_the_same_workbook_over_both_ports(live_bridge: Liv
         assert commands.push(OpenpyxlPort.open(seed), client).ok
 
     path = signed_in(lb, tmp_path, "a", token)
+    cut_like_another_program(path)
     other = twin(path)
     pair = (path, other)
     run_both(path, other, token, "pull")
+    back = openpyxl.load_workbook(other, keep_vba=True)
+    assert back["_lists"].sheet_state == "hidden" and sheet_of(back, "customer").freeze_panes
+    assert sheet_of(back, "customer").data_validations.dataValidation
     assert {r["name"] for r in rows(other, "customer")} == {"甲公司", "=HYPERLINK(\"x\")"}
 
     # bad cells typed into both: the same marks; a user's note on a marked cell survives
