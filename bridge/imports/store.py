@@ -24,6 +24,7 @@ from schema.errors import ErrorCode
 from schema.wire import RowHistory
 from schema.wire_import import (
     DRY_RUN_PHASES,
+    VERIFIED_ON,
     DryRunProgress,
     ImportCreate,
     ImportMapping,
@@ -33,7 +34,6 @@ from schema.wire_import import (
     ImportState,
     RowChoice,
     RowDecision,
-    VERIFIED_ON,
 )
 
 # the main entities an import may carry, each with the related entities a row may add

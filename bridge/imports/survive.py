@@ -42,7 +42,7 @@ from schema.errors import ErrorCode
 from schema.sql import table_name
 from schema.values import is_blank
 from schema.wire import WarningItem
-from schema.wire_import import FieldDifference, RowChoice, RowDecision, Winner
+from schema.wire_import import RowChoice, RowDecision, Winner
 
 CHUNK = 5_000  # record ids per audit query
 WRITES = ("insert", "update", "restore", "undo")
