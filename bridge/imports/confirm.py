@@ -14,7 +14,7 @@ a push, and a repeated confirm replays instead of writing twice):
 - ``match`` (or a ``merge`` choice): an update of the existing record that fills its blank
   fields and sets the ``keep`` fields and those whose incoming value was verified after
   the stored field last changed (unless ``keep_existing``), with the stored values as the
-  base (someone's edit since is a conflict, never overwritten); nothing to fill: nothing sent;
+  base (someone's edit since is a conflict, never overwritten); nothing to fill: nothing
   sent;
 - a row's contact: inserted and linked to the row's customer by that customer's record id
   (names are not unique: two customers of one name each keep their own contact);
