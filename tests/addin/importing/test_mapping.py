@@ -23,8 +23,8 @@ from addin.importing.source import IGNORED, Mapping, SourceTable
 from schema.dictionary import build_dictionary
 from schema.errors import ErrorCode
 from schema.synonyms import FIELD_SYNONYMS, HISTORY_FIELDS
-from schema.wire_import import VERIFIED_ON
 from schema.wire import RowHistory
+from schema.wire_import import VERIFIED_ON
 
 D = build_dictionary()
 
