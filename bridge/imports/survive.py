@@ -226,20 +226,25 @@ def annotate(conn: Connection, db: Database, entity: str, staged: Sequence[Stage
     times = field_times(conn, db, entity, {d.record_id for _, d in todo
                                            if d.decision == "match" and d.record_id})
     for s, d in todo:
-        stored = times.get(d.record_id or "") if d.decision == "match" else None
-        head = dated.get(d.duplicate_of or 0) if d.decision == "duplicate" else None
-        for diff in d.differences:
-            other = stored.of(diff.field) if stored is not None else head
-            mine = dated.get(s.source_row)
-            diff.winner, diff.why = verdict(mine, other)
-            diff.incoming_verified = mine.iso() if mine else None
-            diff.existing_changed = other.iso() if other else None
+        _mark(d, dated.get(s.source_row), times, dated)
         s.set_decision(d)
     for s in bad:
-        d = _decision(s)
-        if d is not None:
+        if (d := _decision(s)) is not None:
             d.warnings.append(_bad_date(s, entity))
             s.set_decision(d)
+
+
+def _mark(d: RowDecision, mine: Moment | None, times: dict[str, FieldTimes],
+          dated: dict[int, Moment]) -> None:
+    """One decision's differences: against the stored record's field times (a match) or
+    the head row's verified date (a duplicate)."""
+    stored = times.get(d.record_id or "") if d.decision == "match" else None
+    head = dated.get(d.duplicate_of or 0) if d.decision == "duplicate" else None
+    for diff in d.differences:
+        other = stored.of(diff.field) if stored is not None else head
+        diff.winner, diff.why = verdict(mine, other)
+        diff.incoming_verified = mine.iso() if mine else None
+        diff.existing_changed = other.iso() if other else None
 
 
 # -- confirm ----------------------------------------------------------------------------------
