@@ -331,6 +331,10 @@ class ErrorCode(StrEnum):
     IMPORT_UNIQUE_CLASH = ("IMPORT_UNIQUE_CLASH", 422,
         "源数据第 {row_no} 行：“{field}”的值“{value}”也出现在源数据第 {other} 行，而两行不是同一家公司",
         "Source row {row_no}: “{field}” value “{value}” is also in source row {other}, which is not the same company")
+    # --- import: survivorship by recency (survive) ---
+    IMPORT_VERIFIED_ON_INVALID = ("IMPORT_VERIFIED_ON_INVALID", 200,
+        "源数据第 {row_no} 行：核实日期“{value}”不是有效日期（或晚于今天），该行按没有核实日期处理",
+        "Source row {row_no}: verified date “{value}” is not a valid date (or is after today); the row is treated as having no verified date")
 
 @dataclass(frozen=True, slots=True)
 class ErrorSpec:
