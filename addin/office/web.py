@@ -9,8 +9,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from addin.errors import AddinError
@@ -67,6 +68,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(AddinError(ErrorCode.REQUEST_INVALID, detail=str(exc.detail),
                                          status=exc.status_code))
 
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_: Request, exc: ClientDisconnect) -> Response:
+        return Response(status_code=400)  # nobody listens (a refused body, a closed tab)
+
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
         ref = uuid.uuid4().hex[:12]
@@ -85,7 +90,9 @@ def _host_of(scope: Scope) -> str:
 
 
 async def _refuse(send: Send, err: AddinError) -> None:
-    await error_response(err)({"type": "http"}, _nothing, send)
+    resp = error_response(err)
+    resp.headers["Connection"] = "close"  # the rest of the body is not read
+    await resp({"type": "http"}, _nothing, send)
 
 
 async def _nothing() -> Message:  # pragma: no cover - a response never reads
