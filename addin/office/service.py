@@ -227,6 +227,10 @@ class OfficeService:
             session = self.store.get(sid, owner_of(token))
             return await run_in_threadpool(self.run, request, token, session)
 
+        @app.get("/api/sessions/{sid}")
+        def status(sid: str, request: Request) -> dict[str, Any]:
+            return self.store.get(sid, owner_of(token_of(request))).status()
+
         @app.get("/api/sessions/{sid}/actions/{page}")
         def actions(sid: str, page: int, request: Request) -> Response:
             session = self.store.get(sid, owner_of(token_of(request)))
@@ -275,4 +279,4 @@ class OfficeService:
 
         session.claim_run()
         with self.client(request, token) as c:
-            return run_session(session, c)
+            return run_session(session, c, session.set_progress)

@@ -125,6 +125,18 @@ class Session:
         return out
 
     # --- the run and what it produced ---------------------------------------------------
+    def set_progress(self, text: str, fraction: float | None = None) -> None:
+        """What the running command says it is doing (read by ``GET .../sessions/{id}``)."""
+        _write(self.path / "progress.json", orjson.dumps({"text": text, "fraction": fraction}))
+
+    def status(self) -> dict[str, Any]:
+        """The session's command, whether it ran, and its latest progress."""
+        progress = self.path / "progress.json"
+        state = "done" if (self.path / "result.json").exists() else \
+            "running" if self.has_run() else "open"
+        return {"session": self.id, "command": self.meta.get("command"), "state": state,
+                "progress": orjson.loads(progress.read_bytes()) if progress.exists() else None}
+
     def has_run(self) -> bool:
         return (self.path / "run.lock").exists()
 
