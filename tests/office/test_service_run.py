@@ -19,8 +19,8 @@ from tests.conftest import LiveBridge
 from tests.office.service_env import office, office_bridge
 
 pytest.importorskip("addin.port_payload", reason="the port helper's branch is not merged")
-from tests.office.host import host_run  # noqa: E402 - needs the payload port
-from tests.payload.hosts import differences, state, twin  # noqa: E402
+from tests.office.host import host_run
+from tests.payload.hosts import differences, state, twin
 
 __all__ = ["memory_keyring"]  # the add-in tests' keyring: sign-in stores no real token
 USCC = "91350100M000100Y43"
