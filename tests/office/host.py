@@ -38,10 +38,8 @@ def _post(c: httpx.Client, url: str, body: Any, sizes: list[int]) -> httpx.Respo
     return c.post(url, content=data, headers=JSON)
 
 
-def _upload(c: httpx.Client, sid: str, path: Path, upload: list[str], rows: int | None,
-            sizes: list[int]) -> None:
-    wb = openpyxl.load_workbook(path, keep_vba=True)
-    _info, blocks, notes = snapshot_of(wb, openpyxl.load_workbook(path, data_only=True), rows)
+def _upload(c: httpx.Client, sid: str, upload: list[str], blocks: list[Any],
+            notes: list[Any], sizes: list[int]) -> None:
     for block in blocks:
         if block.sheet in upload:
             r = _post(c, f"/api/sessions/{sid}/cells", block.model_dump(), sizes)
@@ -72,25 +70,49 @@ def fetch_file(c: httpx.Client, sid: str, name: str) -> bytes:
     return got
 
 
+def open_and_upload(c: httpx.Client, path: Path, command: str, *,
+                    options: dict[str, Any] | None = None, lang: str = "zh",
+                    rows_per_block: int | None = None, files: dict[str, bytes] | None = None,
+                    sizes: list[int] | None = None) -> str:
+    """A session for ``command`` with what it asks for of the file at ``path``; its id."""
+    sizes = [] if sizes is None else sizes
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    info, blocks, notes = snapshot_of(wb, openpyxl.load_workbook(path, data_only=True),
+                                      rows_per_block)
+    r = _post(c, "/api/sessions", {"command": command, "lang": lang, "options": options or {},
+                                   "workbook": info.model_dump()}, sizes)
+    assert r.status_code == 201, r.text
+    sid, upload = r.json()["session"], r.json()["upload"]
+    _upload(c, sid, upload, blocks, notes, sizes)
+    for name, data in (files or {}).items():
+        send_file(c, sid, name, data, 1_000_000)
+    return str(sid)
+
+
+def run(c: httpx.Client, sid: str) -> dict[str, Any]:
+    r = c.post(f"/api/sessions/{sid}/run", json={})
+    assert r.status_code == 200, r.text
+    answer: dict[str, Any] = r.json()
+    return answer
+
+
 def host_run(c: httpx.Client, path: Path, command: str, *, options: dict[str, Any] | None
              = None, lang: str = "zh", rows_per_block: int | None = None,
              files: dict[str, bytes] | None = None, apply: bool = True) -> HostRun:
     """``command`` on the workbook file at ``path`` through the service; the actions are
     applied to the file (saved) unless ``apply`` is false."""
-    wb = openpyxl.load_workbook(path, keep_vba=True)
-    info, _, _ = snapshot_of(wb, openpyxl.load_workbook(path, data_only=True), rows_per_block)
     sizes: list[int] = []
-    r = _post(c, "/api/sessions", {"command": command, "lang": lang, "options": options or {},
-                                   "workbook": info.model_dump()}, sizes)
-    assert r.status_code == 201, r.text
-    sid, upload = r.json()["session"], r.json()["upload"]
-    _upload(c, sid, path, upload, rows_per_block, sizes)
-    for name, data in (files or {}).items():
-        send_file(c, sid, name, data, 1_000_000)
-    r = c.post(f"/api/sessions/{sid}/run", json={})
-    assert r.status_code == 200, r.text
-    answer = r.json()
+    sid = open_and_upload(c, path, command, options=options, lang=lang,
+                          rows_per_block=rows_per_block, files=files, sizes=sizes)
+    answer = run(c, sid)
     out = HostRun(answer["result"], answer, sent_bytes=sizes)
+    finish(c, sid, path, out, apply)
+    return out
+
+
+def finish(c: httpx.Client, sid: str, path: Path, out: HostRun, apply: bool = True) -> None:
+    """Fetch the pages (and files), apply them to the file at ``path``, close the session."""
+    answer = out.answer
     for k in range(answer["pages"]):
         page = c.get(f"/api/sessions/{sid}/actions/{k}")
         assert page.status_code == 200 and len(page.content) < MAX_BYTES, len(page.content)
@@ -98,6 +120,7 @@ def host_run(c: httpx.Client, path: Path, command: str, *, options: dict[str, An
         assert (body["page"], body["pages"]) == (k, answer["pages"])
         out.pages.append(body["actions"])
     if apply:
+        wb = openpyxl.load_workbook(path, keep_vba=True)
         done = replay(wb, [a for page in out.pages for a in page])
         out.opened = list(done.opened)
         buf = io.BytesIO()
@@ -107,4 +130,3 @@ def host_run(c: httpx.Client, path: Path, command: str, *, options: dict[str, An
         out.files[f["name"]] = fetch_file(c, sid, f["name"])
         assert len(out.files[f["name"]]) == f["bytes"]
     assert c.delete(f"/api/sessions/{sid}").status_code == 204
-    return out

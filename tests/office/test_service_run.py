@@ -97,6 +97,7 @@ def seeded(lb: LiveBridge, tmp: Path) -> tuple[str, str]:
     return token, manager
 
 
+@pytest.mark.slow  # ~15 s quiet, 30 s on a loaded machine: three workbooks, two runs each
 def test_pull_and_validate_through_the_service(bridge: LiveBridge, tmp_path: Path) -> None:
     token, _ = seeded(bridge, tmp_path)
     path = signed_in(bridge, tmp_path, "a", token)
