@@ -25,7 +25,7 @@ from addin.office import manifest
 from addin.office.config import COMMANDS, config
 from addin.office.sessions import SessionStore, check_file_name, owner_of
 from addin.office.settings import OfficeSettings, is_local
-from addin.office.web import Guard, install_error_handlers
+from addin.office.web import Guard, error_body, install_error_handlers
 from addin.payload.actions import MAX_BYTES
 from addin.payload.snapshot import CellBlock, SheetNotes, WorkbookInfo
 from schema.errors import ErrorCode, as_lang
@@ -278,5 +278,9 @@ class OfficeService:
         from addin.office.run import run_session
 
         session.claim_run()
-        with self.client(request, token) as c:
-            return run_session(session, c, session.set_progress)
+        try:
+            with self.client(request, token) as c:
+                return run_session(session, c, session.set_progress)
+        except AddinError as exc:
+            session.fail(error_body(exc))
+            raise

@@ -132,10 +132,18 @@ class Session:
     def status(self) -> dict[str, Any]:
         """The session's command, whether it ran, and its latest progress."""
         progress = self.path / "progress.json"
-        state = "done" if (self.path / "result.json").exists() else \
-            "running" if self.has_run() else "open"
-        return {"session": self.id, "command": self.meta.get("command"), "state": state,
-                "progress": orjson.loads(progress.read_bytes()) if progress.exists() else None}
+        failed = self.path / "failed.json"
+        state = "done" if (self.path / "result.json").exists() else "failed" if \
+            failed.exists() else "running" if self.has_run() else "open"
+        out = {"session": self.id, "command": self.meta.get("command"), "state": state,
+               "progress": orjson.loads(progress.read_bytes()) if progress.exists() else None}
+        if failed.exists():
+            out["error"] = orjson.loads(failed.read_bytes())["error"]
+        return out
+
+    def fail(self, body: dict[str, Any]) -> None:
+        """The run ended with an error (its error body): the status says so."""
+        _write(self.path / "failed.json", orjson.dumps(body))
 
     def has_run(self) -> bool:
         return (self.path / "run.lock").exists()

@@ -192,3 +192,31 @@ def test_import_dry_run_then_confirm_through_files(bridge: LiveBridge, tmp_path:
     with bridge.client() as api:
         names = set(api.get("/pull").json()["entities"]["customer"]["data"]["name"])
     assert {"丙公司", "丁公司"} <= names
+
+
+def test_the_status_shows_progress_and_a_failed_run_says_why(
+        bridge: LiveBridge, tmp_path: Path) -> None:
+    from tests.office.host import open_and_upload, run
+    from tests.office.service_env import error_of, workbook
+
+    path = new_workbook(tmp_path / "a.xlsm")
+    with office(bridge) as c:
+        sid = open_and_upload(c, path, "validate")
+        assert c.get(f"/api/sessions/{sid}").json()["state"] == "open"
+        answer = run(c, sid)
+        status = c.get(f"/api/sessions/{sid}").json()
+        assert status["state"] == "done" and status["command"] == "validate"
+        assert status["progress"]["text"] == "写入 / Writing"  # the command's last word
+        assert answer["result"]["ok"] and answer["pages"] >= 1
+        again = c.post(f"/api/sessions/{sid}/run", json={})
+        assert again.status_code == 409 and error_of(again)["code"] == "OFFICE_SESSION_DONE"
+
+        r = c.post("/api/sessions", json={"command": "pull", "workbook": workbook("Sheet1")})
+        sid = r.json()["session"]
+        assert c.post(f"/api/sessions/{sid}/cells", json={
+            "sheet": "Sheet1", "row": 1, "values": [["just a sheet"]]}).status_code == 204
+        failed = c.post(f"/api/sessions/{sid}/run", json={})
+        assert 400 <= failed.status_code < 500
+        err = error_of(failed)
+        status = c.get(f"/api/sessions/{sid}").json()
+        assert status["state"] == "failed" and status["error"]["code"] == err["code"]
