@@ -117,8 +117,11 @@ class OfficeService:
         self.app.add_middleware(Guard, limit=settings.max_request_bytes)
 
     def client(self, request: Request, token: str) -> BridgeClient:
+        """A client of the bridge for the caller; it passes on the caller's address (the
+        bridge believes it when ``CRM_FORWARDED_ALLOW_IPS`` trusts this service's)."""
+        where = {"X-Forwarded-For": request.client.host} if request.client else {}
         return BridgeClient(bridge_base(request, self.settings), token, attempts=2,
-                            timeout=600.0)
+                            timeout=600.0, headers=where)
 
     # --- the manifest and the pages --------------------------------------------------------
     def _pages(self) -> None:
@@ -176,19 +179,13 @@ class OfficeService:
                 "server": public_base(request, self.settings)}
 
     def _exchange(self, request: Request, username: str, password: str) -> str:
-        content = orjson.dumps({"username": username, "password": password})
-        with self.client(request, "-") as c:
+        with self.client(request, "") as c:
             try:
-                got = c.request("POST", "/auth/token", content=content).json()
+                return c.exchange_password(username, password)
             except BridgeError as exc:
-                if exc.status in (404, 405):  # this bridge has no password sign-in
+                if exc.status in (404, 405):  # an older bridge without password sign-in
                     raise AddinError(ErrorCode.OFFICE_PASSWORD_SIGNIN_UNAVAILABLE) from None
                 raise
-        token = got.get("token") if isinstance(got, dict) else None
-        if not isinstance(token, str) or not token:
-            raise BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=200,
-                              detail="POST /auth/token answered no token")
-        return token
 
     # --- sessions ----------------------------------------------------------------------
     def _sessions(self) -> None:
