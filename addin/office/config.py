@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from addin.office.manifest import EXCEL_API, GROUPS, NOTES_EXCEL_API, buttons_of, manifest_version
+from addin.office.manifest import EXCEL_API, GROUPS, NOTES_EXCEL_API, manifest_version
 from addin.office.sessions import FILE_PART_BYTES
 from addin.office.settings import OfficeSettings
 from addin.payload.actions import MAX_BYTES, OPS
@@ -35,11 +35,11 @@ WORDS: dict[str, tuple[str, str]] = {  # key -> (zh, en)
 def config(lang: Lang, settings: OfficeSettings) -> dict[str, Any]:
     """The task pane's configuration in ``lang``."""
     zh = lang == "zh"
-    groups = []
-    for i, g in enumerate(GROUPS):
+    groups = []  # the ribbon's (the manifest's Task pane button opens this very pane)
+    for g in GROUPS:
         groups.append({"id": g.id, "label": g.label_zh if zh else g.label_en, "buttons": [
-            {"id": b.id, "handler": b.handler or None, "label": b.label_zh if zh else b.label_en,
-             "tip": b.screentip_zh if zh else b.screentip_en} for b in buttons_of(i)]})
+            {"id": b.id, "handler": b.handler, "label": b.label_zh if zh else b.label_en,
+             "tip": b.screentip_zh if zh else b.screentip_en} for b in g.buttons]})
     return {
         "version": manifest_version(),
         "lang": lang,

@@ -121,14 +121,39 @@ def test_command_ids_are_button_ids_and_each_handler_is_a_command(
         assert callable(getattr(commands, handler, None)) or handler == "import_file", name
 
 
-ASSOCIATE = re.compile(r"""Office\.actions\.associate\(\s*["'`]([\w.]+)["'`]""")
+LITERAL = re.compile(r"""Office\.actions\.associate\(\s*["'`]([\w.]+)["'`]""")
+LOOP = re.compile(r"for\s*\(\s*(?:const|let|var)\s+(\w+)\s+of\s+(\w+)\s*\)")
+QUOTED = re.compile(r"""["'`]([\w.]+)["'`]""")
+
+
+def associated_ids(texts: list[str]) -> set[str]:
+    """Function names the scripts bind with ``Office.actions.associate``: written out, or
+    taken in a loop over an array of names (``for (const id of BUTTON_IDS)``)."""
+    found = {m for t in texts for m in LITERAL.findall(t)}
+    for text in texts:
+        for var, array in LOOP.findall(text):
+            if not re.search(rf"Office\.actions\.associate\(\s*{var}\b", text):
+                continue
+            for t in texts:
+                for body in re.findall(rf"\b{array}\s*=\s*\[(.*?)\]", t, re.S):
+                    found |= set(QUOTED.findall(body))
+    return found
+
+
+def test_associated_ids_are_read_both_ways() -> None:
+    literal = 'Office.actions.associate("crm_pull", run);'
+    loop = ('export const IDS = [\n "crm_push", "crm_help",\n];\n'
+            'for (const id of IDS) {\n  Office.actions.associate(id, async (e) => {});\n}')
+    assert associated_ids([literal, loop]) == {"crm_pull", "crm_push", "crm_help"}
+    assert associated_ids(["for (const id of IDS) { other(id) }",
+                           'const IDS = ["crm_push"];']) == set()
 
 
 def test_every_command_id_has_a_handler_in_the_js_client(doc: etree._Element) -> None:
     scripts = [p for p in STATIC.rglob("*") if p.suffix in (".js", ".mjs")]
     if not scripts:
         pytest.xfail("js client not merged")
-    associated = {m for p in scripts for m in ASSOCIATE.findall(p.read_text("utf-8"))}
+    associated = associated_ids([p.read_text("utf-8") for p in scripts])
     names = {f.text for f in doc.iter(f"{{{manifest.NS_OV}}}FunctionName")}
     assert names - associated == set(), "no Office.actions.associate for these"
 

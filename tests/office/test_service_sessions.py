@@ -268,6 +268,7 @@ def test_the_config_speaks_the_workbooks_language(
         got = httpx.get(bridge.url + "/office/api/config", params={"lang": lang}).json()
     assert got["lang"] == lang
     labels = {b["id"]: b["label"] for b in got["buttons"]}
+    assert list(labels) == [b.id for b in BUTTONS]  # the ribbon's, in its order
     for b in BUTTONS:
         assert labels[b.id] == (b.label_zh if lang == "zh" else b.label_en)
     assert got["commands"] == ["pull", "push", "validate", "import_file", "refresh_reports",
