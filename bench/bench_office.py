@@ -57,14 +57,13 @@ def _office(c: httpx.Client, path: Path, command: str, block_rows: int,
     from tests.office.host import HostRun, finish, open_and_upload, run
 
     sizes: list[int] = []
-    sid = _timed(took, f"{tag} upload", open_and_upload, c, path, command,
+    sid = _timed(took, f"{tag} snapshot+upload", open_and_upload, c, path, command,
                  rows_per_block=block_rows, sizes=sizes)
     answer = _timed(took, f"{tag} run", run, c, sid)
     out = HostRun(answer["result"], answer, sent_bytes=sizes)
     _timed(took, f"{tag} fetch+apply", finish, c, sid, path, out)
-    page_bytes = [len(str(p).encode()) for p in out.pages]
     return {"result": out.result, "pages": len(out.pages), "requests": len(sizes),
-            "max_request": max(sizes), "max_page_approx": max(page_bytes)}
+            "max_request": max(sizes), "max_page": max(out.page_bytes)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, got in (("pull", pull), ("push", push)):
         print(f"  office {name}: counts {got['result']['counts']}, {got['pages']} pages, "
               f"{got['requests']} requests, largest request {got['max_request']:,} B, "
-              f"largest page ~{got['max_page_approx']:,} B")
+              f"largest page {got['max_page']:,} B")
     return 0
 
 

@@ -30,6 +30,7 @@ class HostRun:
     files: dict[str, bytes] = field(default_factory=dict)
     opened: list[tuple[str, str]] = field(default_factory=list)
     sent_bytes: list[int] = field(default_factory=list)
+    page_bytes: list[int] = field(default_factory=list)  # each page's response body
 
 
 def _post(c: httpx.Client, url: str, body: Any, sizes: list[int]) -> httpx.Response:
@@ -116,6 +117,7 @@ def finish(c: httpx.Client, sid: str, path: Path, out: HostRun, apply: bool = Tr
     for k in range(answer["pages"]):
         page = c.get(f"/api/sessions/{sid}/actions/{k}")
         assert page.status_code == 200 and len(page.content) < MAX_BYTES, len(page.content)
+        out.page_bytes.append(len(page.content))
         body = page.json()
         assert (body["page"], body["pages"]) == (k, answer["pages"])
         out.pages.append(body["actions"])
