@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import openpyxl
 import orjson
-from addin.payload.from_openpyxl import snapshot_of
-from addin.payload.replay_openpyxl import replay
 
 from addin.payload.actions import MAX_BYTES
+from addin.payload.from_openpyxl import snapshot_of
+from addin.payload.replay_openpyxl import replay
 
 JSON = {"Content-Type": "application/json"}
 
