@@ -20,7 +20,7 @@ from addin import commands
 from addin.client import BridgeClient
 from addin.errors import AddinError, WorkbookError
 from addin.office.results import conflicts, result_json
-from addin.payload.actions import action, split_pages
+from addin.payload.actions import MAX_BYTES, action, split_pages
 from addin.payload.snapshot import CellBlock, SheetNotes, WorkbookInfo
 from addin.port_openpyxl import OpenpyxlPort
 from addin.reportbook import SHEET_NAMES
@@ -40,6 +40,7 @@ def is_report_sheet(name: str) -> bool:
         any(name.startswith(f"{r} ") and DATED_COPY.match(name) for r in REPORT_SHEETS)
 
 
+ENVELOPE = 1024  # {"page", "pages", "actions"} around a page: the response stays under MAX_BYTES
 META_ONLY = ("show_help", "import_file")  # read the workbook's language, nothing else
 WITH_CONFLICTS = ("pull", "push", "validate")  # the Conflicts sheet is worth reading after
 
@@ -174,6 +175,6 @@ def run_session(session: Any, client: BridgeClient,
             found = conflicts(port, build_dictionary(), result.lang)
         except WorkbookError:  # a workbook without a Conflicts sheet
             found = []
-    pages = split_pages([*port.actions, *run.opens])
+    pages = split_pages([*port.actions, *run.opens], MAX_BYTES - ENVELOPE)
     return session.save_result({"result": result_json(result, found)}, pages,
                                {**port.files, **run.files})
