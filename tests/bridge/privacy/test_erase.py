@@ -114,7 +114,7 @@ def test_cli_erase_dry_run_hold_and_customer(bridge: LiveBridge,
     monkeypatch.setenv("CRM_AUDIT_KEY_FILE", lb.settings.audit_key_file)  # the bridge's key
     monkeypatch.setenv("CRM_AUDIT_CHECKPOINT_FILE", lb.settings.audit_checkpoint_file)
     with lb.client() as admin:
-        one, two, _ = seed(admin)
+        _, two, _ = seed(admin)
         cust = admin.get("/pull").json()["entities"]["customer"]["data"]["id"][0]
         order = insert("order", order_no="HT-ERASE-1", customer="擦除测试有限公司",
                        signed_on="2026-01-05", amount=1000, status="signed")
