@@ -18,7 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
 from bridge.plugins import mount_plugins
-from bridge.routes import admin, auth, imports, meta, reports, sync
+from bridge.routes import admin, auth, imports, meta, privacy, reports, sync
 from bridge.routes.responses import errors
 from bridge.settings import Settings
 from schema.dictionary import Dictionary, build_dictionary
@@ -176,7 +176,7 @@ def create_app(settings: Settings | None = None, dictionary: Dictionary | None =
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
         return crash_response(exc)
 
-    for module in (meta, auth, sync, admin, reports, imports):
+    for module in (meta, auth, sync, admin, reports, imports, privacy):
         app.include_router(module.router, prefix="/api/v1")
     app.state.plugins = [s.as_json() for s in mount_plugins(app, settings)]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -17,6 +17,7 @@ from bridge.auth import add_user, issue_token, list_users, revoke_user_tokens
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
 from bridge.passwords import check_strength, set_password
+from bridge.privacy.commands import register as register_privacy
 from bridge.settings import AuditKeyError, Settings
 from schema.dictionary import build_dictionary
 from schema.permissions import ROLES
@@ -29,6 +30,7 @@ app.add_typer(audit_app, name="audit")
 rules_app = typer.Typer(help="Tag rules (value tiers, segments) from the reports.",
                         no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+register_privacy(app)  # erase, export-subject, hold, retention (bridge.privacy.commands)
 out = Console()
 err = Console(stderr=True)
 

@@ -1,5 +1,6 @@
 """The bridge's own tables (users, tokens, passwords and failed sign-ins, change counter,
-idempotency, audit, stage history, match keys and staged imports).
+idempotency, audit, stage history, match keys and staged imports, legal holds and
+retention rules).
 
 Entity tables come from the dictionary (``schema.sql``); these are declared beside them on
 the same ``MetaData``.
@@ -193,6 +194,36 @@ def import_tables(md: MetaData) -> None:
     )
 
 
+def privacy_tables(md: MetaData) -> None:
+    """Legal holds and retention rules (``bridge.privacy``)."""
+    # a hold on one record: while released_at is NULL, neither erasure nor retention
+    # touches it; a released hold stays as history
+    Table(
+        "sys_legal_hold", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("entity", String(64), nullable=False),
+        Column("record_id", String(36), nullable=False),
+        Column("reason", String(500), nullable=False),
+        Column("created_by", String(64), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("released_by", String(64)),
+        Column("released_at", DateTime(timezone=True)),
+        Index("ix_sys_legal_hold_record", "entity", "record_id"),
+    )
+    # per-entity retention: records whose date_field is older than ``days`` (and whose
+    # fields hold one of ``match``'s values, JSON {field: [codes]}) are removed by a run
+    Table(
+        "sys_retention_rule", md,
+        Column("name", String(100), primary_key=True),
+        Column("entity", String(64), nullable=False),
+        Column("date_field", String(64), nullable=False),
+        Column("days", Integer, nullable=False),
+        Column("match", Text, nullable=False),
+        Column("updated_by", String(64), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
 def full_metadata(dictionary: Dictionary) -> MetaData:
     """Entity tables plus system tables (a PostgreSQL schema is chosen by search_path)."""
     md = MetaData()
@@ -200,4 +231,5 @@ def full_metadata(dictionary: Dictionary) -> MetaData:
     system_tables(md)
     signin_tables(md)
     import_tables(md)
+    privacy_tables(md)
     return md

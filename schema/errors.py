@@ -362,6 +362,21 @@ class ErrorCode(StrEnum):
     OFFICE_PASSWORD_SIGNIN_UNAVAILABLE = ("OFFICE_PASSWORD_SIGNIN_UNAVAILABLE", 501,
         "此服务器不支持用户名和密码登录：请向管理员索取访问令牌，在登录窗口中粘贴",
         "This server does not offer sign-in with a user name and password: ask your admin for an access token and paste it in the sign-in window")
+    # --- privacy (issue 19: erasure, legal holds, subject access, retention) ---
+    SUBJECT_INVALID = ("SUBJECT_INVALID", 422, "“{value}”不是数据主体：应写成 contact:<编号>（联系人）或 customer:<编号>（个体工商户客户）",
+        "“{value}” is not a data subject: write contact:<id> (a contact) or customer:<id> (a sole-trader customer)")
+    SUBJECT_NOT_FOUND = ("SUBJECT_NOT_FOUND", 404, "数据主体 {subject} 不存在",
+        "Data subject {subject} does not exist")
+    ERASE_HELD = ("ERASE_HELD", 409, "无法擦除 {subject}：{kind} {record_id} 处于法律保全 #{hold}（原因：{reason}；{by} 设立于 {at}）。请先解除保全：crm-bridge hold remove {hold}",
+        "{subject} cannot be erased: {kind} {record_id} is under legal hold #{hold} (reason: {reason}; set by {by} on {at}). Release the hold first: crm-bridge hold remove {hold}")
+    HOLD_NOT_FOUND = ("HOLD_NOT_FOUND", 404, "法律保全 #{hold} 不存在或已解除",
+        "Legal hold #{hold} does not exist or was already released")
+    RECORD_NOT_FOUND = ("RECORD_NOT_FOUND", 404, "记录 {kind} {record_id} 不存在",
+        "Record {kind} {record_id} does not exist")
+    RETENTION_RULE_INVALID = ("RETENTION_RULE_INVALID", 422, "保留规则“{name}”无效：{detail}",
+        "Retention rule “{name}” is not valid: {detail}")
+    RETENTION_RULE_NOT_FOUND = ("RETENTION_RULE_NOT_FOUND", 404, "没有名为“{name}”的保留规则",
+        "No retention rule is named “{name}”")
 
 @dataclass(frozen=True, slots=True)
 class ErrorSpec:

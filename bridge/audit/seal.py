@@ -150,11 +150,12 @@ def unseal(db: Database, conn: Connection, key: AuditKey | None,
 
 
 def forget_subject(db: Database, conn: Connection, entity: str, record_id: str,
-                   username: str) -> bool:
+                   username: str, details: dict[str, Any] | None = None,
+                   change_seq: int | None = None) -> bool:
     """Destroy the key of one subject (a contact, a sole trader...): its personal values in
     the audit trail become unreadable for good, while the chain still verifies. The erasure
-    is itself audited, without values. Call inside ``db.write()``; True when a key was
-    destroyed."""
+    is itself audited, without values (``details``: what was erased, by name and count).
+    Call inside ``db.write()``; True when a key was destroyed."""
     from bridge.audit.chain import Entry, append
 
     t = db.table(KEYS)
@@ -163,5 +164,6 @@ def forget_subject(db: Database, conn: Connection, entity: str, record_id: str,
         conn.exec_driver_sql("PRAGMA secure_delete = ON")  # overwrite the freed bytes
     done = conn.execute(t.update().where(t.c.subject == subject, t.c.wrapped_key.is_not(None))
                         .values(wrapped_key=None, destroyed_at=now())).rowcount
-    append(db, conn, [Entry(username, "erase", entity, record_id)])
+    append(db, conn, [Entry(username, "erase", entity, record_id, details,
+                            change_seq=change_seq)])
     return bool(done)
