@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
+from bridge.headers import SecurityHeaders
 from bridge.routes import admin, auth, imports, meta, reports, sync
 from bridge.routes.responses import errors
 from bridge.settings import Settings
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None, dictionary: Dictionary | None =
     for module in (meta, auth, sync, admin, reports, imports):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 above gets them too
     return app
 
 
