@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from bench.common import bridge
 from tests.conftest import pg_unreachable_reason
@@ -29,6 +30,13 @@ def report(backend: str, t: Tally) -> str:
     return "\n".join(lines)
 
 
+def progress(backend: str) -> Callable[[Tally], None]:
+    def say(t: Tally) -> None:
+        print(f"{backend}: {t.probes:,} probes, {t.violations()} violations, {t.seconds:.0f} s",
+              flush=True)
+    return say
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.probe_permissions",
                                  description=__doc__.split("\n\n")[0])
@@ -43,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"postgres: skipped ({why})")
             continue
         with bridge(backend, process=True) as b:
-            tally = run_probes(b.url, b.token, args.probes, args.seed, progress=lambda t: print(
-                f"{backend}: {t.probes:,} probes, {t.violations()} violations, "
-                f"{t.seconds:.0f} s", flush=True))
+            tally = run_probes(b.url, b.token, args.probes, args.seed, progress(backend))
         print(report(backend, tally), flush=True)
         bad += tally.violations()
     print(f"total violations: {bad}")

@@ -70,3 +70,14 @@ def fill(name: str, **values: str) -> str:
     for key, value in values.items():
         path = path.replace("{" + key + "}", value)
     return PREFIX + path
+
+
+def served(app: Any) -> list[Any]:
+    """Every route the app answers, flattened: ``APIRoute``s and, from FastAPI 0.165 on, the
+    routes of an included router (its effective route contexts); plain routes and mounts as
+    they are. Each has ``path`` and ``methods`` (a mount: None)."""
+    out = []
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        out += list(contexts()) if callable(contexts) else [route]
+    return out

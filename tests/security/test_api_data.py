@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from schema.permissions import field_access
+from schema.types import Access
 from tests.bridge.helpers import body, insert, update
 from tests.conftest import LiveBridge, make_settings, start_bridge
 from tests.security.inventory import PREFIX, access, document, operations, path_params
-from schema.permissions import field_access
-from schema.types import Access
 from tests.security.model import DICT, SYSTEM
 
 # planted in fields hidden from some roles: (entity, field) -> a value found nowhere else
@@ -66,8 +66,8 @@ def test_every_parameter_and_list_is_bounded() -> None:
     for name, op in operations().items():
         for p in op.get("parameters", []):
             for s in [p["schema"], *p["schema"].get("anyOf", [])]:
-                if s.get("type") == "string" and "maxLength" not in s \
-                        or s.get("type") == "integer" and "maximum" not in s:
+                if (s.get("type") == "string" and "maxLength" not in s) \
+                        or (s.get("type") == "integer" and "maximum" not in s):
                     loose.append(f"{name} {p['name']}")
     loose += [w for w, s in _request_schemas()
               if s.get("type") == "array" and "maxItems" not in s and w not in CAPPED_IN_CODE]
