@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
+from bridge.headers import SecurityHeaders
 from bridge.plugins import mount_plugins
 from bridge.routes import admin, auth, imports, meta, privacy, reports, sync
 from bridge.routes.responses import errors
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None, dictionary: Dictionary | None =
         app.include_router(module.router, prefix="/api/v1")
     app.state.plugins = [s.as_json() for s in mount_plugins(app, settings)]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # around BodyLimit: its 413 gets them too
     if settings.forwarded_allow_ips.strip():  # a trusted reverse proxy says http or https
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[
             h.strip() for h in settings.forwarded_allow_ips.split(",") if h.strip()])
