@@ -27,12 +27,15 @@ OBJECT_RULES = {
     "POST /imports/{import_id}/confirm": "creator",
     "GET /import-mappings/{name}": "team",  # saved mappings are shared by design
     "PUT /import-mappings/{name}": "team",
+    "POST /admin/holds/{hold_id}/release": "admin",
 }
 # sensitive business flows (API6): admins only
 SENSITIVE = {"POST /users", "POST /users/{username}/revoke", "POST /audit/restore",
              "POST /audit/undo", "POST /imports/{import_id}/undo", "POST /reports/rules/apply",
              "POST /reports/rules", "PUT /reports/rules/{rule_id}",
-             "DELETE /reports/rules/{rule_id}", "GET /audit"}
+             "DELETE /reports/rules/{rule_id}", "GET /audit", "POST /admin/erase",
+             "POST /admin/export-subject", "POST /admin/export-subject/workbook",
+             "POST /admin/holds", "POST /admin/holds/{hold_id}/release"}
 
 
 @cache
