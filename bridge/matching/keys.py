@@ -79,7 +79,7 @@ def _stored(key: str) -> str:
 
 def stored_keys(keys: Iterable[str]) -> list[str]:
     """Keys as the column holds them (distinct, in order; long ones hashed)."""
-    return list(dict.fromkeys(_stored(k) for k in keys))
+    return list(dict.fromkeys([k if len(k) <= KEY_MAX else _stored(k) for k in keys]))
 
 
 def match_keys(entity: str, values: Mapping[str, Any]) -> list[str]:
