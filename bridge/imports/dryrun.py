@@ -37,7 +37,7 @@ from bridge.imports import store
 from bridge.imports.store import Staged
 from bridge.imports.validate import HINT_TYPES, Canonical, unique_clashes, validate_rows
 from bridge.matching.keys import cached_profile, company_record
-from bridge.matching.match import Found, candidates, decide, fetch_visible
+from bridge.matching.match import Found, Regions, candidates, decide, fetch_visible
 from schema.dictionary import Dictionary
 from schema.errors import ErrorCode
 from schema.matching import (
@@ -161,6 +161,7 @@ def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: Use
     names = [None if is_blank(n := v.get(name)) else str(n) for v in matched_on]
     del matched_on
     pairs = _Pairs()
+    known: Regions = {}  # the candidates' stored regions, read once for every chunk
     found: list[list[Found]] = []
     for start in range(0, len(staged), LOOKUP_ROWS):  # a chunk at a time: its keys, its
         step("lookup", start, len(staged))  # in-file pairs, its candidates
@@ -168,12 +169,13 @@ def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: Use
         keys = [query_keys(p) for p in profiles[part]]
         pairs.add(start, profiles[part], keys)
         per_row, records = candidates(conn, db, dictionary, user, entity, keys,
-                                      names[part], [p.name.region for p in profiles[part]])
+                                      names[part], [p.name.region for p in profiles[part]],
+                                      known)
         found += [decide(p, ids, records, n, name)
                   for p, ids, n in zip(profiles[part], per_row, names[part], strict=True)]
         del keys, per_row, records
     matches = {pair: compare(profiles[pair[0]], profiles[pair[1]]) for pair in pairs.found}
-    del pairs
+    del pairs, known
     step("decide", 0, len(staged))
     c = cluster(profiles, matches)
     clashes = unique_clashes(entity, staged, canonical,

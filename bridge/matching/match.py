@@ -56,13 +56,13 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start:start + CHUNK]
 
 
-Held = list[tuple[str, str | None]]  # (record id, its stored region; None: unknown)
+Regions = dict[str, str | None]  # record id -> its stored region (None: unknown)
 
 
 def _stored_region(db: Database, profile: Any) -> Any:
     """The region a stored profile holds (``profiles``' item 2), None when the profile is
-    missing, of another version or damaged: read in SQL, so a candidate in a region that
-    cannot be the row's is never fetched (SQLite's JSON functions; a pattern on
+    of another version or damaged: read in SQL, so a candidate in a region that cannot be
+    the row's is never fetched nor decoded (SQLite's JSON functions; a pattern on
     PostgreSQL 15, which has no JSON check: a canonical region has no quote to escape)."""
     if db.dialect == "postgresql":
         return func.substring(profile, rf'^\[{profiles.VERSION},"(?:[^"\\]|\\.)*","([^"\\]*)",')
@@ -70,26 +70,34 @@ def _stored_region(db: Database, profile: Any) -> Any:
     return case((valid, func.json_extract(profile, "$[2]")), else_=None)
 
 
-def _holders(conn: Connection, db: Database, entity: str, keys: set[str]) -> dict[str, Held]:
-    """Record ids under each key, each with its stored region; a name key held by too many
-    records is dropped (as in ``BlockIndex``), identity keys never are."""
-    t, pt = db.table("sys_match_key"), db.table("sys_match_profile")
-    joined = t.outerjoin(pt, (pt.c.entity == t.c.entity) & (pt.c.record_id == t.c.record_id))
-    region = _stored_region(db, pt.c.profile)
-    held: dict[str, Held] = defaultdict(list)
+def _holders(conn: Connection, db: Database, entity: str, keys: set[str]) -> dict[str, list[str]]:
+    """Record ids under each key; a name key held by too many records is dropped (as in
+    ``BlockIndex``), identity keys never are."""
+    t = db.table("sys_match_key")
+    # one row per key, its ids joined by commas (none in an id): far fewer Python objects
+    joined = (func.string_agg(t.c.record_id, ",") if db.dialect == "postgresql"
+              else func.group_concat(t.c.record_id, ","))
+    held: dict[str, list[str]] = {}
     for chunk in _chunks(sorted(keys)):
-        q = (select(t.c.key, t.c.record_id, region).select_from(joined)
-             .where(t.c.entity == entity, db.one_of(t.c.key, chunk)))
-        for key, rid, reg in conn.execute(q).cursor.fetchall():  # plain text: no row objects
-            held[key].append((rid, reg))
+        q = (select(t.c.key, joined).where(t.c.entity == entity, db.one_of(t.c.key, chunk))
+             .group_by(t.c.key))
+        for key, ids in conn.execute(q).cursor.fetchall():  # plain text: no row objects
+            held[key] = ids.split(",")
     return {k: ids for k, ids in held.items() if len(ids) <= MAX_BLOCK or k[0] in "upe"}
 
 
-def _near(held: Held, ok: frozenset[str] | None) -> Iterable[str]:
-    """The ids of ``held`` whose region may be ``ok``'s (None: any; unknown: kept)."""
-    if ok is None:
-        return (rid for rid, _ in held)
-    return (rid for rid, reg in held if reg is None or reg in ok)
+def _read_regions(conn: Connection, db: Database, entity: str, ids: Iterable[str],
+                  known: Regions) -> None:
+    """Put the stored region of each of ``ids`` not yet ``known`` into it (in id order: the
+    profiles' key; None for a record without a readable profile)."""
+    pt = db.table("sys_match_profile")
+    todo = sorted({i for i in ids if i not in known})
+    region = _stored_region(db, pt.c.profile)
+    for chunk in _chunks(todo):
+        known.update(dict.fromkeys(chunk))
+        q = select(pt.c.record_id, region).where(pt.c.entity == entity,
+                                                 db.one_of(pt.c.record_id, chunk))
+        known.update(conn.execute(q).cursor.fetchall())
 
 
 def _by_name(conn: Connection, db: Database, entity: Entity, names: set[str]
@@ -153,26 +161,32 @@ def _with_profiles(conn: Connection, db: Database, user: User, entity: Entity,
 
 def candidates(conn: Connection, db: Database, dictionary: Dictionary, user: User,
                entity: Entity, keys: Sequence[list[str]], names: Sequence[Any],
-               regions: Sequence[str] | None = None
+               regions: Sequence[str] | None = None, known: Regions | None = None
                ) -> tuple[list[set[str]], dict[str, Existing]]:
     """For each record's query keys (``schema.matching.query_keys``) and typed name, the
     ids of the visible records it may be, and those records.
 
     ``regions`` (each record's ``CompanyName.region``): a candidate whose stored region
-    cannot be the record's is left out unread, since ``compare`` vetoes it unless both hold
-    one valid USCC (``u:`` keys are never filtered); what counts against ``MAX_BLOCK`` is
-    every holder of a key."""
+    cannot be the record's is left out unread, since ``compare`` vetoes it unless both
+    hold one valid USCC (so ``u:`` keys are never filtered); a candidate without a readable
+    stored profile is kept. ``known`` keeps the regions read for the next call (a dry run's
+    chunks share most candidates). Every holder of a key counts against ``MAX_BLOCK``."""
     wanted = [stored_keys(k) for k in keys]
     held = _holders(conn, db, entity.code, {k for ks in wanted for k in ks})
     name_keys = [display_key(n) for n in names]
     named = _by_name(conn, db, entity, {k for k in name_keys if k})
+    known = {} if known is None else known
+    if regions is not None:
+        _read_regions(conn, db, entity.code,
+                      {i for k, ids in held.items() if k[0] != "u" for i in ids}, known)
     per_row = []
     for n, (ks, nk) in enumerate(zip(wanted, name_keys, strict=True)):
         ok = compatible_regions(regions[n]) if regions is not None else None
         ids: set[str] = set()
         for k in ks:
             if (h := held.get(k)) is not None:
-                ids.update(_near(h, None if k[0] == "u" else ok))
+                ids.update(h if ok is None or k[0] == "u" else
+                           [i for i in h if (r := known[i]) is None or r in ok])
         ids.update(named.get(nk, ()) if nk else ())
         per_row.append(ids)
     records = fetch_visible(conn, db, dictionary, user, entity, set().union(*per_row),

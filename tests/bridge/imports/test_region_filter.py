@@ -75,6 +75,14 @@ def test_a_candidate_in_another_region_is_not_read(db: Database, stale: str) -> 
         for rid in set(ids) - want:
             assert compare(p, everyone[rid].profile).decision not in KEEP
         assert decide(p, per_row[0], records) == decide(p, unfiltered[0], everyone)
+        known: dict[str, str | None] = {}  # regions read once, reused by the next chunk
+        with db.read() as conn:
+            for _ in range(2):
+                again, _r = candidates(conn, db, dictionary, ADMIN, entity, [query_keys(p)],
+                                       [None], [p.name.region], known)
+                assert again == per_row
+        assert set(known) == set(ids)  # every holder of a name key (the same USCC too)
+        assert known[ids[1]] == (None if stale else "上海") and known[ids[2]] == ""
 
 
 def test_a_row_without_a_region_reads_every_candidate(db: Database) -> None:
