@@ -159,6 +159,19 @@ def _with_profiles(conn: Connection, db: Database, user: User, entity: Entity,
     return found
 
 
+def _near(keys: list[str], held: dict[str, list[str]], known: Regions, region: str
+          ) -> set[str]:
+    """The holders of ``keys`` whose stored region may be ``region`` (all for a row
+    without one, and under a USCC key; an unknown stored region is kept)."""
+    ok = compatible_regions(region)
+    ids: set[str] = set()
+    for k in keys:
+        if (h := held.get(k)) is not None:
+            ids.update(h if ok is None or k[0] == "u" else
+                       [i for i in h if (r := known[i]) is None or r in ok])
+    return ids
+
+
 def candidates(conn: Connection, db: Database, dictionary: Dictionary, user: User,
                entity: Entity, keys: Sequence[list[str]], names: Sequence[Any],
                regions: Sequence[str] | None = None, known: Regions | None = None
@@ -181,12 +194,7 @@ def candidates(conn: Connection, db: Database, dictionary: Dictionary, user: Use
                       {i for k, ids in held.items() if k[0] != "u" for i in ids}, known)
     per_row = []
     for n, (ks, nk) in enumerate(zip(wanted, name_keys, strict=True)):
-        ok = compatible_regions(regions[n]) if regions is not None else None
-        ids: set[str] = set()
-        for k in ks:
-            if (h := held.get(k)) is not None:
-                ids.update(h if ok is None or k[0] == "u" else
-                           [i for i in h if (r := known[i]) is None or r in ok])
+        ids = _near(ks, held, known, regions[n] if regions is not None else "")
         ids.update(named.get(nk, ()) if nk else ())
         per_row.append(ids)
     records = fetch_visible(conn, db, dictionary, user, entity, set().union(*per_row),
