@@ -16,8 +16,9 @@ small sample and extrapolated.
 ``--db FILE`` (SQLite) keeps the seeded store and its staged import in ``FILE`` (seeding a
 million customers takes minutes): the first run seeds and stages, later runs with the same
 sizes reuse them (the import's decisions are cleared first, so each run is a first dry
-run); ``--code DIR`` runs the dry run with another checkout's code (``PYTHONPATH=DIR``, for
-a before/after in one session on the same data).
+run); ``--code DIR`` runs the dry run with another checkout's code (the child starts in
+DIR, for a before/after in one session on the same data; copy this file into DIR's
+``bench/`` for the decisions' digest). The child prints a digest of every row's decision.
 """
 
 from __future__ import annotations
