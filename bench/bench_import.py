@@ -11,7 +11,7 @@ small sample and extrapolated.
 
     python -m bench.bench_import --existing 100000 --rows 20000
     python -m bench.bench_import --existing 1000000 --rows 200000 --backend postgres
-    python -m bench.bench_import --existing 1000000 --rows 200000 --db /tmp/crm-1m.db
+    python -m bench.bench_import --existing 1000000 --rows 200000 --db ../crm-1m.db
 
 ``--db FILE`` (SQLite) keeps the seeded store and its staged import in ``FILE`` (seeding a
 million customers takes minutes): the first run seeds and stages, later runs with the same
