@@ -11,11 +11,20 @@ small sample and extrapolated.
 
     python -m bench.bench_import --existing 100000 --rows 20000
     python -m bench.bench_import --existing 1000000 --rows 200000 --backend postgres
+    python -m bench.bench_import --existing 1000000 --rows 200000 --db ../crm-1m.db
+
+``--db FILE`` (SQLite) keeps the seeded store and its staged import in ``FILE`` (seeding a
+million customers takes minutes): the first run seeds and stages, later runs with the same
+sizes reuse them (the import's decisions are cleared first, so each run is a first dry
+run); ``--code DIR`` runs the dry run with another checkout's code (the child starts in
+DIR, for a before/after in one session on the same data; copy this file into DIR's
+``bench/`` for the decisions' digest). The child prints a digest of every row's decision.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -27,6 +36,8 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
+import orjson
+
 from bench.common import CUSTOMER, FIELDS, Bench, bridge, db_rows, load_tables
 from bridge.auth import User
 from bridge.db import connect
@@ -34,6 +45,7 @@ from bridge.imports import dryrun, store
 from bridge.matching import profiles
 from bridge.matching.keys import COLUMNS as KEY_COLUMNS
 from bridge.matching.keys import cached_profile, company_record, match_keys
+from bridge.server import app_with_admin
 from bridge.settings import Settings
 from schema.dictionary import build_dictionary
 from schema.matching import CompanyRecord, compare, profile
@@ -127,13 +139,28 @@ def _child(args: argparse.Namespace) -> None:
     if args.profile:
         import cProfile
 
-        with cProfile.Profile() as prof:
+        with cProfile.Profile(time.process_time) as prof:  # CPU: the load does not count
             out = dryrun.run(db, build_dictionary(), ADMIN, args.child)
         prof.dump_stats(args.profile)
     else:
         out = dryrun.run(db, build_dictionary(), ADMIN, args.child)
-    print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
-                      "counts": out.counts, "rss_before": before, "rss_peak": _hwm_mib()}))
+    wall, cpu, peak = time.perf_counter() - t0, time.process_time() - c0, _hwm_mib()
+    print(json.dumps({"wall": wall, "cpu": cpu, "counts": out.counts, "rss_before": before,
+                      "rss_peak": peak, "digest": _digest(db, args.child)}))
+
+
+def _digest(db: Any, import_id: str) -> str:
+    """A digest of every row's decision (kind, record, source row it names, cluster, score,
+    reasons), to tell two runs' decisions equal or not."""
+    h = hashlib.sha256()
+    with db.read() as conn:
+        for s in store.load_rows(conn, db, import_id):
+            d = s.decision
+            if d is not None:
+                h.update(orjson.dumps([s.source_row, d.decision, d.record_id, d.duplicate_of,
+                                       d.parent_row, d.uncertain_of, d.cluster, d.score,
+                                       d.reasons]))
+    return h.hexdigest()[:16]
 
 
 def _hwm_mib() -> float:
@@ -162,6 +189,78 @@ def baseline(rows: list[dict[str, Any]], stored: list[dict[str, Any]], sample: i
     return per_parse, per_pair
 
 
+def _seed(b: Bench, existing: int, count: int
+          ) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Seed ``existing`` customers and stage ``count`` source rows: the import id, the
+    source rows and the stored values."""
+    t0 = time.perf_counter()
+    seconds, stored = _load(b, existing)
+    print(f"seed: {len(stored):,} customers with match keys in "
+          f"{time.perf_counter() - t0:.1f} s ({seconds:.1f} s writing)")
+    rows = source_rows(count, stored)
+    iid, staged = _stage(b, rows)
+    print(f"stage: {len(rows):,} rows in {staged:.1f} s")
+    return iid, rows, stored
+
+
+def _kept(path: str, existing: int, count: int) -> tuple[Settings, str, bool]:
+    """The settings and import id of a store kept in the SQLite file ``path``, seeded and
+    staged if it is new (or holds other sizes); whether it was reused."""
+    meta = path + ".json"
+    settings = Settings(database_url=f"sqlite:///{path}")
+    if os.path.exists(path) and os.path.exists(meta):
+        with open(meta, encoding="utf-8") as f:
+            kept = json.load(f)
+        if (kept["existing"], kept["rows"]) == (existing, count):
+            _reset(path, kept["import_id"])
+            return settings, kept["import_id"], True
+    for stale in (path, meta, path + "-wal", path + "-shm"):
+        if os.path.exists(stale):
+            os.remove(stale)
+    _app, db, token = app_with_admin(settings)
+    b = Bench("sqlite", "", token, settings, db, path)
+    iid, _rows, _stored = _seed(b, existing, count)
+    db.engine.dispose()
+    with open(meta, "w", encoding="utf-8") as f:
+        json.dump({"existing": existing, "rows": count, "import_id": iid}, f)
+    return settings, iid, False
+
+
+def _reset(path: str, import_id: str) -> None:
+    """The kept import back to ``staged`` with no decisions (a first dry run again)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("UPDATE sys_import_row SET decision = NULL WHERE import_id = ?",
+                     (import_id,))
+        conn.execute("UPDATE sys_import SET state = 'staged', counts = '{}' WHERE id = ?",
+                     (import_id,))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _run_child(settings: Settings, iid: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run the dry run in a child process; its figures."""
+    env = dict(os.environ)
+    if args.code:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [args.code, *filter(None, [env.get("PYTHONPATH")])])
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.bench_import", "--child", iid,
+         "--url", settings.url(), "--schema", settings.database_schema or "",
+         *(["--profile", args.profile] if args.profile else [])],
+        capture_output=True, text=True, check=True, env=env,
+        cwd=args.code or None)
+    figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    print(f"dry run{' (code of ' + args.code + ')' if args.code else ''}: "
+          f"{figures['wall']:.1f} s wall, {figures['cpu']:.1f} s CPU, "
+          f"peak RSS {figures['rss_peak']:,.0f} MiB ({figures['rss_before']:,.0f} MiB "
+          f"before it); decisions {figures['counts']} (digest {figures.get('digest')})")
+    return figures
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--existing", type=int, default=100_000)
@@ -169,6 +268,10 @@ def main() -> None:
     ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--profile", metavar="OUT",
                     help="run the dry run under cProfile and write its stats to OUT")
+    ap.add_argument("--db", metavar="FILE",
+                    help="SQLite file keeping the seeded store and staged import between runs")
+    ap.add_argument("--code", metavar="DIR",
+                    help="run the dry run with the code of the checkout DIR (before/after)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--schema", help=argparse.SUPPRESS)
@@ -178,24 +281,15 @@ def main() -> None:
         return
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; "
           f"{args.backend}, {args.existing:,} stored customers, {args.rows:,} source rows")
+    if args.db:
+        settings, iid, reused = _kept(args.db, args.existing, args.rows)
+        print(f"store kept in {args.db}{' (reused)' if reused else ''}")
+        _run_child(settings, iid, args)
+        print(f"load average {os.getloadavg()[0]:.1f} at the end (no baseline with --db)")
+        return
     with bridge(args.backend, serve=False) as b:
-        t0 = time.perf_counter()
-        seconds, stored = _load(b, args.existing)
-        print(f"seed: {len(stored):,} customers with match keys in "
-              f"{time.perf_counter() - t0:.1f} s ({seconds:.1f} s writing)")
-        rows = source_rows(args.rows, stored)
-        iid, staged = _stage(b, rows)
-        print(f"stage: {len(rows):,} rows in {staged:.1f} s")
-        child = subprocess.run(
-            [sys.executable, "-m", "bench.bench_import", "--child", iid,
-             "--url", b.settings.url(), "--schema", b.settings.database_schema or "",
-             *(["--profile", args.profile] if args.profile else [])],
-            capture_output=True, text=True, check=True)
-        figures = json.loads(child.stdout.strip().splitlines()[-1])
-        rss = figures["rss_peak"]
-        print(f"dry run: {figures['wall']:.1f} s wall, {figures['cpu']:.1f} s CPU, "
-              f"peak RSS {rss:,.0f} MiB ({figures['rss_before']:,.0f} MiB before it); "
-              f"decisions {figures['counts']}")
+        iid, rows, stored = _seed(b, args.existing, args.rows)
+        figures = _run_child(b.settings, iid, args)
     per_parse, per_pair = baseline(rows, stored)
     full = len(stored) * per_parse + len(rows) * len(stored) * per_pair
     print(f"baseline without blocking: {per_parse * 1e6:.0f} µs to parse a stored record, "

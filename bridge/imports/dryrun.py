@@ -37,7 +37,7 @@ from bridge.imports import store, survive
 from bridge.imports.store import Staged
 from bridge.imports.validate import HINT_TYPES, Canonical, unique_clashes, validate_rows
 from bridge.matching.keys import cached_profile, company_record
-from bridge.matching.match import Found, candidates, decide, fetch_visible
+from bridge.matching.match import Found, Regions, candidates, decide, fetch_visible
 from schema.dictionary import Dictionary
 from schema.errors import ErrorCode
 from schema.matching import (
@@ -157,21 +157,25 @@ def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: Use
     for s in staged:
         s.values = {}  # checked: the canonical values are what matching reads
     step("match", 0, len(staged))
-    keys = [query_keys(p) for p in profiles]
-    matches = {pair: compare(profiles[pair[0]], profiles[pair[1]])
-               for pair in _pairs(profiles, keys)}
     name = entity.display_field
     names = [None if is_blank(n := v.get(name)) else str(n) for v in matched_on]
     del matched_on
+    pairs = _Pairs()
+    known: Regions = {}  # the candidates' stored regions, read once for every chunk
     found: list[list[Found]] = []
-    for start in range(0, len(staged), LOOKUP_ROWS):  # the candidates of a chunk at a time
-        step("lookup", start, len(staged))
+    for start in range(0, len(staged), LOOKUP_ROWS):  # a chunk at a time: its keys, its
+        step("lookup", start, len(staged))  # in-file pairs, its candidates
         part = slice(start, start + LOOKUP_ROWS)
-        per_row, records = candidates(conn, db, dictionary, user, entity, keys[part],
-                                      names[part])
+        keys = [query_keys(p) for p in profiles[part]]
+        pairs.add(start, profiles[part], keys)
+        per_row, records = candidates(conn, db, dictionary, user, entity, keys,
+                                      names[part], [p.name.region for p in profiles[part]],
+                                      known)
         found += [decide(p, ids, records, n, name)
                   for p, ids, n in zip(profiles[part], per_row, names[part], strict=True)]
-    del keys
+        del keys, per_row, records
+    matches = {pair: compare(profiles[pair[0]], profiles[pair[1]]) for pair in pairs.found}
+    del pairs, known
     step("decide", 0, len(staged))
     c = cluster(profiles, matches)
     clashes = unique_clashes(entity, staged, canonical,
@@ -199,15 +203,21 @@ def _profiled(entity: Entity, s: Staged, canonical: dict[int, Canonical]) -> dic
     return {**values, **dropped} if dropped else values
 
 
-def _pairs(profiles: list[Profile], keys: list[list[str]]) -> set[tuple[int, int]]:
-    """``schema.matching.candidate_pairs`` with each row's query keys computed once (its
-    blocking keys are the query keys less the USCC neighbours, ``u:`` keys it adds)."""
-    index = BlockIndex()
-    pairs: set[tuple[int, int]] = set()
-    for i, (p, k) in enumerate(zip(profiles, keys, strict=True)):
-        pairs.update((j, i) for j in index.candidates(k))
-        index.add(i, k if not p.uscc_typed else blocking_keys(p))
-    return pairs
+class _Pairs:
+    """``schema.matching.candidate_pairs`` fed a chunk of rows at a time, with each row's
+    query keys computed once (its blocking keys are the query keys less the USCC
+    neighbours, ``u:`` keys it adds)."""
+
+    def __init__(self) -> None:
+        self.index = BlockIndex()
+        self.found: set[tuple[int, int]] = set()
+
+    def add(self, start: int, profiles: list[Profile], keys: list[list[str]]) -> None:
+        """Rows ``start``, ``start + 1`` ... (after every earlier row): their pairs."""
+        index, found = self.index, self.found
+        for i, (p, k) in enumerate(zip(profiles, keys, strict=True), start):
+            found.update((j, i) for j in index.candidates(k))
+            index.add(i, k if not p.uscc_typed else blocking_keys(p))
 
 
 def _heads(rows: list[_Row], groups: dict[int, list[int]]) -> dict[int, int | None]:

@@ -9,6 +9,7 @@ fields feed which part of a ``CompanyRecord``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -39,10 +40,15 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+_PLAIN_SITE = re.compile(r"(?:https?://)?([A-Za-z0-9.-]+)(?:[/?#]|\Z)")
+
+
 @lru_cache(maxsize=65_536)
 def _domain_as_email(website: str) -> str:
     """A website as the e-mail address matching reads its domain from (``www.`` dropped)."""
-    host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
+    plain = _PLAIN_SITE.match(website)  # most sites: no port, user or odd characters
+    host = plain[1].lower() if plain else \
+        urlsplit(website if "//" in website else f"//{website}").hostname or ""
     host = host.removeprefix("www.")
     return f"info@{host}" if host else ""
 
@@ -73,7 +79,7 @@ def _stored(key: str) -> str:
 
 def stored_keys(keys: Iterable[str]) -> list[str]:
     """Keys as the column holds them (distinct, in order; long ones hashed)."""
-    return list(dict.fromkeys(_stored(k) for k in keys))
+    return list(dict.fromkeys([k if len(k) <= KEY_MAX else _stored(k) for k in keys]))
 
 
 def match_keys(entity: str, values: Mapping[str, Any]) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, select
 
 from bridge.auth import User
 from bridge.db import Database
@@ -25,6 +25,7 @@ from bridge.sync.rows import columns_out, fetch_columns, select_rows
 from schema.dictionary import Dictionary
 from schema.matching import Match, Profile, compare, query_keys
 from schema.matching.match import MAX_BLOCK
+from schema.matching.regions import compatible_regions
 from schema.permissions import visible_fields
 from schema.sql import NAME_KEY, display_key, table_name
 from schema.types import Entity
@@ -55,17 +56,48 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start:start + CHUNK]
 
 
+Regions = dict[str, str | None]  # record id -> its stored region (None: unknown)
+
+
+def _stored_region(db: Database, profile: Any) -> Any:
+    """The region a stored profile holds (``profiles``' item 2), None when the profile is
+    of another version or damaged: read in SQL, so a candidate in a region that cannot be
+    the row's is never fetched nor decoded (SQLite's JSON functions; a pattern on
+    PostgreSQL 15, which has no JSON check: a canonical region has no quote to escape)."""
+    if db.dialect == "postgresql":
+        return func.substring(profile, rf'^\[{profiles.VERSION},"(?:[^"\\]|\\.)*","([^"\\]*)",')
+    valid = func.json_valid(profile) & (func.json_extract(profile, "$[0]") == profiles.VERSION)
+    return case((valid, func.json_extract(profile, "$[2]")), else_=None)
+
+
 def _holders(conn: Connection, db: Database, entity: str, keys: set[str]) -> dict[str, list[str]]:
     """Record ids under each key; a name key held by too many records is dropped (as in
     ``BlockIndex``), identity keys never are."""
     t = db.table("sys_match_key")
-    held: dict[str, list[str]] = defaultdict(list)
+    # one row per key, its ids joined by commas (none in an id): far fewer Python objects
+    joined = (func.string_agg(t.c.record_id, ",") if db.dialect == "postgresql"
+              else func.group_concat(t.c.record_id, ","))
+    held: dict[str, list[str]] = {}
     for chunk in _chunks(sorted(keys)):
-        q = select(t.c.key, t.c.record_id).where(t.c.entity == entity,
-                                                 db.one_of(t.c.key, chunk))
-        for key, rid in conn.execute(q).cursor.fetchall():  # plain text: no row objects
-            held[key].append(rid)
+        q = (select(t.c.key, joined).where(t.c.entity == entity, db.one_of(t.c.key, chunk))
+             .group_by(t.c.key))
+        for key, ids in conn.execute(q).cursor.fetchall():  # plain text: no row objects
+            held[key] = ids.split(",")
     return {k: ids for k, ids in held.items() if len(ids) <= MAX_BLOCK or k[0] in "upe"}
+
+
+def _read_regions(conn: Connection, db: Database, entity: str, ids: Iterable[str],
+                  known: Regions) -> None:
+    """Put the stored region of each of ``ids`` not yet ``known`` into it (in id order: the
+    profiles' key; None for a record without a readable profile)."""
+    pt = db.table("sys_match_profile")
+    todo = sorted({i for i in ids if i not in known})
+    region = _stored_region(db, pt.c.profile)
+    for chunk in _chunks(todo):
+        known.update(dict.fromkeys(chunk))
+        q = select(pt.c.record_id, region).where(pt.c.entity == entity,
+                                                 db.one_of(pt.c.record_id, chunk))
+        known.update(conn.execute(q).cursor.fetchall())
 
 
 def _by_name(conn: Connection, db: Database, entity: Entity, names: set[str]
@@ -127,18 +159,42 @@ def _with_profiles(conn: Connection, db: Database, user: User, entity: Entity,
     return found
 
 
+def _near(keys: list[str], held: dict[str, list[str]], known: Regions, region: str
+          ) -> set[str]:
+    """The holders of ``keys`` whose stored region may be ``region`` (all for a row
+    without one, and under a USCC key; an unknown stored region is kept)."""
+    ok = compatible_regions(region)
+    ids: set[str] = set()
+    for k in keys:
+        if (h := held.get(k)) is not None:
+            ids.update(h if ok is None or k[0] == "u" else
+                       [i for i in h if (r := known[i]) is None or r in ok])
+    return ids
+
+
 def candidates(conn: Connection, db: Database, dictionary: Dictionary, user: User,
-               entity: Entity, keys: Sequence[list[str]], names: Sequence[Any]
+               entity: Entity, keys: Sequence[list[str]], names: Sequence[Any],
+               regions: Sequence[str] | None = None, known: Regions | None = None
                ) -> tuple[list[set[str]], dict[str, Existing]]:
     """For each record's query keys (``schema.matching.query_keys``) and typed name, the
-    ids of the visible records it may be, and those records."""
+    ids of the visible records it may be, and those records.
+
+    ``regions`` (each record's ``CompanyName.region``): a candidate whose stored region
+    cannot be the record's is left out unread, since ``compare`` vetoes it unless both
+    hold one valid USCC (so ``u:`` keys are never filtered); a candidate without a readable
+    stored profile is kept. ``known`` keeps the regions read for the next call (a dry run's
+    chunks share most candidates). Every holder of a key counts against ``MAX_BLOCK``."""
     wanted = [stored_keys(k) for k in keys]
     held = _holders(conn, db, entity.code, {k for ks in wanted for k in ks})
     name_keys = [display_key(n) for n in names]
     named = _by_name(conn, db, entity, {k for k in name_keys if k})
+    known = {} if known is None else known
+    if regions is not None:
+        _read_regions(conn, db, entity.code,
+                      {i for k, ids in held.items() if k[0] != "u" for i in ids}, known)
     per_row = []
-    for ks, nk in zip(wanted, name_keys, strict=True):
-        ids = {rid for k in ks for rid in held.get(k, ())}
+    for n, (ks, nk) in enumerate(zip(wanted, name_keys, strict=True)):
+        ids = _near(ks, held, known, regions[n] if regions is not None else "")
         ids.update(named.get(nk, ()) if nk else ())
         per_row.append(ids)
     records = fetch_visible(conn, db, dictionary, user, entity, set().union(*per_row),
@@ -166,6 +222,7 @@ def similar(conn: Connection, db: Database, dictionary: Dictionary, user: User,
     profiles = [cached_profile(company_record(entity.code, r)) for r in rows]
     per_row, records = candidates(conn, db, dictionary, user, entity,
                                   [query_keys(p) for p in profiles],
-                                  [r.get(entity.display_field) for r in rows])
+                                  [r.get(entity.display_field) for r in rows],
+                                  [p.name.region for p in profiles])
     return [decide(p, ids, records, r.get(entity.display_field), entity.display_field)
             for p, ids, r in zip(profiles, per_row, rows, strict=True)]

@@ -58,6 +58,7 @@ _INDUSTRIES = tuple(sorted((
     "健康", "生物", "电力", "运输", "旅游", "体育", "安防", "装饰", "设计", "检测",
 ), key=lambda word: -len(word)))
 _TRAILING_PUNCT = re.compile(r"[.,;:、，。；：()]+$")
+_PUNCT_CHARS = frozenset(".,;:、，。；：()")
 _PAREN = re.compile(r"\(([^()]*)\)")
 
 
@@ -120,12 +121,19 @@ def _qualifier(text: str) -> tuple[str, str]:
     return (rest, direction) if direction else (text, "")
 
 
+_LEGAL_BY_FORM = dict(_LEGAL_FORMS)
+_LEGAL_SIZES = sorted({len(w) for w in _LEGAL_BY_FORM}, reverse=True)
+
+
 def _legal_form(text: str) -> tuple[str, str]:
     """``text`` without a trailing legal form, and the canonical form (``""`` if none)."""
-    text = _TRAILING_PUNCT.sub("", text)
-    for written, canonical in _LEGAL_FORMS:
-        if text.endswith(written) and len(text) > len(written):
-            return _TRAILING_PUNCT.sub("", text[: -len(written)]), canonical
+    if text[-1:] in _PUNCT_CHARS:
+        text = _TRAILING_PUNCT.sub("", text)
+    for size in _LEGAL_SIZES:  # longest first, as _LEGAL_FORMS is ordered
+        if len(text) > size and (canonical := _LEGAL_BY_FORM.get(text[-size:])) is not None:
+            rest = text[:-size]
+            return (_TRAILING_PUNCT.sub("", rest) if rest[-1:] in _PUNCT_CHARS else rest,
+                    canonical)
     return text, ""
 
 

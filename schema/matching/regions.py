@@ -46,24 +46,35 @@ def _spellings() -> dict[str, str]:
 
 
 REGION_FORMS: dict[str, str] = _spellings()
-_LONGEST = max(map(len, REGION_FORMS))
 NATIONAL = frozenset({"中国", "中华", "全国", "国际", "china"})
+
+
+def _sizes(ends: bool) -> dict[str, tuple[int, ...]]:
+    """First (or last) character -> the lengths of the region forms it begins (ends),
+    longest first: a lookup tries only those."""
+    sizes: dict[str, set[int]] = {}
+    for form in REGION_FORMS:
+        if len(form) >= 2:
+            sizes.setdefault(form[-1] if ends else form[0], set()).add(len(form))
+    return {c: tuple(sorted(v, reverse=True)) for c, v in sizes.items()}
+
+
+_START_SIZES = _sizes(ends=False)
+_END_SIZES = _sizes(ends=True)
 
 
 def region_at_start(text: str) -> tuple[str, int]:
     """The canonical region ``text`` starts with and its written length, or ``("", 0)``."""
-    for size in range(min(_LONGEST, len(text)), 1, -1):
-        short = REGION_FORMS.get(text[:size])
-        if short is not None:
+    for size in _START_SIZES.get(text[:1], ()):
+        if size <= len(text) and (short := REGION_FORMS.get(text[:size])) is not None:
             return short, size
     return "", 0
 
 
 def region_at_end(text: str) -> tuple[str, int]:
     """The canonical region ``text`` ends with and its written length, or ``("", 0)``."""
-    for size in range(min(_LONGEST, len(text)), 1, -1):
-        short = REGION_FORMS.get(text[-size:])
-        if short is not None:
+    for size in _END_SIZES.get(text[-1:], ()):
+        if size <= len(text) and (short := REGION_FORMS.get(text[-size:])) is not None:
             return short, size
     return "", 0
 
@@ -77,6 +88,16 @@ def canonical_region(text: str) -> str:
             return ""
         found, text = short, text[size:]
     return found
+
+
+def compatible_regions(region: str) -> frozenset[str] | None:
+    """Every region :func:`regions_compatible` with ``region`` (``""`` included), for
+    filtering candidates by set membership; None when ``region`` is unknown (all are)."""
+    if not region:
+        return None
+    found = {"", region, CITY_PROVINCE.get(region, "")}
+    found.update(_PROVINCES.get(region, ()))
+    return frozenset(found)
 
 
 def regions_compatible(a: str, b: str) -> bool:
