@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bridge.auth import add_user, issue_token
 from bridge.settings import Settings
 from schema.wire import ErrorResponse
 from tests.bridge.limits.conftest import bridges
@@ -152,3 +153,40 @@ def test_ended_windows_are_purged_and_retry_after_ends_the_wait(tmp_path: Path) 
         with b.db.read() as conn:
             starts = conn.execute(select(t.c.window_start)).scalars().all()
         assert len(starts) == 1 and starts[0] // 2 > refused_window
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_two_bridge_processes_share_a_token_limit(backend: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same with real processes (``uvicorn --factory bridge.app:app_from_env``)."""
+    from tests.bridge import procs
+
+    limit = 5
+    s = make_settings(backend, tmp_path)
+    plain_env = procs.bridge_env
+
+    def env(settings: Settings) -> dict[str, str]:
+        return {**plain_env(settings), "CRM_RATE_WINDOW_SECONDS": str(DAY),
+                "CRM_RATE_TOKEN_REQUESTS": str(limit), "CRM_RATE_ROLE_REQUESTS": "{}",
+                "CRM_RATE_ADDRESS_REQUESTS": "0"}
+
+    monkeypatch.setattr(procs, "bridge_env", env)
+    procs.prepare_database(s)
+    db = procs.open_db(s)
+    started = [procs.start_bridge_proc(s, tmp_path / "logs") for _ in range(2)]
+    try:
+        for attempt in range(2):  # once more with a new token if the window turned
+            with db.write() as conn:
+                add_user(db, conn, f"amy{attempt}", "sales", "t1", "east")
+                tok = issue_token(db, conn, f"amy{attempt}", days=1)
+            start = window_of(DAY)
+            codes = [httpx.get(started[i % 2].api + "/me", timeout=30,
+                               headers={"Authorization": f"Bearer {tok}"}).status_code
+                     for i in range(limit + 2)]
+            if window_of(DAY) == start:
+                break
+        assert codes == [200] * limit + [429] * 2
+    finally:
+        for p in started:
+            p.kill()
+        db.engine.dispose()
