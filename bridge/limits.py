@@ -74,7 +74,7 @@ def keys(settings: Settings, user: User | None, token: str | None,
 @functools.cache
 def _upsert(dialect: str, n: int) -> str:
     """The upsert of ``n`` subjects as driver SQL: built by SQLAlchemy it costs ~300 us of
-    Python per request, sent as it is ~40 us (SQLite, measured by bench.bench_limits)."""
+    Python per request, sent as it is ~60 us (SQLite, measured by bench.bench_limits)."""
     mark = "?" if dialect == "sqlite" else "%s"
     values = ", ".join(f"({mark}, {mark}, 1)" for _ in range(n))
     return (f"INSERT INTO sys_rate_window (subject, window_start, hits) VALUES {values} "
