@@ -11,6 +11,7 @@ bridge applies it once. Failures raise :class:`BridgeError` with a stable code.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -73,7 +74,19 @@ class RetryInfo:
     delay: float
     reason: str
 
+    @property
+    def throttled(self) -> bool:
+        """The server refused for a rate limit (429): the delay is its ``Retry-After``."""
+        return self.reason == "HTTP 429"
+
     def message(self, lang: Lang) -> str:
+        if self.throttled:
+            wait = max(1, math.ceil(self.delay))
+            if lang == "zh":
+                return (f"服务器限流（请求过于频繁），等待 {wait} 秒后重试"
+                        f"（第 {self.attempt}/{self.attempts - 1} 次）")
+            return (f"The server is rate limiting (too many requests); wait {wait} s, "
+                    f"then retrying ({self.attempt}/{self.attempts - 1})")
         if lang == "zh":
             return (f"连接服务器失败（{self.reason}），{self.delay:.1f} 秒后重试"
                     f"（第 {self.attempt}/{self.attempts - 1} 次）")

@@ -67,7 +67,7 @@ from schema.layout import (
     META_SHEET,
     REPORT_SETTINGS_SHEET,
 )
-from schema.wire import EntityPull, PushResponse
+from schema.wire import EntityPull, PullResponse, PushResponse
 
 MAX_MESSAGES = 200
 HIDDEN_SHEETS = (META_SHEET, LISTS_SHEET, BASE_SHEET)
@@ -258,7 +258,7 @@ def pull(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
     port.progress("写入 / Writing", 0.8)
     finish(book)
     port.write_meta({"cursor": str(resp.cursor),
-                     "last_pull": clock.stamp()})
+                     "last_pull": clock.stamp(), **watermark(resp)})
     port.save()
     result = _result(book, "pull", counts, True)
     result.say(f"拉取完成：新增 {counts['added']}，更新 {counts['updated']}，移除 "
@@ -266,6 +266,13 @@ def pull(port: WorkbookPort, client: BridgeClient, dictionary: Dictionary | None
                f"Pulled: {counts['added']} added, {counts['updated']} updated, "
                f"{counts['removed']} removed, {counts['kept']} kept with local edits")
     return result
+
+
+def watermark(resp: PullResponse) -> dict[str, str | None]:
+    """The ``_meta`` entries naming the pull that wrote the workbook (``pulled_by``,
+    ``pulled_at``, ``pull_id``: the bridge's pull log has the same), so a leaked file can
+    be traced; removed when a bridge sends none (a stale mark would name another pull)."""
+    return {"pulled_by": resp.pulled_by, "pulled_at": resp.pulled_at, "pull_id": resp.pull_id}
 
 
 def connect(port: WorkbookPort, *, token: str | None = None, on_retry: RetryFn | None = None,

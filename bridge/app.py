@@ -19,7 +19,7 @@ from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
 from bridge.headers import SecurityHeaders
 from bridge.plugins import mount_plugins
-from bridge.routes import admin, auth, imports, meta, privacy, reports, sync
+from bridge.routes import admin, auth, imports, meta, privacy, pulls, reports, sync
 from bridge.routes.responses import errors
 from bridge.settings import Settings
 from schema.dictionary import Dictionary, build_dictionary
@@ -177,7 +177,7 @@ def create_app(settings: Settings | None = None, dictionary: Dictionary | None =
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
         return crash_response(exc)
 
-    for module in (meta, auth, sync, admin, reports, imports, privacy):
+    for module in (meta, auth, sync, admin, reports, imports, privacy, pulls):
         app.include_router(module.router, prefix="/api/v1")
     app.state.plugins = [s.as_json() for s in mount_plugins(app, settings)]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

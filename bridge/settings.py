@@ -60,6 +60,24 @@ class Settings(BaseSettings):
     # reverse proxies whose X-Forwarded-Proto / -For are believed (IPs or networks,
     # comma-separated, "*" for any); empty: none, the connection itself says http or https
     forwarded_allow_ips: str = ""
+    # rate limits (bridge.limits): requests per window counted in the database per token
+    # (the limit of the user's role; roles not listed: rate_token_requests) and per client
+    # address; 0 turns a count off. Health and docs routes are never counted.
+    rate_window_seconds: int = 60
+    rate_token_requests: int = 3000
+    rate_role_requests: dict[str, int] = {"admin": 6000}
+    rate_address_requests: int = 20000
+    # export control (bridge.export): rows per pull and per 24 hours by role (absent or 0:
+    # no cap); entities a role may pull in full (not counted against its caps); a pull is
+    # flagged when it sends at least export_flag_min_rows rows and more than
+    # export_flag_factor times the user's mean over their last 20 pulls in 30 days
+    export_rows_per_pull: dict[str, int] = {"sales": 20_000, "support": 20_000,
+                                            "manager": 100_000, "finance": 100_000}
+    export_rows_per_day: dict[str, int] = {"sales": 100_000, "support": 100_000,
+                                           "manager": 500_000, "finance": 500_000}
+    export_full_entities: dict[str, list[str]] = {}
+    export_flag_min_rows: int = 1000
+    export_flag_factor: float = 10.0
 
     def url(self) -> str:
         return self.database_url or default_database_url()

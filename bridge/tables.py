@@ -221,6 +221,36 @@ def privacy_tables(md: MetaData) -> None:
         Column("match", Text, nullable=False),
         Column("updated_by", String(64), nullable=False),
         Column("updated_at", DateTime(timezone=True), nullable=False),
+def limit_tables(md: MetaData) -> None:
+    """Rate-limit windows and the pull log (``bridge.limits``, ``bridge.export``)."""
+    # one row per subject (SHA-256 of a token or a client address, never the thing itself)
+    # and fixed window (its start, in seconds since the epoch): an upsert per request
+    Table(
+        "sys_rate_window", md,
+        Column("subject", String(64), primary_key=True),
+        Column("window_start", BigInteger, primary_key=True),
+        Column("hits", Integer, nullable=False),
+        Index("ix_sys_rate_window_start", "window_start"),
+    )
+    # every pull answered or refused: who, which entities, how many rows (JSON {entity:
+    # rows}); counted: the rows that count against the role's caps; flagged: far above the
+    # user's usual (bridge.export.unusual)
+    Table(
+        "sys_pull", md,
+        Column("id", String(36), primary_key=True),
+        Column("username", String(64), nullable=False),
+        Column("role", String(32), nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("full", Boolean, nullable=False),
+        Column("since", BigInteger),
+        Column("cursor", BigInteger, nullable=False),
+        Column("entities", Text, nullable=False),
+        Column("rows", Integer, nullable=False),
+        Column("counted", Integer, nullable=False),
+        Column("refused", String(32)),  # the error code when refused; NULL: answered
+        Column("flagged", Boolean, nullable=False, default=False),
+        Index("ix_sys_pull_user_at", "username", "at"),
+        Index("ix_sys_pull_at", "at"),
     )
 
 
@@ -232,4 +262,5 @@ def full_metadata(dictionary: Dictionary) -> MetaData:
     signin_tables(md)
     import_tables(md)
     privacy_tables(md)
+    limit_tables(md)
     return md

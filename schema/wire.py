@@ -168,6 +168,11 @@ class PullResponse(_Model):
     cursor: int
     full: bool
     entities: dict[str, EntityPull]
+    # the watermark (bridge.export): which logged pull this is, whose, when (ISO 8601 UTC);
+    # None from a bridge before issue 19
+    pull_id: str | None = None
+    pulled_by: str | None = None
+    pulled_at: str | None = None
 
 
 class UserOut(_Model):

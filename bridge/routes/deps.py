@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from pydantic import AfterValidator
 
+from bridge import limits
 from bridge.auth import User, authenticate
 from bridge.db import Database
 from bridge.errors import ApiError
@@ -27,11 +28,20 @@ def get_dictionary(request: Request) -> Dictionary:
 
 
 def current_user(request: Request) -> User:
+    """The token's user; the request counted against its rate limits (``bridge.limits``:
+    the token's and the address's, the address's alone when the token is refused)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    db = get_db(request)
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    db, address = get_db(request), request.client.host if request.client else None
     with db.engine.connect() as conn:
-        return authenticate(db, conn, token.strip() if scheme.lower() == "bearer" else None)
+        try:
+            user = authenticate(db, conn, bearer)
+        except ApiError:
+            limits.count(db, conn, request.app.state.settings, None, None, address)
+            raise
+        limits.count(db, conn, request.app.state.settings, user, bearer, address)
+    return user
 
 
 def admin_user(user: Annotated[User, Depends(current_user)]) -> User:

@@ -14,8 +14,8 @@ from schema.errors import CATALOGUE, ErrorCode
 from schema.wire import ErrorResponse
 
 AUTH = (ErrorCode.AUTH_REQUIRED, ErrorCode.AUTH_INVALID, ErrorCode.AUTH_EXPIRED,
-        ErrorCode.AUTH_REVOKED)
-"""The caller must be signed in (``deps.CurrentUser``)."""
+        ErrorCode.AUTH_REVOKED, ErrorCode.RATE_LIMITED)
+"""The caller must be signed in (``deps.CurrentUser``), and is counted (``bridge.limits``)."""
 ADMIN = (*AUTH, ErrorCode.ADMIN_ONLY)
 """The caller must be an administrator (``deps.AdminUser``)."""
 INPUT = (ErrorCode.REQUEST_INVALID,)
@@ -37,9 +37,10 @@ _BEARER = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "str
 _RETRY = {"Retry-After": {"description": "seconds to wait before trying again",
                           "schema": {"type": "string"}}}
 _HEADERS: dict[str, dict[str, Any]] = {**{code: _BEARER for code in AUTH},
-                                       ErrorCode.SIGNIN_THROTTLED: _RETRY}
+                                       ErrorCode.SIGNIN_THROTTLED: _RETRY,
+                                       ErrorCode.RATE_LIMITED: _RETRY}
 """Headers sent with a code (``bridge.auth`` adds ``WWW-Authenticate`` to every 401;
-``bridge.throttle`` ``Retry-After`` to its 429)."""
+``bridge.throttle`` and ``bridge.limits`` ``Retry-After`` to their 429s)."""
 
 
 def errors(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:

@@ -57,11 +57,13 @@ def push(req: PushRequest, request: Request, user: CurrentUser, db: DB,
 
 
 @router.get("/pull", response_model=PullResponse,
-            responses=errors(*AUTH, *INPUT, ErrorCode.UNKNOWN_ENTITY, ErrorCode.CURSOR_INVALID))
-def pull(user: CurrentUser, db: DB, dictionary: Dict,
+            responses=errors(*AUTH, *INPUT, ErrorCode.UNKNOWN_ENTITY, ErrorCode.CURSOR_INVALID,
+                             ErrorCode.EXPORT_PULL_CAP, ErrorCode.EXPORT_DAY_CAP))
+def pull(request: Request, user: CurrentUser, db: DB, dictionary: Dict,
          since: Annotated[int | None, Query(ge=0, le=2**62)] = None,
          entities: Annotated[str | None, Query(max_length=500)] = None) -> Response:
-    """Rows the caller may see, columnar; with ``since``, only changes after that cursor."""
+    """Rows the caller may see, columnar; with ``since``, only changes after that cursor.
+    Refused (nothing sent) over a cap of the caller's role (``bridge.export``)."""
     wanted = [e for e in entities.split(",") if e] if entities else None
-    body = do_pull(db, dictionary, user, since, wanted)
+    body = do_pull(db, dictionary, user, since, wanted, request.app.state.settings)
     return Response(orjson.dumps(body), media_type="application/json")

@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, literal
 
-from bridge import audit, gcpause
-from bridge.auth import User
+from bridge import audit, export, gcpause
+from bridge.auth import User, now
 from bridge.db import Database
 from bridge.errors import ApiError
 from bridge.permissions import scope_filter
+from bridge.settings import Settings
 from bridge.sync.rows import columns_out, fetch_columns, select_rows
 from bridge.sync.tail import audit_only
 from schema.dictionary import Dictionary
@@ -26,9 +27,12 @@ from schema.wire import PullResponse
 
 
 def pull(db: Database, dictionary: Dictionary, user: User, since: int | None = None,
-         entities: list[str] | None = None) -> dict[str, Any]:
+         entities: list[str] | None = None, settings: Settings | None = None
+         ) -> dict[str, Any]:
     """A ``PullResponse``-shaped dict (plain values, ready for orjson); the pull is
-    recorded in the audit trail (who, since when, how many rows of which entities)."""
+    recorded in the audit trail and the pull log (who, since when, how many rows of which
+    entities), and refused over a cap of the user's role (``bridge.export``; no caps
+    without ``settings``)."""
     wanted = entities or list(dictionary.entities)
     for code in wanted:
         if code not in dictionary.entities:
@@ -45,8 +49,12 @@ def pull(db: Database, dictionary: Dictionary, user: User, since: int | None = N
                                                         since, cursor)
                 if looked:
                     counts[entity.code] = len(out[entity.code]["data"]["id"])
-    _record(db, user, since, cursor, counts)
-    answer = {"cursor": cursor, "full": since is None, "entities": out}
+    caps = export.Caps.of(settings, user.role)
+    rec = export.PullRecord(user, now(), since is None, since, cursor, counts,
+                            caps.counted(counts))
+    _record(db, rec, caps)
+    answer = {"cursor": cursor, "full": since is None, "entities": out, "pull_id": rec.id,
+              "pulled_by": user.username, "pulled_at": rec.at.isoformat()}
     assert answer.keys() == PullResponse.model_fields.keys()
     return answer
 
@@ -77,9 +85,18 @@ def _entity_pull(conn: Connection, db: Database, dictionary: Dictionary, user: U
     return {"columns": keep, "data": data, "removed": removed}, True
 
 
-def _record(db: Database, user: User, since: int | None, cursor: int,
-            counts: dict[str, int]) -> None:
-    """The pull's audit entry, written without taking the change counter pushes hold."""
+def _record(db: Database, rec: export.PullRecord, caps: export.Caps) -> None:
+    """The pull's audit entry and log row, written without taking the change counter
+    pushes hold (under the audit tail: one user's pulls check the day cap in turn); raises
+    the refusal when the pull is over a cap (the refusal is logged and audited)."""
     with audit_only(db) as conn:
-        audit.append(db, conn, [audit.Entry(user.username, "pull", changes={
-            "since": since, "cursor": cursor, "rows": counts})])
+        refused = export.refusal(db, conn, rec, caps)
+        if refused is not None:
+            rec.refused = refused.code
+        else:
+            rec.flagged = export.unusual(db, conn, rec, caps)
+        export.store(db, conn, rec)
+        audit.append(db, conn, [audit.Entry(rec.user.username, "pull",
+                                            changes=rec.audit_changes())])
+    if refused is not None:
+        raise refused
