@@ -221,6 +221,9 @@ def privacy_tables(md: MetaData) -> None:
         Column("match", Text, nullable=False),
         Column("updated_by", String(64), nullable=False),
         Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
 def limit_tables(md: MetaData) -> None:
     """Rate-limit windows and the pull log (``bridge.limits``, ``bridge.export``)."""
     # one row per subject (SHA-256 of a token or a client address, never the thing itself)

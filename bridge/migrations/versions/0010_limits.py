@@ -3,7 +3,7 @@ address in fixed windows, ``bridge.limits``) and ``sys_pull`` (every pull, its r
 whether it was refused or flagged, ``bridge.export``).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-20
 """
 
