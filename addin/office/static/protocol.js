@@ -126,7 +126,7 @@ export class Protocol {
   }
 
   async downloadFile(id, name) {
-    // every part of a produced file, joined -> its base64 (what Excel.createWorkbook takes)
+    // every part of a produced file, joined -> its base64 (what createWorkbook takes)
     const path = `/sessions/${id}/files/${encodeURIComponent(name)}`;
     const first = await this.call("GET", `${path}?part=0`);
     const chunks = [base64ToBytes(first.base64)];
