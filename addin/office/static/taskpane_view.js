@@ -76,7 +76,7 @@ export function drawResult(w, label, outcome, handlers) {
   if (!outcome) { box.hidden = true; box.replaceChildren(); return; }
   const r = outcome.result ?? {};
   const counts = Object.entries(r.counts ?? {}).filter(([, n]) => n);
-  box.replaceChildren(
+  box.replaceChildren(...[
     el("h2", { class: r.ok === false ? "bad" : "good" }, `${label} · ${r.ok === false ? w.failed : w.done}`),
     counts.length ? el("p", { class: "counts" }, counts.map(([k, n]) => el("span", { class: "count" }, `${k}: ${n}`))) : null,
     r.lines?.length ? el("ul", { class: "lines" }, r.lines.map((line) => el("li", {}, line))) : null,
@@ -84,7 +84,7 @@ export function drawResult(w, label, outcome, handlers) {
     (outcome.files ?? []).map((f) => fileLine(w, f, handlers.download)),
     r.conflicts?.length ? [el("h3", {}, `${w.conflicts} (${r.conflicts.length})`), conflictList(w, r.conflicts, handlers.choose)] : null,
     r.messages?.length ? [el("h3", {}, `${w.messages} (${r.messages.length})`), messagesTable(w, r.messages, handlers.goTo)] : null,
-  );
+  ].flat(2).filter(Boolean));
   box.hidden = false;
 }
 

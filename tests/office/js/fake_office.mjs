@@ -91,13 +91,20 @@ function makeDialog(url, calls) {
   return dialog;
 }
 
-function createRuntimeStorage() {
+function createRuntimeStorage(backing = null) {
+  // OfficeRuntime.storage: in memory, or over a Storage (the browser tests: it survives a
+  // reload as the real one survives a restart of the add-in)
   const items = new Map();
+  const prefix = "__fake_runtime:";
+  const store = backing
+    ? { has: (k) => backing.getItem(prefix + k) !== null, get: (k) => backing.getItem(prefix + k),
+      set: (k, v) => backing.setItem(prefix + k, v), delete: (k) => backing.removeItem(prefix + k) }
+    : items;
   return {
     storage: {
-      async getItem(key) { return items.has(key) ? items.get(key) : null; },
-      async setItem(key, value) { items.set(key, String(value)); },
-      async removeItem(key) { items.delete(key); },
+      async getItem(key) { return store.has(key) ? store.get(key) : null; },
+      async setItem(key, value) { store.set(key, String(value)); },
+      async removeItem(key) { store.delete(key); },
     },
     __items: items,
   };
