@@ -31,7 +31,7 @@ const openDialog = (url, dialog) => {
   const frame = document.createElement("iframe");
   frame.id = "fake-dialog";
   frame.src = url;
-  frame.style.cssText = "position:fixed;inset:20px;width:90%;height:80%;background:#fff;border:1px solid #888";
+  frame.style.cssText = "position:fixed;inset:20px;width:90%;height:80%;background:#fff";
   window.__dialogMessage = (message) => { frame.remove(); dialog.__message(message); };
   document.body.append(frame);
 };

@@ -69,14 +69,16 @@ class Service:
             return self.json(route, 200, config("zh" if "lang=zh" in path else "en"))
         if path == "/sign-in":
             if body.get("token") == self.token:
-                return self.json(route, 200, {"token": self.token, "user": {"username": "zhang.wei"}})
+                user = {"username": "zhang.wei"}
+                return self.json(route, 200, {"token": self.token, "user": user})
             return self.json(route, 401, {"error": {"code": "AUTH_INVALID",
                              "message_zh": "令牌无效", "message_en": "The token is invalid"}})
         if req.headers.get("authorization") != f"Bearer {self.token}":
             return self.json(route, 401, {"error": {"code": "AUTH_EXPIRED",
                              "message_zh": "令牌已过期", "message_en": "The token expired"}})
         if path == "/sessions":
-            return self.json(route, 201, {"session": "s1", "upload": ["客户"], "max_bytes": 4_000_000})
+            opened = {"session": "s1", "upload": ["客户"], "max_bytes": 4_000_000}
+            return self.json(route, 201, opened)
         if path.endswith("/run"):
             return self.json(route, 200, {"result": RESULT, "pages": 1, "files": []})
         if "/actions/" in path:
@@ -111,8 +113,8 @@ def open_pane(browser: Any, lang: str, service: Service, **kw: Any) -> Any:
     return page
 
 
-@pytest.mark.parametrize(("lang", "pull", "nobody", "group"),
-                         [("zh", "拉取", "尚未登录", "同步"), ("en", "Pull", "Not signed in", "Sync")])
+@pytest.mark.parametrize(("lang", "pull", "nobody", "group"), [
+    ("zh", "拉取", "尚未登录", "同步"), ("en", "Pull", "Not signed in", "Sync")])
 def test_the_pane_speaks_the_workbooks_language(browser: Any, lang: str, pull: str,
                                                  nobody: str, group: str) -> None:
     service = Service()
