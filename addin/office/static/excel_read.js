@@ -53,7 +53,7 @@ export async function readWorkbookInfo() {
       })),
       names: names.items
         .filter((n) => typeof n.formula === "string" && n.formula.length <= 8192)
-        .map((n) => ({ name: n.name, ref: n.formula.replace(/^=/, "") })),
+        .map((n) => ({ name: n.name, ref: n.formula })), // "=Sheet!$A$1" as Excel gives it
     };
   });
 }

@@ -36,7 +36,7 @@ describe("the workbook info", () => {
         { name: "_lists", visibility: "very_hidden", rows: 0, cols: 0, freeze: null },
         { name: "Empty", visibility: "visible", rows: 0, cols: 0, freeze: [2, 1] },
       ],
-      names: [{ name: "crm_list_stage", ref: "'_lists'!$A$2:$A$5" }],
+      names: [{ name: "crm_list_stage", ref: "='_lists'!$A$2:$A$5" }],
     });
     assert.equal(env.fake.stats.syncs, 2);
   });

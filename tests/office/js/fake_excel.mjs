@@ -169,7 +169,9 @@ function seed(fake, { info, blocks = [], notes = [], validations = [] }) {
     if (s.freeze) sheet.freeze = { rows: s.freeze[0] - 1, cols: s.freeze[1] - 1 };
   }
   book.active = book.sheet(info.active ?? info.sheets[0].name);
-  for (const n of info.names ?? []) book.names.set(n.name, { formula: "=" + n.ref, visible: true, comment: "" });
+  for (const n of info.names ?? []) {
+    book.names.set(n.name, { formula: n.ref.startsWith("=") ? n.ref : "=" + n.ref, visible: true, comment: "" });
+  }
   for (const b of blocks) seedBlock(book.sheet(b.sheet), b);
   for (const group of notes) {
     const sheet = book.sheet(group.sheet);
