@@ -51,7 +51,7 @@ def test_excel_apply_handles_every_op() -> None:
     test checks the same from JavaScript)."""
     text = (STATIC / "excel_apply.js").read_text(encoding="utf-8")
     table = text[text.index("const APPLY = {"):text.index("export const HANDLED_OPS")]
-    handled = set(re.findall(r"^  (\w+)\(ap, a", table, re.M))
+    handled = set(re.findall(r"^  (?:async )?(\w+)\(ap, a", table, re.M))
     assert handled == set(OPS)
 
 

@@ -161,12 +161,12 @@ const APPLY = {
   add_sheet(ap, a) {
     if (ap.sheets.has(a.sheet.toLowerCase())) throw new Error(`sheet ${a.sheet} already exists`);
     const ws = ap.wb.worksheets.add(a.sheet);
-    const anchor = a.before ?? a.after;
+    const anchor = a.after ?? a.before; // "after" wins, as in the reference host
     let at = ap.order.length;
     if (anchor != null) {
       const i = ap.order.findIndex((n) => n.toLowerCase() === anchor.toLowerCase());
       if (i < 0) throw new Error(`no sheet ${anchor} to place ${a.sheet} by`);
-      at = a.before != null ? i : i + 1;
+      at = a.after != null ? i + 1 : i;
     }
     if (at < ap.order.length) ws.position = at;
     ap.order.splice(at, 0, a.sheet);
@@ -216,19 +216,19 @@ const APPLY = {
     }
   },
   set_font(ap, a) {
+    // the whole font but its name, as the reference host sets it (size null: unchanged)
     const font = ap.range(a).format.font;
-    if (a.bold != null) font.bold = a.bold;
-    if (a.italic != null) font.italic = a.italic;
+    font.bold = Boolean(a.bold);
+    font.italic = Boolean(a.italic);
     if (a.size != null) font.size = a.size;
-    if (a.color != null) font.color = "#" + a.color;
+    font.color = a.color ? "#" + a.color : "#000000";
   },
   set_alignment(ap, a) {
     const format = ap.range(a).format;
-    if (a.horizontal != null) {
-      if (!ALIGN[a.horizontal]) throw new Error(`alignment ${a.horizontal}`);
-      format.horizontalAlignment = ALIGN[a.horizontal];
-    }
-    if (a.wrap != null) format.wrapText = a.wrap;
+    const horizontal = a.horizontal ?? "general";
+    if (!ALIGN[horizontal]) throw new Error(`alignment ${horizontal}`);
+    format.horizontalAlignment = ALIGN[horizontal];
+    format.wrapText = Boolean(a.wrap);
   },
   merge(ap, a) { ap.range(a).merge(false); },
   set_notes(ap, a, { notesOk }) {
@@ -287,17 +287,38 @@ const APPLY = {
   },
   page_setup(ap, a) {
     const page = ap.ws(a.sheet).pageLayout;
-    if (a.landscape != null) page.orientation = a.landscape ? "Landscape" : "Portrait";
-    if (a.fit_width) page.zoom = { horizontalFitToPages: 1, verticalFitToPages: 0 };
+    page.orientation = a.landscape ? "Landscape" : "Portrait";
+    if (a.fit_width) page.zoom = { horizontalFitToPages: a.fit_width, verticalFitToPages: 0 };
     if (a.title_rows) page.setPrintTitleRows(a.title_rows.split(":").map((r) => "$" + r.replace(/\$/g, "")).join(":"));
   },
-  add_chart(ap, a) {
+  async add_chart(ap, a) {
+    // categories in the data's first column, a header row; `series` (columns) when they
+    // are not all the columns after it: then added one by one, named by their header
     if (!CHARTS[a.kind]) throw new Error(`chart kind ${a.kind}`);
     const ws = ap.ws(a.sheet);
-    const data = ws.getRangeByIndexes(a.data.row - 1, a.data.col - 1, a.data.rows, a.data.cols);
-    const chart = ws.charts.add(CHARTS[a.kind], data, "Columns");
+    const d = a.data;
+    const series = d.series ?? Array.from({ length: d.cols - 1 }, (_, i) => d.col + 1 + i);
+    const simple = series.every((c, i) => c === d.col + 1 + i);
+    const first = simple ? d.cols : 2;
+    const block = ws.getRangeByIndexes(d.row - 1, d.col - 1, d.rows, first);
+    let names = null;
+    if (!simple) {
+      await ap.flush(ap.index, ap.parts, ap.origin); // the headers may be in this page
+      names = series.slice(1).map((c) => ws.getRangeByIndexes(d.row - 1, c - 1, 1, 1).load("values"));
+      await ap.flush(ap.index, ap.parts, ap.origin);
+    }
+    const chart = ws.charts.add(CHARTS[a.kind], block, "Columns");
+    if (!simple) {
+      const cats = ws.getRangeByIndexes(d.row, d.col - 1, d.rows - 1, 1);
+      series.slice(1).forEach((c, i) => {
+        const s = chart.series.add(String(names[i].values[0][0] ?? ""));
+        s.setValues(ws.getRangeByIndexes(d.row, c - 1, d.rows - 1, 1));
+        s.setXAxisValues(cats);
+      });
+    }
     if (a.title) chart.title.text = a.title;
     chart.setPosition(ws.getRangeByIndexes(a.anchor.row - 1, a.anchor.col - 1, 1, 1));
+    if (a.anchor.width) { chart.width = a.anchor.width; chart.height = a.anchor.height; }
   },
   open_workbook(ap, a) { ap.opened.push({ file: a.file, name: a.name }); },
 };
@@ -311,6 +332,8 @@ export async function applyActions(actions, { notesOk = true, onProgress = null 
   actions.forEach((a, i) => cut(a).forEach((p) => { parts.push(p); origin.push(i); }));
   return Excel.run(async (context) => {
     const ap = new Applier(context);
+    ap.parts = parts;
+    ap.origin = origin;
     await ap.prepare(parts, notesOk);
     for (let i = 0; i < parts.length; i++) {
       const a = parts[i];
@@ -321,9 +344,11 @@ export async function applyActions(actions, { notesOk = true, onProgress = null 
       }
       const apply = APPLY[a.op];
       if (!apply) throw new ActionError(`action ${origin[i]}: unknown op ${a.op}`, origin[i], a.op);
+      ap.index = i;
       try {
-        apply(ap, a, { notesOk });
+        await apply(ap, a, { notesOk });
       } catch (err) {
+        if (err instanceof ActionError) throw err;
         throw new ActionError(`action ${origin[i]} (${a.op}): ${err.message}`, origin[i], a.op, err);
       }
       ap.pending += cost;

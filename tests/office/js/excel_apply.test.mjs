@@ -25,7 +25,7 @@ const SAMPLES = {
   hide_rows: { sheet: "Data", rows: [1, 7, 8] },
   hide_cols: { sheet: "Data", cols: [4, 5] },
   set_column_widths: { sheet: "Data", widths: { 1: 12.5, 3: 20 } },
-  page_setup: { sheet: "Report", landscape: true, fit_width: true, title_rows: "1:4" },
+  page_setup: { sheet: "Report", landscape: true, fit_width: 1, title_rows: "1:4" },
   add_chart: { sheet: "Report", kind: "column", data: { row: 1, col: 1, rows: 3, cols: 2 }, anchor: { row: 6, col: 1 }, title: "Funnel" },
   set_visibility: { sheet: "_lists", state: "very_hidden" },
   activate: { sheet: "Report" },
@@ -71,7 +71,7 @@ describe("every op applied in one Excel.run", () => {
     assert.equal(data.formats["2,3"], "yyyy-mm-dd");
     assert.deepEqual(Object.keys(data.fills).sort(), ["2,1", "2,3", "3,1", "4,1"]);
     assert.equal(data.fills["2,1"], "FFC7CE");
-    assert.deepEqual(data.fonts["1,1"], { bold: true, size: 12, color: "#1F4E78" });
+    assert.deepEqual(data.fonts["1,1"], { bold: true, italic: false, size: 12, color: "#1F4E78" });
     assert.deepEqual(data.notes, [{ row: 2, col: 1, text: "mine\n\n—— CRM ——\nbad", author: "Fake User" }]);
     assert.deepEqual(data.validations, [{ address: "B2:B101", rule: { list: { inCellDropDown: true, source: "=crm_list_stage" } },
       errorAlert: { showAlert: true, style: "Stop", title: "Stage", message: "Pick a stage from the list" },
@@ -83,12 +83,29 @@ describe("every op applied in one Excel.run", () => {
     assert.deepEqual(data.widths, { 1: columnPoints(12.5), 3: columnPoints(20) });
     assert.deepEqual(report.merges, ["A1:C1"]);
     assert.deepEqual(report.pageLayout, { orientation: "Landscape", zoom: { horizontalFitToPages: 1, verticalFitToPages: 0 }, printTitleRows: "$1:$4" });
-    assert.deepEqual(report.charts, [{ name: "Chart 1", type: "ColumnClustered", seriesBy: "Columns", source: "Report!A1:B3", title: "Funnel", anchor: "Report!A6" }]);
+    assert.deepEqual(report.charts, [{ name: "Chart 1", type: "ColumnClustered", seriesBy: "Columns", source: "Report!A1:B3",
+      title: "Funnel", anchor: "Report!A6", width: 360, height: 216, series: [] }]);
     assert.deepEqual(result.opened, [{ file: "upgraded.xlsx", name: "crm-upgraded.xlsx" }]);
     // one sync for what the ops must know first (sheets, names, notes), one for the notes
     // probes, one for everything else
     assert.equal(result.syncs, 3);
     assert.equal(env.fake.stats.syncs, 3);
+  });
+});
+
+describe("charts", () => {
+  test("series that are not the columns next to the categories are added one by one, named by their header", async () => {
+    const actions = [
+      { op: "set_values", sheet: "Data", row: 10, col: 1, values: [["month", "skip", "won", "lost"], ["2026-01", 1, 5, 2], ["2026-02", 1, 7, 1]] },
+      { op: "add_chart", sheet: "Data", kind: "line", data: { row: 10, col: 1, rows: 3, cols: 4, series: [3, 4] },
+        anchor: { row: 1, col: 8, width: 480, height: 240 }, title: "Won and lost" },
+    ];
+    const got = await applyActions(actions);
+    const [chart] = env.fake.dump().sheets[0].charts;
+    assert.equal(chart.source, "Data!A10:B12");
+    assert.deepEqual(chart.series, [{ name: "lost", values: "Data!D11:D12", categories: "Data!A11:A12" }]);
+    assert.deepEqual([chart.width, chart.height, chart.anchor, chart.type], [480, 240, "Data!H1", "Line"]);
+    assert.equal(got.syncs, 3); // the values, the header names, the chart
   });
 });
 

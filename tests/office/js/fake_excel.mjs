@@ -232,7 +232,8 @@ function dumpSheet(s) {
     widths: Object.fromEntries([...s.colWidths].map(([c, w]) => [c + 1, w])),
     validations: s.validations.map((v) => ({ address: boxAddress(s.name, v).split("!")[1], rule: v.rule, errorAlert: v.errorAlert, prompt: v.prompt })),
     merges: s.merges.map((m) => boxAddress(s.name, m).split("!")[1]),
-    charts: s.charts.map(({ name, type, seriesBy, source, title, anchor }) => ({ name, type, seriesBy, source, title, anchor })),
+    charts: s.charts.map(({ name, type, seriesBy, source, title, anchor, width, height, series }) => ({
+      name, type, seriesBy, source, title, anchor, width, height, series: structuredClone(series) })),
     pageLayout: structuredClone(s.pageLayout),
   };
 }

@@ -251,12 +251,47 @@ class ChartTitle extends ClientObject {
   set text(v) { this._set("text", v); }
 }
 
+class ChartSeries extends ClientObject {
+  // target: [chart, series record]
+  constructor(ctx, resolve, owner) { super(ctx, resolve, "ChartSeries"); this._owner = owner; }
+  _props() { return ["name"]; }
+  _read([, s], prop) { return prop === "name" ? s.name : super._read([null, s], prop); }
+  get name() { return this._get("name"); }
+  setValues(range) { this._call("setValues", ["range"], ([chart, s]) => { s.values = boxAddress(chart.sheet.name, cellOf(this._ctx, this._owner, range).box); }); }
+  setXAxisValues(range) { this._call("setXAxisValues", ["range"], ([chart, s]) => { s.categories = boxAddress(chart.sheet.name, cellOf(this._ctx, this._owner, range).box); }); }
+}
+
+class ChartSeriesCollection extends ClientCollection {
+  constructor(ctx, resolve, owner) { super(ctx, resolve, "ChartSeriesCollection"); this._owner = owner; }
+  _list(chart) { return chart.series.map((s) => new ChartSeries(this._ctx, () => [chart, s], this._owner)); }
+  add(name = "") {
+    let made = null;
+    const series = new ChartSeries(this._ctx, () => made, this._owner);
+    this._call("add", [name], (chart) => {
+      const s = { name: String(name), values: null, categories: null };
+      chart.series.push(s);
+      made = [chart, s];
+    });
+    return series;
+  }
+}
+
 class Chart extends ClientObject {
   constructor(ctx, resolve, owner) { super(ctx, resolve, "Chart"); this._owner = owner; }
-  _props() { return ["name"]; }
-  _read(chart, prop) { return prop === "name" ? chart.name : super._read(chart, prop); }
+  _props() { return ["name", "width", "height"]; }
+  _read(chart, prop) { return ["name", "width", "height"].includes(prop) ? chart[prop] : super._read(chart, prop); }
+  _write(chart, prop, value) {
+    if (prop !== "width" && prop !== "height") return super._write(chart, prop, value);
+    if (typeof value !== "number" || value <= 0) throw new FakeOfficeError("InvalidArgument", `chart ${prop} ${value}`);
+    chart[prop] = value;
+  }
   get name() { return this._get("name"); }
+  get width() { return this._get("width"); }
+  set width(v) { this._set("width", v); }
+  get height() { return this._get("height"); }
+  set height(v) { this._set("height", v); }
   get title() { return (this._title ??= new ChartTitle(this._ctx, () => this._need())); }
+  get series() { return (this._series ??= new ChartSeriesCollection(this._ctx, () => this._need(), this._owner)); }
   setPosition(startCell, endCell) {
     this._call("setPosition", [String(startCell), String(endCell ?? "")], (chart) => {
       chart.anchor = boxAddress(chart.sheet.name, cellOf(this._ctx, this._owner, startCell).box);
@@ -275,7 +310,8 @@ class ChartCollection extends ClientCollection {
       if (!CHART_TYPES.has(type)) throw new FakeOfficeError("InvalidArgument", `chart type ${type}`);
       if (!["Auto", "Columns", "Rows"].includes(seriesBy)) throw new FakeOfficeError("InvalidArgument", `seriesBy ${seriesBy}`);
       const { sheet, box } = cellOf(this._ctx, this._owner, sourceData);
-      made = { sheet: s, name: `Chart ${s.charts.length + 1}`, type, seriesBy, source: boxAddress(sheet.name, box), title: "", anchor: null };
+      made = { sheet: s, name: `Chart ${s.charts.length + 1}`, type, seriesBy, source: boxAddress(sheet.name, box),
+        title: "", anchor: null, width: 360, height: 216, series: [] };
       s.charts.push(made);
     });
     return chart;
@@ -293,7 +329,8 @@ class PageLayout extends ClientObject {
     }
     if (prop === "zoom") {
       const keys = Object.keys(value ?? {});
-      if (!keys.length || keys.some((k) => !["scale", "horizontalFitToPages", "verticalFitToPages"].includes(k))) {
+      if (!keys.length || keys.some((k) => !["scale", "horizontalFitToPages", "verticalFitToPages"].includes(k)
+          || !Number.isInteger(value[k]) || value[k] < 0)) {
         throw new FakeOfficeError("InvalidArgument", `zoom ${JSON.stringify(value)}`);
       }
     } else if (prop !== "orientation") return super._write(s, prop, value);
