@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 validation problems, conflicts or rejections; 2 usage or a b
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from addin import commands
 from addin.client import BridgeClient, BridgeError, RetryInfo, normalize_server
-from addin.credentials import save_token
+from addin.credentials import save_token, write_token_file
 from addin.port import AddinError, WorkbookError
 from addin.port_openpyxl import OpenpyxlPort
 from schema.errors import LANGS, ErrorCode, as_lang
@@ -123,17 +124,39 @@ def new(path: Book, lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
 def login(server: Annotated[str, typer.Option(help="Server URL, e.g. https://crm.example.com")],
           book: Annotated[Path | None, typer.Argument(help="Workbook to sign in")] = None,
           token: Annotated[str | None, typer.Option(help="Token (asked when omitted)")] = None,
+          user: Annotated[str | None, typer.Option(
+              "--user", help="Sign in with this user name and a password (asked, not shown) "
+                             "instead of a token")] = None,
+          password_stdin: Annotated[bool, typer.Option(
+              "--password-stdin", help="With --user: read the password from the first line "
+                                       "of standard input")] = False,
+          days: Annotated[int | None, typer.Option(
+              help="With --user: how long the new token lasts (default and at most: the "
+                   "server's setting)")] = None,
+          token_file: Annotated[Path | None, typer.Option(
+              "--token-file", help="Keep the token in this file, readable only by you, "
+                                   "instead of the system credential store (for machines "
+                                   "without one); then set CRM_TOKEN_FILE to it")] = None,
           lang: Lang = None) -> None:
-    """Check a token and keep it in the system credential store."""
-    token = token or typer.prompt("Token", hide_input=True)
+    """Check a token, or exchange a user name and password for one, and keep it in the
+    system credential store."""
     with _handled(book, lang):
+        url = normalize_server(server)
+        if user is not None:
+            password = sys.stdin.readline().rstrip("\r\n") if password_stdin else \
+                typer.prompt(f"Password for {user}", hide_input=True)
+            with BridgeClient(url, "", on_retry=_retry) as client:
+                token = client.exchange_password(user, password, days)
+        token = token or typer.prompt("Token", hide_input=True)
+        keep = save_token if token_file is None else \
+            (lambda _url, value: write_token_file(token_file, value))
         if book is not None:
-            result = commands.sign_in(OpenpyxlPort.open(book), server, token, on_retry=_retry)
+            result = commands.sign_in(OpenpyxlPort.open(book), url, token, keep_token=keep,
+                                      on_retry=_retry)
         else:
-            url = normalize_server(server)
             with BridgeClient(url, token, on_retry=_retry) as client:
                 me = client.me()
-            save_token(url, token)
+            keep(url, token)
             result = commands.CommandResult("sign_in", _lang_of(None, lang))
             result.say(f"已登录 {url}：{me.user.username}", f"Signed in to {url} as "
                                                            f"{me.user.username}")
@@ -235,6 +258,27 @@ def upgrade(book: Book, lang: Lang = None,
                 shutil.copy2(backup, book)
             raise
     _report(_with_lang(result, lang))
+
+
+@app.command("setup-excel")
+def setup_excel(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what "
+                                                      "would be done")] = False,
+                addin_dir: Annotated[Path | None, typer.Option(help="Install the ribbon "
+                                                               "add-in here (default: the "
+                                                               "user's XLSTART)")] = None,
+                lang: Annotated[str, typer.Option(help="zh or en")] = "zh") -> None:
+    """Prepare this Windows PC for the CRM ribbon: check Python and the packages, write the
+    user's xlwings config, install the add-in. Exit 0 ready, 1 a step failed, 2 not Windows."""
+    from rich.table import Table
+
+    from addin.setup_excel import Host, run_setup
+
+    steps, code = run_setup(Host.current(), dry_run=dry_run, addin_dir=addin_dir)
+    table = Table("步骤 / Step", "结果 / Status", "说明 / Detail", show_lines=True)
+    for step in steps:
+        table.add_row(step.name, step.status, step.text(as_lang(lang)))
+    console.print(table)
+    raise typer.Exit(code)
 
 
 def _with_lang(result: commands.CommandResult, lang: str | None) -> commands.CommandResult:

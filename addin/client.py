@@ -136,8 +136,9 @@ class BridgeClient:
         self._http = httpx.Client(
             base_url=self.server_url + API_PREFIX, transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json",
-                     "User-Agent": "excel-crm-addin"})
+            headers={"Accept": "application/json", "User-Agent": "excel-crm-addin"})
+        if token:  # none yet: exchange_password signs in
+            self._http.headers["Authorization"] = f"Bearer {token}"
 
     def __enter__(self) -> BridgeClient:
         return self
@@ -168,8 +169,10 @@ class BridgeClient:
                            detail=f"{type(exc).__name__}: {exc}"[:200])
 
     def request(self, method: str, path: str, *, content: bytes | None = None,
-                params: dict[str, Any] | None = None) -> httpx.Response:
-        """Send, retrying what may succeed later; raise :class:`BridgeError` otherwise."""
+                params: dict[str, Any] | None = None,
+                retry_throttled: bool = True) -> httpx.Response:
+        """Send, retrying what may succeed later; raise :class:`BridgeError` otherwise
+        (a 429 at once when not ``retry_throttled``)."""
         headers = {"Content-Type": "application/json"} if content is not None else None
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
@@ -181,7 +184,7 @@ class BridgeClient:
                 self._wait(attempt, None, type(exc).__name__)
                 continue
             if resp.status_code == 429 or resp.status_code >= 500:
-                if last:
+                if last or (resp.status_code == 429 and not retry_throttled):
                     raise _error_from(resp)
                 self._wait(attempt, _retry_after(resp), f"HTTP {resp.status_code}")
                 continue
@@ -208,6 +211,22 @@ class BridgeClient:
         except ValidationError as exc:
             raise BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=resp.status_code,
                               detail=str(exc)[:200]) from exc
+
+    def exchange_password(self, user: str, password: str, days: int | None = None) -> str:
+        """A new token for ``user`` and ``password`` (``POST /auth/token``); this client
+        then uses it. A throttled sign-in (429, ``SIGNIN_THROTTLED``) is not retried: the
+        wait is minutes, and the message says how many."""
+        body = json.dumps({"username": user, "password": password,
+                           **({"days": days} if days is not None else {})},
+                          ensure_ascii=False).encode("utf-8")
+        resp = self.request("POST", "/auth/token", content=body, retry_throttled=False)
+        try:
+            token = str(resp.json()["token"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=resp.status_code,
+                              detail=f"no token in the answer ({type(exc).__name__})") from exc
+        self._http.headers["Authorization"] = f"Bearer {token}"
+        return token
 
     def me(self) -> MeResponse:
         return self._model(MeResponse, self.request("GET", "/me"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -288,15 +289,17 @@ def connect_to(server: str | None, *, token: str | None = None,
     return BridgeClient(url, token, on_retry=on_retry, **options)
 
 
-def sign_in(port: WorkbookPort, server_url: str | None, token: str, **options: Any
+def sign_in(port: WorkbookPort, server_url: str | None, token: str, *,
+            keep_token: Callable[[str, str], None] = save_token, **options: Any
             ) -> CommandResult:
-    """Check ``token`` with ``GET /me``, keep it in the credential store, note the server."""
+    """Check ``token`` with ``GET /me``, keep it (``keep_token(url, token)``: the credential
+    store unless told otherwise), note the server in ``_meta``."""
     require_crm(port.sheet_names())
     meta = port.read_meta()
     url = normalize_server(server_url or meta.get("server_url") or "")
     with BridgeClient(url, token, **options) as client:
         me = client.me()
-    save_token(url, token)
+    keep_token(url, token)
     port.write_meta({"server_url": url, "user": me.user.username, "role": me.user.role,
                      "workbook_id": meta.get("workbook_id") or str(uuid.uuid4()),
                      "dictionary_version": me.dictionary_version,

@@ -67,6 +67,23 @@ def _read_token_file(path: Path) -> str:
     return text
 
 
+def write_token_file(path: Path, token: str) -> None:
+    """Keep ``token`` in ``path`` instead of the credential store: written to a file created
+    readable only by its owner (mode 600), then moved over ``path`` in one step."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(token.strip() + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise AddinError(ErrorCode.TOKEN_FILE_UNUSABLE, path=str(path),
+                         detail=exc.strerror) from None
+
+
 def delete_token(server_url: str) -> None:
     with contextlib.suppress(PasswordDeleteError, KeyringError):
         keyring.delete_password(SERVICE, normalize_server(server_url))

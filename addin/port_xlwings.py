@@ -8,14 +8,17 @@ with a leading apostrophe, which Excel stores as a text prefix.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from datetime import date, datetime, time
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
 import xlwings as xw
 
+from addin.errors import AddinError
 from addin.port import (
     MARK_SEPARATOR,
     MARKS_META_PREFIX,
@@ -45,6 +48,8 @@ from addin.reportbook.snapshot import copy_name
 from schema.errors import ErrorCode, Lang
 from schema.layout import LISTS_SHEET
 
+log = logging.getLogger(__name__)
+ADDIN_SUFFIXES = (".xlam", ".xla")
 _LOOKS_NUMERIC = re.compile(r"^\s*[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?%?\s*$|"
                             r"^\s*\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?\s*$|^\s*\d+:\d+")
 
@@ -57,6 +62,10 @@ def _page_setup(ps: Any, title_rows: str) -> None:
     ps.FitToPagesWide, ps.FitToPagesTall = PAGE.fit_wide, PAGE.fit_tall or False
     ps.PrintTitleRows = title_rows
     ps.LeftFooter, ps.RightFooter = PAGE.footer_left, PAGE.footer_right
+
+
+def _is_addin(book: Any) -> bool:
+    return PurePath(str(book.name)).suffix.lower() in ADDIN_SUFFIXES
 
 
 def _cell_out(value: Any) -> Any:
@@ -96,9 +105,20 @@ class XlwingsPort(MetaCache):
         self._meta: dict[str, str] | None = None
 
     @classmethod
-    def caller(cls) -> XlwingsPort:
-        """The workbook whose ribbon button was clicked."""
-        return cls(xw.Book.caller())
+    def caller(cls, book: xw.Book | None = None) -> XlwingsPort:
+        """The workbook the ribbon works on: the one whose button was clicked
+        (``xw.Book.caller()``), or, when that is the CRM add-in (``.xlam``), the active
+        workbook."""
+        book = book if book is not None else xw.Book.caller()
+        if not _is_addin(book):
+            return cls(book)
+        try:
+            active = book.app.books.active
+            if active is not None and not _is_addin(active):
+                return cls(active)
+        except Exception:  # Excel has no active workbook: COM answers with an error
+            log.info("no active workbook", exc_info=True)
+        raise AddinError(ErrorCode.NO_ACTIVE_WORKBOOK)
 
     def _sheet(self, name: str) -> xw.Sheet:
         if name not in self.sheet_names():
@@ -297,13 +317,19 @@ class XlwingsPort(MetaCache):
             kept = sht
         return kept
 
+    def _status(self, value: str | bool) -> None:
+        """The status bar is a courtesy: a host that refuses it costs a log line only."""
+        try:
+            self.book.app.status_bar = value
+        except Exception as exc:  # e.g. Excel busy in an edit, or a host without one
+            log.info("status bar not set (%s: %s)", type(exc).__name__, exc)
+
     def progress(self, text: str, fraction: float | None = None) -> None:
-        shown = f"CRM: {text}" + (f" ({fraction:.0%})" if fraction is not None else "")
-        self.book.app.status_bar = shown
+        self._status(f"CRM: {text}" + (f" ({fraction:.0%})" if fraction is not None else ""))
 
     def done(self) -> None:
         """Give the status bar back to Excel."""
-        self.book.app.status_bar = False
+        self._status(False)
 
     def save(self) -> None:
         self.book.save()

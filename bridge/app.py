@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
-from bridge.routes import admin, imports, meta, reports, sync
+from bridge.routes import admin, auth, imports, meta, reports, sync
 from bridge.routes.responses import errors
 from bridge.settings import Settings
 from schema.dictionary import Dictionary, build_dictionary
@@ -174,7 +174,7 @@ def create_app(settings: Settings | None = None, dictionary: Dictionary | None =
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
         return crash_response(exc)
 
-    for module in (meta, sync, admin, reports, imports):
+    for module in (meta, auth, sync, admin, reports, imports):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -1,5 +1,5 @@
 """Users and bearer tokens: tokens are random, stored only as SHA-256 hashes, expire and
-can be revoked."""
+can be revoked. Passwords, exchanged for tokens, are in ``bridge.passwords``."""
 
 from __future__ import annotations
 
@@ -63,9 +63,13 @@ def issue_token(db: Database, conn: Connection, username: str, days: int,
 
 
 def revoke_user_tokens(db: Database, conn: Connection, username: str) -> int:
-    t = db.table("sys_token")
+    """Revoke every token of ``username`` and their password too (``bridge.passwords``: it
+    signs in again only once an admin sets a new one); how many tokens were revoked."""
+    t, pw = db.table("sys_token"), db.table("sys_password")
     res = conn.execute(update(t).where(t.c.username == username, t.c.revoked_at.is_(None))
                        .values(revoked_at=now()))
+    conn.execute(update(pw).where(pw.c.username == username, pw.c.revoked_at.is_(None))
+                 .values(revoked_at=now()))
     return int(res.rowcount or 0)
 
 

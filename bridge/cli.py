@@ -4,6 +4,7 @@ seed demo data."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,10 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bridge import audit
+from bridge import audit, throttle
 from bridge.auth import add_user, issue_token, list_users, revoke_user_tokens
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
+from bridge.passwords import check_strength, set_password
 from bridge.settings import AuditKeyError, Settings
 from schema.dictionary import build_dictionary
 from schema.permissions import ROLES
@@ -75,26 +77,82 @@ def serve(db_url: DbUrl = None, host: str = "127.0.0.1", port: int = 8765,
     uvicorn.run("bridge.app:app_from_env", factory=True, host=host, port=port, workers=workers)
 
 
+PasswordFlag = Annotated[bool, typer.Option(
+    "--password", help="Ask for a password (typed twice, not shown) the user signs in with")]
+PasswordStdin = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from the first line of standard input")]
+
+
+def _ask_password(username: str, from_stdin: bool) -> str:
+    """The new password, from stdin or typed twice; refused when weak (exit 2)."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(f"Password for {username}", hide_input=True,
+                                confirmation_prompt=True)
+    try:
+        check_strength(username, password)
+    except ApiError as exc:
+        err.print(f"[red]{exc.item.message_en}[/] / {exc.item.message_zh}")
+        raise typer.Exit(2) from None
+    return password
+
+
 @user_app.command("add")
 def user_add(username: str,
              role: Annotated[str, typer.Option(help=f"one of: {', '.join(ROLES)}")],
              team: str | None = None, region: str | None = None,
              name: Annotated[str | None, typer.Option(help="display name")] = None,
-             days: int = 90, db_url: DbUrl = None) -> None:
-    """Create a user and print their token (shown only once)."""
+             days: int = 90, password: PasswordFlag = False,
+             password_stdin: PasswordStdin = False, db_url: DbUrl = None) -> None:
+    """Create a user and print their token (shown only once); with --password, give them a
+    password to sign in with instead (crm-sheet login --user, the Office add-in)."""
     _, db = _db(db_url)
     if role not in ROLES:
         err.print(f"[red]unknown role {role!r}[/]; roles: {', '.join(ROLES)}")
         raise typer.Exit(2)
+    secret = _ask_password(username, password_stdin) if password or password_stdin else None
     try:
         with db.write() as conn:
             add_user(db, conn, username, role, team, region, name)
-            token = issue_token(db, conn, username, days)
+            if secret is not None:
+                set_password(db, conn, username, secret)
+            token = None if secret is not None else issue_token(db, conn, username, days)
     except ApiError as exc:
         err.print(f"[red]{exc.item.message_en}[/] / {exc.item.message_zh}")
         raise typer.Exit(1) from None
+    if token is None:
+        out.print(f"user [bold]{username}[/] ({role}) created with a password; they sign in "
+                  f"with: crm-sheet login --server URL --user {username}")
+        return
     out.print(f"user [bold]{username}[/] ({role}) created; token (keep it safe, shown once):")
     print(token)
+
+
+@user_app.command("passwd")
+def user_passwd(username: str, password_stdin: PasswordStdin = False,
+                db_url: DbUrl = None) -> None:
+    """Set a user's password (the old one stops working; a revocation and counted failed
+    sign-ins end). Tokens already issued stay valid: revoke them with user revoke."""
+    _, db = _db(db_url)
+    secret = _ask_password(username, password_stdin)
+    try:
+        with db.write() as conn:
+            set_password(db, conn, username, secret)
+            throttle.unlock(db, conn, username)
+    except ApiError as exc:
+        err.print(f"[red]{exc.item.message_en}[/] / {exc.item.message_zh}")
+        raise typer.Exit(1) from None
+    out.print(f"password of [bold]{username}[/] set")
+
+
+@user_app.command("unlock")
+def user_unlock(username: str, db_url: DbUrl = None) -> None:
+    """Forget a user's failed sign-ins, so a throttled user may try again at once."""
+    _, db = _db(db_url)
+    with db.write() as conn:
+        n = throttle.unlock(db, conn, username)
+    out.print(f"{n} failed sign-in(s) of {username} forgotten")
 
 
 @user_app.command("token")
@@ -123,7 +181,7 @@ def user_list(db_url: DbUrl = None) -> None:
 
 @user_app.command("revoke")
 def user_revoke(username: str, db_url: DbUrl = None) -> None:
-    """Revoke every token of a user."""
+    """Revoke every token of a user, and their password (until user passwd sets a new one)."""
     _, db = _db(db_url)
     with db.write() as conn:
         n = revoke_user_tokens(db, conn, username)

@@ -132,6 +132,27 @@ def push_pull_errors() -> str:
                   for c in codes_used(_sync_files())))
 
 
+SIGNIN_SOURCES = ("signin.py", "passwords.py", "throttle.py", "routes/auth.py")
+
+
+def signin_errors() -> str:
+    """The codes password sign-in answers (``bridge.signin`` and the modules it uses)."""
+    return table(["code", "HTTP", "English", "中文"],
+                 ((f"`{c}`", CATALOGUE[c].status, CATALOGUE[c].en, CATALOGUE[c].zh)
+                  for c in codes_used(SOURCES / n for n in SIGNIN_SOURCES)))
+
+
+def signin_settings() -> str:
+    """The throttle's and the tokens' settings with their defaults (``bridge.settings``)."""
+    from bridge.settings import Settings
+
+    fields = Settings.model_fields
+    return table(["setting", "environment", "default"],
+                 ((f"`{name}`", f"`CRM_{name.upper()}`", fields[name].default)
+                  for name in ("signin_failures", "signin_address_failures",
+                               "signin_window_seconds", "token_days")))
+
+
 # --- docs/reports.md ------------------------------------------------------------------------
 
 
@@ -186,6 +207,8 @@ BLOCKS: dict[str, dict[str, Callable[[], str]]] = {
         "record-columns": record_columns,
         "roles": roles,
         "push-pull-errors": push_pull_errors,
+        "signin-errors": signin_errors,
+        "signin-settings": signin_settings,
     },
     "reports.md": {
         "funnel-definitions": definitions(funnel),

@@ -36,7 +36,12 @@ class Settings(BaseSettings):
     database_schema: str | None = None  # PostgreSQL schema (tests give each run its own)
     max_batch_rows: int = 20_000
     max_body_bytes: int = 64 * 1024 * 1024
-    token_days: int = 90
+    token_days: int = 90  # also the longest token a password sign-in may ask for
+    # password sign-in (bridge.throttle): this many failures of one user name, or of one
+    # client address (0: not counted), within the window answer 429 until the oldest ages out
+    signin_failures: int = 5
+    signin_address_failures: int = 50
+    signin_window_seconds: int = 900
     idempotency_days: int = 7
     pool_size: int = 8
     # the audit trail's HMAC key: CRM_AUDIT_KEY (at least 32 characters), else the key file

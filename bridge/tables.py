@@ -1,5 +1,5 @@
-"""The bridge's own tables (users, tokens, change counter, idempotency, audit, stage history,
-match keys and staged imports).
+"""The bridge's own tables (users, tokens, passwords and failed sign-ins, change counter,
+idempotency, audit, stage history, match keys and staged imports).
 
 Entity tables come from the dictionary (``schema.sql``); these are declared beside them on
 the same ``MetaData``.
@@ -116,6 +116,30 @@ def system_tables(md: MetaData) -> None:
     )
 
 
+def signin_tables(md: MetaData) -> None:
+    """Password hashes and failed sign-ins (``bridge.passwords``, ``bridge.throttle``)."""
+    # one argon2id hash per user who may sign in with a password; revoked_at: the admin
+    # revoked the user's credentials (``crm-bridge user revoke``) until a new password is set
+    Table(
+        "sys_password", md,
+        Column("username", String(64), ForeignKey("sys_user.username"), primary_key=True),
+        Column("hash", String(255), nullable=False),
+        Column("changed_at", DateTime(timezone=True), nullable=False),
+        Column("revoked_at", DateTime(timezone=True)),
+    )
+    # one row per failed (or still running) sign-in, per subject: the SHA-256 of the user
+    # name or the client address, never the name itself (a password typed as a user name
+    # must not be kept); counted over a window by every bridge process alike
+    Table(
+        "sys_signin_failure", md,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+               autoincrement=True),
+        Column("subject", String(64), nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False, index=True),
+        Index("ix_sys_signin_failure_subject", "subject", "at"),
+    )
+
+
 def import_tables(md: MetaData) -> None:
     """Match keys kept by the push engine, and staged imports (``bridge.imports``)."""
     # a record's blocking keys (schema.matching.blocking_keys): one row per key; the key
@@ -174,5 +198,6 @@ def full_metadata(dictionary: Dictionary) -> MetaData:
     md = MetaData()
     build_metadata(dictionary, md)
     system_tables(md)
+    signin_tables(md)
     import_tables(md)
     return md

@@ -143,6 +143,13 @@ class ErrorCode(StrEnum):
     USER_EXISTS = "USER_EXISTS", 409, "用户 {user} 已存在", "User {user} already exists"
     USER_NOT_FOUND = "USER_NOT_FOUND", 404, "用户 {user} 不存在", "User {user} does not exist"
     AUDIT_NOT_FOUND = "AUDIT_NOT_FOUND", 404, "审计记录 {value} 不存在", "Audit entry {value} does not exist"
+    SIGNIN_FAILED = ("SIGNIN_FAILED", 401, "用户名或密码不正确", "Wrong user name or password")
+    SIGNIN_THROTTLED = ("SIGNIN_THROTTLED", 429, "登录失败次数过多，请 {minutes} 分钟后再试，或请管理员解锁（crm-bridge user unlock）",
+        "Too many failed sign-ins; try again in {minutes} min, or ask your admin to unlock the account (crm-bridge user unlock)")
+    SIGNIN_DISABLED = ("SIGNIN_DISABLED", 403, "账户已停用或登录已被管理员吊销，请联系管理员",
+        "This account is disabled or its sign-in was revoked; ask your admin")
+    PASSWORD_WEAK = ("PASSWORD_WEAK", 422, "密码至少需要 {min} 个字符，且不能与用户名相同",
+        "A password needs at least {min} characters and must differ from the user name")
     # workbook / add-in
     WORKBOOK_NOT_FOUND = "WORKBOOK_NOT_FOUND", 404, "找不到工作簿文件“{path}”", "Workbook file “{path}” not found"
     WORKBOOK_INVALID = ("WORKBOOK_INVALID", 400, "“{path}”不是有效的 Excel 工作簿（.xlsx/.xlsm）：{detail}",
@@ -184,8 +191,8 @@ class ErrorCode(StrEnum):
     NOT_SIGNED_IN = ("NOT_SIGNED_IN", 401, "尚未登录服务器{server}：请先点击“登录”（或运行 crm-sheet login）",
         "Not signed in to the server{server}: click Sign in first (or run crm-sheet login)")
     CREDENTIAL_STORE_UNAVAILABLE = ("CREDENTIAL_STORE_UNAVAILABLE", 401,
-        "本机没有可用的系统凭据存储（{detail}），无法保存令牌：请设置环境变量 {env}，或把令牌写入仅您可读的文件并设置 {env_file} 为其路径",
-        "This computer has no system credential store ({detail}) to keep the token: set the {env} environment variable, or put the token in a file only you can read and set {env_file} to its path")
+        "本机没有可用的系统凭据存储（{detail}），无法保存令牌：请设置环境变量 {env}，或用 crm-sheet login --token-file 文件 把令牌存入仅您可读的文件并设置 {env_file} 为其路径",
+        "This computer has no system credential store ({detail}) to keep the token: set the {env} environment variable, or keep it in a file only you can read (crm-sheet login --token-file FILE) and set {env_file} to its path")
     TOKEN_FILE_UNUSABLE = ("TOKEN_FILE_UNUSABLE", 401, "令牌文件 {path} 无法使用：{detail}",
         "The token file {path} cannot be used: {detail}")
     SERVER_URL_INVALID = ("SERVER_URL_INVALID", 422, "服务器地址“{value}”无效，应类似 https://crm.example.com",
@@ -197,6 +204,10 @@ class ErrorCode(StrEnum):
     BRIDGE_UNKNOWN_CODE = ("BRIDGE_UNKNOWN_CODE", 502, "服务器报告了本插件无法识别的问题（HTTP {status}）；请升级插件，或把此消息发给管理员",
         "The server reported a problem this add-in does not know (HTTP {status}); update the add-in or send this message to your admin")
     TEMPLATE_NOT_FOUND = "TEMPLATE_NOT_FOUND", 404, "找不到最新的工作簿模板：{detail}", "The latest workbook template was not found: {detail}"
+    NO_ACTIVE_WORKBOOK = ("NO_ACTIVE_WORKBOOK", 422, "没有打开的 CRM 工作簿：请先打开或新建一个，再点击功能区按钮",
+        "No CRM workbook is open: open or create one, then click the ribbon button again")
+    SECRET_PROMPT_UNAVAILABLE = ("SECRET_PROMPT_UNAVAILABLE", 501, "此 Python 缺少 tkinter，无法显示隐藏输入的登录框：请在命令提示符运行 crm-sheet login 工作簿路径 --server 服务器地址（输入不显示），或从 python.org 重新安装 Python（含 tcl/tk）",
+        "This Python has no tkinter for a sign-in box that hides what you type: run crm-sheet login BOOK --server URL in a command prompt (the token is not shown), or reinstall Python from python.org with tcl/tk")
     # --- import: files and mapping ---
     IMPORT_FILE_ENCRYPTED = ("IMPORT_FILE_ENCRYPTED", 422, "文件“{file}”设有密码保护，无法读取：请先在 Excel/WPS 中去掉密码（文件 ▸ 信息 ▸ 保护工作簿），再导入",
         "“{file}” is password-protected and cannot be read: remove the password first (File ▸ Info ▸ Protect Workbook in Excel/WPS), then import it")

@@ -44,7 +44,7 @@ def test_readme_scripts_exist_and_are_executable() -> None:
 def test_readme_cli_commands_exist() -> None:
     bridge, sheet = _commands(bridge_app), _commands(sheet_app)
     used_bridge = re.findall(r"crm-bridge (\w+(?: (?!--)\w+)?)", README)
-    used_sheet = re.findall(r"crm-sheet (\w+)", README)
+    used_sheet = re.findall(r"crm-sheet (\w[\w-]*)", README)
     assert used_bridge and used_sheet
     for cmd in used_bridge:
         assert cmd in bridge or cmd.split()[0] in bridge, cmd

@@ -56,7 +56,9 @@ OPS: dict[str, tuple[str, ...]] = {
     # ^ | None
     "add_chart": ("sheet", "kind", "data", "anchor", "title"),
     # ^ kind: "column" | "bar" | "line" | "pie"; data: {"row", "col", "rows", "cols"} with
-    #   categories in the first column and a header row; anchor: {"row", "col"}
+    #   categories in the first column and a header row, and optionally "series": the sheet
+    #   columns plotted (default: every column after the first); anchor: {"row", "col"},
+    #   optionally "width" and "height" in points
     # the workbook as a whole
     "open_workbook": ("file", "name"),  # a file the session produced (upgrade, import)
 }

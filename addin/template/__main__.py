@@ -1,4 +1,5 @@
-"""Rebuild the committed workbook templates: ``python -m addin.template [--check]``."""
+"""Rebuild the committed workbook templates and the ribbon add-in: ``python -m addin.template
+[--check]``."""
 
 from __future__ import annotations
 
@@ -6,19 +7,25 @@ import sys
 from pathlib import Path
 
 from addin.template import build_template
+from addin.template.xlam import ADDIN_FILE, build_addin
 from schema.errors import Lang
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE_FILES: dict[Lang, str] = {"zh": "crm_workbook.xlsm", "en": "crm_workbook.en.xlsm"}
 
 
+def built_files() -> dict[str, bytes]:
+    """Every committed file of ``templates/`` by name: the workbooks and the add-in."""
+    files = {name: build_template(lang) for lang, name in TEMPLATE_FILES.items()}
+    return files | {ADDIN_FILE: build_addin()}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write (or with ``--check`` only compare) every template; 1 when one was stale."""
     check = "--check" in (sys.argv[1:] if argv is None else argv)
     stale = []
-    for lang, name in TEMPLATE_FILES.items():
+    for name, data in built_files().items():
         path = TEMPLATES_DIR / name
-        data = build_template(lang)
         if path.exists() and path.read_bytes() == data:
             continue
         stale.append(name)

@@ -22,13 +22,18 @@ def crm_modules() -> list[VbaModule]:
     return [load_bas(RIBBON_DIR / name) for name in BAS_FILES]
 
 
-def build_crm_vba_project(sheet_code_names: Sequence[str]) -> bytes:
+def build_crm_vba_project(sheet_code_names: Sequence[str], this_workbook: str = "", *,
+                          project_name: str = "CRMWorkbook") -> bytes:
     """Return ``vbaProject.bin`` bytes for a workbook whose sheets have these code names.
 
     The code names must match the ``codeName`` of each worksheet in the workbook (and the
-    workbook's own code name must be ``ThisWorkbook``). Same input, same bytes.
+    workbook's own code name must be ``ThisWorkbook``, whose code is ``this_workbook``).
+    Same input, same bytes.
     """
     names = list(sheet_code_names)
     if "ThisWorkbook" in names:
         raise ValueError("ThisWorkbook is added automatically; pass worksheet code names only")
-    return build_vba_project(crm_modules(), ["ThisWorkbook", *names])
+    modules = crm_modules()
+    if this_workbook:
+        modules.append(VbaModule("ThisWorkbook", this_workbook, document=True))
+    return build_vba_project(modules, ["ThisWorkbook", *names], project_name=project_name)

@@ -29,9 +29,17 @@ REVOKES_CREDENTIALS: dict[str, Any] = {"x-revokes-credentials": True}
 """``openapi_extra`` of an operation that revokes, rotates or deactivates someone's
 credentials: fuzzers aim it at throwaway users only, so a run cannot lock itself out."""
 
+SIGNS_IN: dict[str, Any] = {"x-signs-in": True}
+"""``openapi_extra`` of an operation that takes credentials in its body, not a token: its
+401 means the credentials were wrong, and it answers without an ``Authorization`` header."""
+
 _BEARER = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
-_HEADERS: dict[str, dict[str, Any]] = {code: _BEARER for code in AUTH}
-"""Headers sent with a code (``bridge.auth`` adds ``WWW-Authenticate`` to every 401)."""
+_RETRY = {"Retry-After": {"description": "seconds to wait before trying again",
+                          "schema": {"type": "string"}}}
+_HEADERS: dict[str, dict[str, Any]] = {**{code: _BEARER for code in AUTH},
+                                       ErrorCode.SIGNIN_THROTTLED: _RETRY}
+"""Headers sent with a code (``bridge.auth`` adds ``WWW-Authenticate`` to every 401;
+``bridge.throttle`` ``Retry-After`` to its 429)."""
 
 
 def errors(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:

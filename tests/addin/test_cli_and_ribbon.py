@@ -27,7 +27,7 @@ class FakeUi:
     def alert(self, text: str, error: bool = False) -> None:
         self.alerts.append((text, error))
 
-    def ask(self, prompt: str, default: str = "") -> str | None:
+    def ask(self, prompt: str, default: str = "", secret: bool = False) -> str | None:
         return self.answers.pop(0) if self.answers else None
 
 
@@ -92,7 +92,7 @@ def test_cli_and_ribbon_against_a_live_bridge(live_bridge: LiveBridge, tmp_path:
     # the ribbon on a second workbook: sign in through input boxes, then pull
     other = tmp_path / "other.xlsm"
     assert runner.invoke(app, ["new", str(other)]).exit_code == 0
-    ui.answers = [live_bridge.url, token]
+    ui.answers = [live_bridge.url, "", token]  # no user name: a token
     port = OpenpyxlPort.open(other)
     assert xl_entry.on_ribbon("crm_sign_in", port) is not None
     res2 = xl_entry.on_ribbon("crm_pull", OpenpyxlPort.open(other))

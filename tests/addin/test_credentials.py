@@ -76,3 +76,19 @@ def test_a_token_file_others_can_read_is_refused(tmp_path: Path,
     with pytest.raises(AddinError) as e:
         credentials.load_token("https://crm.example.com")
     assert e.value.code == "TOKEN_FILE_UNUSABLE"
+
+
+def test_login_keeps_the_token_in_a_file_only_its_owner_reads(
+        live_bridge: LiveBridge, no_keyring: None, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a keyring, ``--token-file`` keeps the token (mode 600) and CRM_TOKEN_FILE
+    then signs every command in."""
+    where = tmp_path / "secret" / "crm-token"
+    out = runner.invoke(app, ["login", "--server", live_bridge.url, "--token",
+                              live_bridge.admin_token, "--token-file", str(where)])
+    assert out.exit_code == 0, out.output
+    assert where.read_text(encoding="utf-8").strip() == live_bridge.admin_token
+    if os.name == "posix":
+        assert where.stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv(credentials.ENV_TOKEN_FILE, str(where))
+    assert credentials.load_token(live_bridge.url) == live_bridge.admin_token

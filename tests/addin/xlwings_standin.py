@@ -504,11 +504,36 @@ class Names(_Strict):
         return len(self._refs)
 
 
+@standin_for(xw.main.Books)
+class Books(_Strict):
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    @property
+    def active(self) -> Book | None:
+        return self._app._active
+
+    def open(self, fullname: Any = None, update_links: Any = None, read_only: Any = None,
+             format: Any = None, password: Any = None, write_res_password: Any = None,
+             ignore_read_only_recommended: Any = None, origin: Any = None,
+             delimiter: Any = None, editable: Any = None, notify: Any = None,
+             converter: Any = None, add_to_mru: Any = None, local: Any = None,
+             corrupt_load: Any = None, json: Any = None) -> Book:
+        book = open_book(Path(str(fullname)), self._app)
+        self._app._active = book
+        return book
+
+
 @standin_for(xw.App)
 class App(_Strict):
     def __init__(self) -> None:
         self._status: Any = False
         self._alerts: list[tuple[str, str | None]] = []
+        self._active: Book | None = None
+
+    @property
+    def books(self) -> Books:
+        return Books(self)
 
     @property
     def status_bar(self) -> Any:
@@ -527,8 +552,9 @@ class App(_Strict):
 
 @standin_for(xw.Book)
 class Book(_Strict):
-    def __init__(self, app: App | None = None) -> None:
+    def __init__(self, app: App | None = None, fullname: str = "book.xlsm") -> None:
         self._app = app or App()
+        self._fullname = fullname
         self._sheets: list[Sheet] = []
         self._names = Names()
         self._saves = 0
@@ -536,6 +562,14 @@ class Book(_Strict):
     @property
     def app(self) -> App:
         return self._app
+
+    @property
+    def name(self) -> str:
+        return Path(self._fullname).name
+
+    @property
+    def fullname(self) -> str:
+        return self._fullname
 
     @property
     def sheets(self) -> Sheets:
@@ -548,11 +582,14 @@ class Book(_Strict):
     def save(self, path: Any = None, password: str | None = None) -> None:
         self._saves += 1
 
+    def activate(self, steal_focus: bool = False) -> None:
+        self._app._active = self
 
-def open_book(path: Path) -> Book:
+
+def open_book(path: Path, app: App | None = None) -> Book:
     """The workbook as Excel would open it: every sheet's values, notes, hidden state, names."""
-    wb = openpyxl.load_workbook(path, keep_vba=True)
-    book = Book()
+    wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() != ".xlsx")
+    book = Book(app, str(path))
     for ws in wb.worksheets:
         sheet = Sheet(book, ws.title, ws.sheet_state == "visible")
         for row in ws.iter_rows():

@@ -269,6 +269,7 @@ BODIES: dict[str, Any] = {  # a valid body per request schema; new schemas must 
     "ConfirmIn": lambda: {"uncertain": "new"},
     "ImportMapping": lambda: {"entity": "customer", "columns": {"公司名称": "customer.name"},
                               "name": "m"},
+    "PasswordSignIn": lambda: {"username": "nobody_here", "password": "a wrong password"},
 }
 PUSH_SCHEMA = "PushRequest"  # covered field by field above
 

@@ -132,9 +132,15 @@ def test_auth_failures_answer_the_documented_shape(
     seen = set()
     for method, path, op in operations(doc):
         url = example_path(path, op)
+        # an operation that signs in takes its credentials in the body, never a token
+        wrong = {"json": {"username": "nobody_here", "password": "wrong password"}} \
+            if op.get("x-signs-in") else {}
         for token in (None, "not-a-token", lb.admin_token + "x"):
-            resp = _send(lb, method, url, token)
-            if "401" in op["responses"]:
+            resp = _send(lb, method, url, token, **wrong)
+            if wrong:
+                assert resp.status_code == 401, (method, url, resp.text)
+                seen.add(assert_error_shape(resp, op))
+            elif "401" in op["responses"]:
                 assert resp.status_code == 401, (method, url, token, resp.text)
                 seen.add(assert_error_shape(resp, op))
                 assert resp.headers["www-authenticate"] == "Bearer"
@@ -144,7 +150,7 @@ def test_auth_failures_answer_the_documented_shape(
             resp = _send(lb, method, url, sales, json={})
             assert resp.status_code == 403, (method, url, resp.text)
             seen.add(assert_error_shape(resp, op))
-    assert {"AUTH_REQUIRED", "AUTH_INVALID", "ADMIN_ONLY"} <= seen
+    assert {"AUTH_REQUIRED", "AUTH_INVALID", "ADMIN_ONLY", "SIGNIN_FAILED"} <= seen
 
 
 @pytest.mark.slow  # 5-8 s a backend: a longer end-to-end run

@@ -56,8 +56,10 @@ def test_button_declarations_are_consistent() -> None:
 def test_every_button_is_routed_and_labelled() -> None:
     vba = render.render_callback_module()
     call = r"import addin\.xl_entry as e; e\.on_ribbon\('([^']+)'\)"
-    routed = re.findall(rf'Case "([^"]+)"\r\n\s+RunPython "{call}"', vba)
+    routed = re.findall(rf'Case "([^"]+)"\r\n\s+command = "{call}"', vba)
     assert routed == [(b.id, b.id) for b in BUTTONS]
+    windows = vba.split("Public Sub CRM_OnAction(", 1)[1].split("#Else", 1)[1]
+    assert "    CRM_Run command\r\n#End If\r\nEnd Sub" in windows
     labels = _cases(vba, render.GET_LABEL)
     tips = _cases(vba, render.GET_SCREENTIP)
     for b in BUTTONS:
@@ -117,3 +119,93 @@ def test_vba_string_escaping() -> None:
     assert render.vba_string('say "hi"') == '"say ""hi"""'
     assert _vba_expr_value(render.vba_string("登录 CRM 服务器")) == "登录 CRM 服务器"
     assert render.vba_string("é😀") == "ChrW(&H00E9&) & ChrW(&HD83D&) & ChrW(&HDE00&)"
+
+
+def _preprocess(source: str, mac: bool) -> str:
+    """The lines VBA compiles with the constant ``Mac`` set to ``mac`` (``#If [Not] Mac``,
+    ``#Else`` and ``#End If``, nested; any other ``#If`` keeps both branches)."""
+    out: list[str] = []
+    stack: list[tuple[bool, bool]] = []  # (this branch taken, a Mac condition)
+    for line in source.split("\r\n"):
+        head = line.strip()
+        cond = re.fullmatch(r"#If (Not )?Mac Then", head)
+        if cond or head.startswith("#If "):
+            taken = (mac != bool(cond.group(1))) if cond else True
+            stack.append((taken, bool(cond)))
+        elif head == "#Else":
+            taken, is_mac = stack.pop()
+            stack.append((not taken if is_mac else True, is_mac))
+        elif head == "#End If":
+            stack.pop()
+        elif all(taken for taken, _ in stack):
+            out.append(line)
+    assert not stack
+    return "\r\n".join(out)
+
+
+def _xlwings_procedures() -> set[str]:
+    text = (RIBBON_DIR / "xlwings.bas").read_text("cp1252")
+    return set(re.findall(r"^(?:Public |Private )?(?:Function|Sub) (\w+)", text, re.M))
+
+
+def _identifiers(code: str) -> set[str]:
+    code = re.sub(r'"[^"\r\n]*"', '""', code)
+    code = "\r\n".join(line.split("'", 1)[0] for line in code.split("\r\n"))
+    return set(re.findall(r"[A-Za-z_]\w*", code))
+
+
+def test_on_a_mac_the_ribbon_module_uses_nothing_of_xlwings() -> None:
+    """The xlwings module does not compile on a Mac (no ``Dictionary`` class): CRMRibbon's
+    Mac code must not reach it, while the Windows code does run Python through it."""
+    vba = render.render_callback_module()
+    xlwings_procs = _xlwings_procedures()
+    assert {"RunPython", "GetConfig", "FileExists"} <= xlwings_procs
+    on_mac = _identifiers(_preprocess(vba, mac=True))
+    on_windows = _identifiers(_preprocess(vba, mac=False))
+    assert not on_mac & xlwings_procs, on_mac & xlwings_procs
+    assert {"RunPython", "GetConfig", "FileExists"} <= on_windows
+    mac_action = _preprocess(vba, mac=True).split(f"Sub {render.ON_ACTION}(", 1)[1]
+    mac_action = mac_action.split("End Sub", 1)[0]
+    assert "CRM_Say" in mac_action and "Office" in mac_action
+    assert "Dictionary" not in vba
+
+
+def test_labels_follow_the_workbook_language_then_office() -> None:
+    vba = render.render_callback_module()
+    body = vba.split("Private Function CRM_IsChinese()", 1)[1].split("End Function", 1)[0]
+    meta_at = body.index("CRM_BookLang(CRM_Book())")
+    office_at = body.index("Application.LanguageSettings.LanguageID(2)")
+    assert meta_at < office_at and 'If lang = "zh" Or lang = "en" Then Exit Function' in body
+    book = vba.split("Private Function CRM_Book()", 1)[1].split("End Function", 1)[0]
+    assert "ThisWorkbook.IsAddin" in book and "ActiveWorkbook" in book
+    lang = vba.split("Private Function CRM_BookLang(", 1)[1].split("End Function", 1)[0]
+    assert 'Worksheets("_meta")' in lang and 'Match("lang"' in lang
+
+
+def test_the_ribbon_object_is_kept_and_the_tab_steps_aside_for_the_addin() -> None:
+    root = ET.fromstring(render.render_custom_ui().encode("utf-8"))
+    assert root.get("onLoad") == render.ON_LOAD
+    tab = root.find("ui:ribbon/ui:tabs/ui:tab", NS)
+    assert tab is not None and tab.get("getVisible") == render.GET_VISIBLE
+    vba = render.render_callback_module()
+    assert f"Public Sub {render.ON_LOAD}(ribbon As IRibbonUI)" in vba
+    assert f"Public Sub {render.GET_VISIBLE}(control As IRibbonControl, ByRef visible)" in vba
+    assert "CRM_Ribbon.Invalidate" in vba
+    from addin.ribbon.vba_support import ADDIN_FILE, ADDIN_WORKBOOK_MODULE
+
+    assert f'Workbooks("{ADDIN_FILE}")' in vba
+    assert "Private WithEvents CRM_App As Application" in ADDIN_WORKBOOK_MODULE
+    assert "CRMRibbon.CRM_Refresh" in ADDIN_WORKBOOK_MODULE
+
+
+def test_python_that_cannot_start_points_at_setup_excel() -> None:
+    vba = _preprocess(render.render_callback_module(), mac=False)
+    run = vba.split("Private Sub CRM_Run(", 1)[1].split("End Sub", 1)[0]
+    assert "If Not CRM_PythonReady() Then Exit Sub" in run
+    assert "If RunPython(command) = -1 Then CRM_SetupHint" in run
+    hint = vba.split("Private Sub CRM_SetupHint()", 1)[1].split("End Sub", 1)[0]
+    texts = re.findall(r"(zh|en) = (?:\1 & )?([^\r\n]+)", hint)
+    zh = "".join(_vba_expr_value(expr) for var, expr in texts if var == "zh")
+    en = "".join(_vba_expr_value(expr) for var, expr in texts if var == "en")
+    assert "crm-sheet setup-excel" in zh and "运行" in zh
+    assert "crm-sheet setup-excel" in en and "Python" in en
