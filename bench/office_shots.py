@@ -1,7 +1,7 @@
 """Screenshots of the Office add-in's task pane in zh-CN and English: a live bridge with
 the Office plugin and the demo data (``bridge.demo``), the task pane in Debian's Chromium
 with the fake Office.js of ``tests/office/js`` holding the standard workbook, the east
-manager signed in; a Pull, a bad phone number typed and Validate, then a Push that meets a
+manager signed in; a Pull, a region not in the list typed and Validate, then a Push that meets a
 change another user made (a conflict with its choices).
 
     python -m bench.office_shots                  # into docs/images/office/
@@ -43,7 +43,7 @@ def _theirs(url: str, token: str, tmp: Path, lang: str, row_id: str, col: int) -
         port.save()
     wb = openpyxl.load_workbook(path, keep_vba=True)
     ws = sheet_of(wb, "customer")
-    id_col = keys_of(ws)["id"]
+    id_col = keys_of(ws)["_id"]
     theirs = "总部迁址后的新名称" if lang == "zh" else "Renamed by HQ"
     for r in range(3, ws.max_row + 1):
         if ws.cell(row=r, column=id_col).value == row_id:
@@ -61,13 +61,15 @@ def shoot(browser: Any, url: str, token: str, tmp: Path, lang: str, out: Path) -
     pane.page.screenshot(path=str(files[-1]), full_page=True)
     ws = sheet_of(pane.twin, "customer")
     keys = keys_of(ws)
-    pane.edit(ws.title, 3, keys["phone"], "12345")
+    sheet = next(s for s in pane.state()["sheets"] if s["name"] == ws.title)
+    region = sheet["values"][2][keys["region"] - 1]
+    pane.edit(ws.title, 3, keys["region"], "火星" if lang == "zh" else "Mars")
     pane.press("crm_validate")
     files.append(out / f"taskpane-validate-{lang}.png")
     pane.page.screenshot(path=str(files[-1]), full_page=True)
-    pane.edit(ws.title, 3, keys["phone"], "13812345678")
+    pane.edit(ws.title, 3, keys["region"], region)
     row = next(s for s in pane.state()["sheets"] if s["name"] == ws.title)["values"][2]
-    _theirs(url, token, tmp, lang, row[keys["id"] - 1], keys["name"])
+    _theirs(url, token, tmp, lang, row[keys["_id"] - 1], keys["name"])
     pane.edit(ws.title, 3, keys["name"], "我们改的名称" if lang == "zh" else "Our new name")
     pane.press("crm_push")
     files.append(out / f"taskpane-conflict-{lang}.png")

@@ -28,12 +28,16 @@ DONE = """() => window.crmTaskpane && !window.crmTaskpane.busy
 
 
 def seed_of(wb: Any) -> dict[str, Any]:
-    """What the fake Excel starts with: the workbook's snapshot, as the contract says."""
+    """What the fake Excel starts with: the workbook's snapshot, as the contract says, and
+    the hidden rows and columns a snapshot does not carry."""
     info, blocks, notes = snapshot_of(wb)
+    layout = [{"sheet": ws.title, "hiddenRows": (v := twin_view(ws))["hiddenRows"],
+               "hiddenCols": v["hiddenCols"]} for ws in wb.worksheets]
     return json.loads(json.dumps({
         "info": info.model_dump(mode="json"),
         "blocks": [b.model_dump(mode="json") for b in blocks],
-        "notes": [n.model_dump(mode="json") for n in notes]}, ensure_ascii=False))
+        "notes": [n.model_dump(mode="json") for n in notes], "layout": layout},
+        ensure_ascii=False))
 
 
 class Pane:

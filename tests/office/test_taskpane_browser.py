@@ -79,18 +79,22 @@ def test_pull_validate_push_conflict_and_choice(browser: Any, office: LiveBridge
     sheet, name_col = column(pane, "customer", "name")
     names = [r[name_col - 1] for r in dumped(pane, "customer")["values"][2:4]]
     assert sorted(names) == ["上海甲贸易有限公司", "北京乙科技有限公司"]
-    # a bad phone: Validate marks it, names sheet/row/field
-    _, phone_col = column(pane, "customer", "phone")
-    pane.edit(sheet, 3, phone_col, "12")
+    # a region not in the list (over a stored one): Validate marks it, naming sheet, row
+    # and field
+    _, region_col = column(pane, "customer", "region")
+    region = dumped(pane, "customer")["values"][2][region_col - 1]
+    pane.edit(sheet, 3, region_col, "火星")
     out = pane.press("crm_validate")
-    assert out["result"]["ok"] is False
+    assert out["result"]["ok"] is False, out["result"]
     msg = next(m for m in out["result"]["messages"] if m["row"] == 3)
-    assert (msg["sheet"], msg["field"]) == (sheet, "phone")
+    assert (msg["sheet"], msg["field"]) == (sheet, "region")
     assert differences(pane) == {}
+    marked = dumped(pane, "customer")
+    assert any(n["row"] == 3 and "火星" in n["text"] for n in marked["notes"])
     # another user renames the first customer; we rename it too: a conflict on push
-    pane.edit(sheet, 3, phone_col, "13812345678")
+    pane.edit(sheet, 3, region_col, region)
     row3 = dumped(pane, "customer")["values"][2]
-    _, id_col = column(pane, "customer", "id")
+    _, id_col = column(pane, "customer", "_id")
     other = new_workbook(tmp_path / "other.xlsm")
     with BridgeClient(office.url, office.admin_token) as client:
         port = OpenpyxlPort.open(other)
@@ -110,8 +114,7 @@ def test_pull_validate_push_conflict_and_choice(browser: Any, office: LiveBridge
     assert conflicts and conflicts[0]["field"] == "name", out["result"]
     assert differences(pane) == {}
     choice = conflicts[0]["choice"]
-    theirs = next(c["value"] for c in conflicts[0]["choices"] if "theirs" in c["value"] or
-                  c["label"] in ("用服务器的值", "Keep theirs", "服务器"))
+    theirs = next(c["value"] for c in conflicts[0]["choices"] if "服务器" in c["label"])
     pane.page.select_option("#choice-0", theirs)
     pane.page.wait_for_function(
         "(c) => window.__fake.book.sheet(c.sheet).get(c.row - 1, c.col - 1) !== ''", arg=choice)

@@ -160,8 +160,9 @@ function makeExcel(fake) {
 
 const VIS_IN = { visible: "Visible", hidden: "Hidden", very_hidden: "VeryHidden" };
 
-function seed(fake, { info, blocks = [], notes = [], validations = [] }) {
-  // a workbook described like the contract's snapshot (values stored as they are)
+function seed(fake, { info, blocks = [], notes = [], validations = [], layout = [] }) {
+  // a workbook described like the contract's snapshot (values stored as they are); what a
+  // snapshot does not carry but a workbook has: validations, layout (hidden rows, columns)
   const book = new BookModel(info.name || "Book1.xlsx");
   for (const s of info.sheets) {
     const sheet = book.addSheet(s.name);
@@ -179,6 +180,11 @@ function seed(fake, { info, blocks = [], notes = [], validations = [] }) {
       sheet.notes.set(sheet.key(n.row - 1, n.col - 1), { content: n.text, authorName: n.author ?? "" });
       if (n.fill) sheet.style(n.row - 1, n.col - 1, true).fill = "#" + n.fill.toUpperCase();
     }
+  }
+  for (const l of layout) {
+    const sheet = book.sheet(l.sheet);
+    for (const r of l.hiddenRows ?? []) sheet.rowHidden.add(r - 1);
+    for (const c of l.hiddenCols ?? []) sheet.colHidden.add(c - 1);
   }
   for (const v of validations) {
     const box = parseAddress(v.address);
