@@ -138,6 +138,9 @@ def import_files(
     history: Annotated[bool, typer.Option("--history", help="Rows carry created-at, stage "
                                                             "history, close dates (admins)")]
     = False,
+    verified_on: Annotated[str | None, typer.Option(
+        help="The day the files' values were last verified (e.g. the export date), for rows "
+             "without a verified-date column: the newest verified value wins")] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm after the dry run (with the "
                                                     "report's default choices)")] = False,
     confirm: Annotated[Path | None, typer.Option(help="Confirm the import of this (edited) "
@@ -155,7 +158,7 @@ def import_files(
             err_console.print("用法 / usage: crm-sheet import FILE... [options]")
             raise typer.Exit(EXIT_USAGE)
         opts = run.ImportOptions([Path(f) for f in files], entity, list(maps or []), mapping,
-                                 save_mapping, history, language)
+                                 save_mapping, history, language, verified_on)
         code = _dry_run_and_maybe_confirm(opts, report, clusters_csv, key_column,
                                           yes and not dry_run, server, token, language)
     raise typer.Exit(code)

@@ -127,7 +127,8 @@ class BridgeClient:
     def __init__(self, server_url: str, token: str, *, timeout: float = 120.0,
                  attempts: int = 5, backoff: float = 0.5, max_delay: float = 30.0,
                  on_retry: RetryFn | None = None, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 headers: dict[str, str] | None = None) -> None:
         self.server_url = normalize_server(server_url)
         self.attempts = max(attempts, 1)
         self.backoff, self.max_delay = backoff, max_delay
@@ -136,7 +137,8 @@ class BridgeClient:
         self._http = httpx.Client(
             base_url=self.server_url + API_PREFIX, transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-            headers={"Accept": "application/json", "User-Agent": "excel-crm-addin"})
+            headers={"Accept": "application/json", "User-Agent": "excel-crm-addin",
+                     **(headers or {})})  # headers: the Office service's X-Forwarded-For
         if token:  # none yet: exchange_password signs in
             self._http.headers["Authorization"] = f"Bearer {token}"
 

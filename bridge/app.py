@@ -13,9 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
+from bridge.plugins import mount_plugins
 from bridge.routes import admin, auth, imports, meta, reports, sync
 from bridge.routes.responses import errors
 from bridge.settings import Settings
@@ -176,7 +178,11 @@ def create_app(settings: Settings | None = None, dictionary: Dictionary | None =
 
     for module in (meta, auth, sync, admin, reports, imports):
         app.include_router(module.router, prefix="/api/v1")
+    app.state.plugins = [s.as_json() for s in mount_plugins(app, settings)]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.forwarded_allow_ips.strip():  # a trusted reverse proxy says http or https
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[
+            h.strip() for h in settings.forwarded_allow_ips.split(",") if h.strip()])
     return app
 
 

@@ -59,22 +59,45 @@ def init(db_url: DbUrl = None) -> None:
 
 @app.command()
 def serve(db_url: DbUrl = None, host: str = "127.0.0.1", port: int = 8765,
-          workers: int = 1) -> None:
+          workers: int = 1,
+          public_url: Annotated[str | None, typer.Option(
+              help="The address users reach the bridge at, e.g. https://crm.example.com "
+              "(CRM_PUBLIC_URL); the Office add-in's manifest is built from it")] = None,
+          ssl_certfile: Annotated[Path | None, typer.Option(
+              help="TLS certificate (PEM) to serve HTTPS directly")] = None,
+          ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM)")]
+          = None,
+          forwarded_allow_ips: Annotated[str | None, typer.Option(
+              help="Reverse proxies whose X-Forwarded-Proto/-For are believed "
+              "(CRM_FORWARDED_ALLOW_IPS; comma-separated IPs, or *)")] = None,
+          plugins: Annotated[str | None, typer.Option(
+              help="Plugins to load: all (default), none, or names (CRM_PLUGINS)")] = None,
+          ) -> None:
     """Run the bridge with uvicorn. It keeps no state outside the database, so several
-    processes (or machines) can serve one PostgreSQL database behind a load balancer."""
+    processes (or machines) can serve one PostgreSQL database behind a load balancer.
+    Installed plugins are served beside /api/v1 (the Office add-in at /office/)."""
     import os
 
     import uvicorn
 
-    if db_url:
-        os.environ["CRM_DATABASE_URL"] = db_url
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        err.print("[red]--ssl-certfile and --ssl-keyfile go together[/]")
+        raise typer.Exit(2)
+    for name, value in (("CRM_DATABASE_URL", db_url), ("CRM_PUBLIC_URL", public_url),
+                        ("CRM_FORWARDED_ALLOW_IPS", forwarded_allow_ips),
+                        ("CRM_PLUGINS", plugins)):
+        if value is not None:
+            os.environ[name] = value  # the workers build their app from the environment
     settings, _ = _db(db_url)
     try:
         settings.load_audit_key(create=True)  # a bad key stops the start, not a push
     except AuditKeyError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
-    uvicorn.run("bridge.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+    tls = {"ssl_certfile": str(ssl_certfile), "ssl_keyfile": str(ssl_keyfile)} \
+        if ssl_certfile else {}
+    uvicorn.run("bridge.app:app_from_env", factory=True, host=host, port=port,
+                workers=workers, proxy_headers=False, **tls)  # type: ignore[arg-type]
 
 
 PasswordFlag = Annotated[bool, typer.Option(

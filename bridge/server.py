@@ -26,11 +26,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, timeout: float = 20.0) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL."""
+def serve_in_thread(app: Any, timeout: float = 20.0, **config: Any) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL (``https``
+    when ``config`` has ``ssl_certfile``). Forwarded headers are the app's business
+    (``CRM_FORWARDED_ALLOW_IPS``), so uvicorn's own reading of them is off."""
     port = free_port()
+    config = {"proxy_headers": False, **config}
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+                                           log_level="warning", lifespan="off", **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -40,7 +43,8 @@ def serve_in_thread(app: Any, timeout: float = 20.0) -> Iterator[str]:
             raise RuntimeError("the bridge did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        scheme = "https" if config.get("ssl_certfile") else "http"
+        yield f"{scheme}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

@@ -52,9 +52,26 @@ class Settings(BaseSettings):
     audit_checkpoint_file: str = ""  # default: data folder, one file per database
     audit_checkpoint_every: int = 1000  # entries between automatic checkpoints; 0: never
     audit_checkpoint_seconds: int = 3600  # and at most this long apart while writes happen
+    # plugins (entry point group crm_bridge.plugins): "all", "none" or names, comma-separated
+    plugins: str = "all"
+    # the address users reach this bridge at (https://crm.example.com): the Office add-in's
+    # manifest and pages are built from it; empty: the address each request came in on
+    public_url: str = ""
+    # reverse proxies whose X-Forwarded-Proto / -For are believed (IPs or networks,
+    # comma-separated, "*" for any); empty: none, the connection itself says http or https
+    forwarded_allow_ips: str = ""
 
     def url(self) -> str:
         return self.database_url or default_database_url()
+
+    def plugin_choice(self) -> set[str] | None:
+        """The plugin names to load, or None for every installed one."""
+        text = self.plugins.strip().lower()
+        if text in ("", "all", "*"):
+            return None
+        if text == "none":
+            return set()
+        return {n.strip() for n in text.split(",") if n.strip()}
 
     def database_fingerprint(self) -> str:
         """A short name for this database (URL and schema), to keep checkpoint files apart."""

@@ -331,6 +331,37 @@ class ErrorCode(StrEnum):
     IMPORT_UNIQUE_CLASH = ("IMPORT_UNIQUE_CLASH", 422,
         "源数据第 {row_no} 行：“{field}”的值“{value}”也出现在源数据第 {other} 行，而两行不是同一家公司",
         "Source row {row_no}: “{field}” value “{value}” is also in source row {other}, which is not the same company")
+    # --- import: survivorship by recency (survive) ---
+    IMPORT_VERIFIED_ON_INVALID = ("IMPORT_VERIFIED_ON_INVALID", 200,
+        "源数据第 {row_no} 行：核实日期“{value}”不是有效日期（或晚于今天），该行按没有核实日期处理",
+        "Source row {row_no}: verified date “{value}” is not a valid date (or is after today); the row is treated as having no verified date")
+    # the Office add-in's service (/office/)
+    OFFICE_HTTPS_REQUIRED = ("OFFICE_HTTPS_REQUIRED", 403,
+        "Office 只通过 HTTPS 加载加载项的页面（本机 localhost 除外），而此请求是经由普通 HTTP 到达 {host} 的：请改用 https:// 地址；管理员请设置 CRM_PUBLIC_URL 并配置证书（crm-bridge serve --ssl-certfile/--ssl-keyfile，或在反向代理上配置 TLS 并设置 CRM_FORWARDED_ALLOW_IPS）",
+        "Office loads add-in pages only over HTTPS (localhost aside), and this request reached {host} over plain HTTP: use the https:// address; admins: set CRM_PUBLIC_URL and a certificate (crm-bridge serve --ssl-certfile/--ssl-keyfile, or TLS on a reverse proxy with CRM_FORWARDED_ALLOW_IPS)")
+    OFFICE_SESSION_NOT_FOUND = ("OFFICE_SESSION_NOT_FOUND", 404, "会话 {session} 不存在，或不属于您的令牌",
+        "Session {session} does not exist or belongs to another token")
+    OFFICE_SESSION_EXPIRED = ("OFFICE_SESSION_EXPIRED", 410, "会话 {session} 已过期（超过 {minutes} 分钟未使用）：请再点一次按钮",
+        "Session {session} expired (unused for over {minutes} minutes): click the button again")
+    OFFICE_SESSION_TOO_LARGE = ("OFFICE_SESSION_TOO_LARGE", 413, "一个会话最多上传 {max} 字节，本次已达 {used} 字节：请把工作簿拆小，或请管理员调高 CRM_OFFICE_MAX_SESSION_BYTES",
+        "A session may upload at most {max} bytes and this one reached {used}: split the workbook, or ask your admin to raise CRM_OFFICE_MAX_SESSION_BYTES")
+    OFFICE_SESSION_DONE = ("OFFICE_SESSION_DONE", 409, "会话 {session} 的命令已经运行过，不能再上传或再次运行：请新建会话",
+        "Session {session} has already run its command; it takes no more uploads or runs: open a new session")
+    OFFICE_SESSION_NOT_RUN = ("OFFICE_SESSION_NOT_RUN", 409, "会话 {session} 的命令还没有运行，尚无操作或文件可取",
+        "Session {session} has not run its command yet: there are no actions or files to fetch")
+    OFFICE_COMMAND_UNKNOWN = ("OFFICE_COMMAND_UNKNOWN", 422, "未知的命令“{value}”，可用：{allowed}",
+        "Unknown command “{value}”; available: {allowed}")
+    OFFICE_SHEET_UNKNOWN = ("OFFICE_SHEET_UNKNOWN", 422, "会话开始时列出的工作表中没有“{sheet}”",
+        "No sheet “{sheet}” was listed when the session opened")
+    OFFICE_PAGE_NOT_FOUND = ("OFFICE_PAGE_NOT_FOUND", 404, "会话 {session} 没有第 {page} 页操作（共 {pages} 页，从 0 开始编号）",
+        "Session {session} has no action page {page} ({pages} pages, numbered from 0)")
+    OFFICE_FILE_NOT_FOUND = ("OFFICE_FILE_NOT_FOUND", 404, "会话 {session} 中没有文件“{name}”",
+        "Session {session} has no file “{name}”")
+    OFFICE_FILE_PART_INVALID = ("OFFICE_FILE_PART_INVALID", 422, "文件“{name}”的分段无效：{detail}",
+        "A part of file “{name}” is not valid: {detail}")
+    OFFICE_PASSWORD_SIGNIN_UNAVAILABLE = ("OFFICE_PASSWORD_SIGNIN_UNAVAILABLE", 501,
+        "此服务器不支持用户名和密码登录：请向管理员索取访问令牌，在登录窗口中粘贴",
+        "This server does not offer sign-in with a user name and password: ask your admin for an access token and paste it in the sign-in window")
 
 @dataclass(frozen=True, slots=True)
 class ErrorSpec:

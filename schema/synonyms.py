@@ -7,8 +7,10 @@ them like ``schema.names.name_key`` (width, case, brackets, spaces), so list eac
 in its plain form.
 
 A key names ``entity.field`` of the dictionary, or ``entity.created_at`` /
-``entity.closed_at``: the history an admin's import may carry (``schema.wire.RowHistory``).
-A test checks that every key names one of these.
+``entity.closed_at``: the history an admin's import may carry (``schema.wire.RowHistory``),
+or ``entity.verified_on``: when a source row was last verified (survivorship: the newest
+verified value wins, ``schema.wire_import.VERIFIED_ON``). A test checks that every key names
+one of these.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "customer.owner": _OWNER,
     "customer.region": ("区域", "大区", "片区", "Region", "Territory"),
     "customer.created_at": _CREATED,
+    "customer.verified_on": ("核实日期", "核实时间", "核对日期", "更新日期", "更新时间",
+                             "最后更新", "最后更新时间", "最后更新日期", "最近更新",
+                             "修改日期", "修改时间", "最后修改", "最后修改时间",
+                             "Last verified", "Last Verified Date", "Verified", "Verified On",
+                             "Last modified", "Last Modified Date", "Modified", "Updated",
+                             "Updated At", "Last Updated", "Date Modified"),
     # contact
     "contact.customer": ("所属客户", "公司名称", "客户名称", "公司", "Company", "Account Name",
                          "Customer"),

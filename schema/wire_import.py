@@ -27,6 +27,22 @@ DRY_RUN_PHASES: dict[str, tuple[str, str]] = {
     "decide": ("判定", "deciding"),
     "save": ("保存结果", "saving the decisions"),
 }
+# survivorship (the newest verified value wins): the mapping target ``<entity>.verified_on``
+# carries the day a source row was last verified; why a value won, with its words (zh, en)
+VERIFIED_ON = "verified_on"
+Winner = Literal["incoming", "existing"]
+SURVIVOR_REASONS: dict[str, tuple[str, str]] = {
+    "incoming_newer": ("导入值较新（核实日期晚于已有值的最后修改）",
+                       "incoming is newer (verified after the stored value last changed)"),
+    "existing_newer": ("已有值较新（最后修改晚于导入值的核实日期）",
+                       "stored is newer (changed after the incoming value was verified)"),
+    "same_time": ("日期相同，无法判断哪个较新，请人工确认",
+                  "same date on both sides: a person decides"),
+    "no_incoming_date": ("导入行没有核实日期，请人工确认",
+                         "the incoming row has no verified date: a person decides"),
+    "no_existing_date": ("已有值没有修改日期，请人工确认",
+                         "the stored value has no change date: a person decides"),
+}
 ROWS_PER_BATCH = 5_000  # source rows per ``ImportRows`` request (stays far under 5 MB)
 DECISIONS_PER_PAGE = 5_000
 
@@ -52,6 +68,9 @@ class ImportRow(RequestModel):
     line: int | None = Field(default=None, ge=1, le=2**31 - 1)  # the row number in that sheet
     values: dict[str, dict[str, Scalar]] = Field(strict=False)
     history: dict[str, RowHistory] = Field(default_factory=dict)  # per entity, history imports
+    # when the row's values were last verified (a date or a date-time, ISO or as typed):
+    # a newer one wins over a stored value changed before it (``FieldDifference.winner``)
+    verified_on: str | None = Field(default=None, max_length=40)
 
 
 class ImportRows(RequestModel):
@@ -83,13 +102,22 @@ class ImportOut(_Model):
 
 
 class FieldDifference(_Model):
-    """Survivorship: an incoming value that differs from the stored one (both non-blank);
-    it goes to the review sheet instead of overwriting."""
+    """Survivorship: an incoming value that differs from the stored one (both non-blank).
+
+    ``winner`` (the newest verified value wins): ``incoming`` when the row's verified date
+    is newer than the stored field's last change (``existing_changed``), ``existing`` when
+    older; None (a tie, or a side without a date: ``why``) goes to the review sheet and
+    the stored value stays unless the choice says ``keep``. ``why`` is a key of
+    ``SURVIVOR_REASONS``; None is ``no_incoming_date``."""
 
     field: str
     entity: str
     existing: Scalar
     incoming: Scalar
+    winner: Winner | None = None
+    why: str | None = None
+    incoming_verified: str | None = None  # the row's verified moment (ISO)
+    existing_changed: str | None = None  # the stored field's last change (ISO, UTC)
 
 
 class RowDecision(_Model):
@@ -138,12 +166,14 @@ class DecisionPage(_Model):
 class RowChoice(RequestModel):
     """The user's decision from the review sheet: ``merge`` into ``record_id`` (an
     existing record), ``new`` (keep apart) or ``skip`` (leave the row out). For a field
-    difference, ``keep`` lists the fields whose incoming value wins."""
+    difference, ``keep`` lists the fields whose incoming value wins, ``keep_existing`` the
+    fields whose incoming value does not win however newly it was verified."""
 
     source_row: int = Field(ge=1, le=2**31 - 1)
     choice: Choice
     record_id: str | None = Field(default=None, max_length=64)
     keep: list[str] = Field(default_factory=list, max_length=200)
+    keep_existing: list[str] = Field(default_factory=list, max_length=200)
 
 
 class ImportChoices(RequestModel):

@@ -24,7 +24,7 @@ from typing import Any
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from addin.errors import AddinError
-from addin.importing.header import column_names, find_header
+from addin.importing.header import Header, Merge, column_names, find_header, two_row_header
 from addin.importing.preflight import (
     FORMAT_NAMES,
     check_ole,
@@ -119,9 +119,24 @@ def _read_book(path: Path, fmt: str, max_cells: int) -> Iterable[SourceTable | A
                 continue
             rows, used = _cells(path, meta.name, sheet.iter_rows(), left, max_cells)
             left -= used
-            table = _table(path, meta.name, fmt, rows, start[0] + 1)
+            end = sheet.end  # calamine's rows run from row 1 to the last (padded above)
+            table = _table(path, meta.name, fmt, rows,
+                           end[0] + 2 - len(rows) if end else start[0] + 1,
+                           _merges(sheet, len(rows), start[1]))
             if table is not None:
                 yield table
+
+
+def _merges(sheet: Any, height: int, col0: int) -> list[Merge]:
+    """The sheet's merged ranges, in the positions of its rows as read (calamine's rows end
+    at the sheet's last row; their cells start at its first column)."""
+    try:
+        found = sheet.merged_cell_ranges or []
+    except Exception:  # a reader without merge information: no two-row headers
+        return []
+    end = sheet.end
+    row0 = end[0] + 1 - height if end else 0
+    return [(r0 - row0, c0 - col0, r1 - row0, c1 - col0) for (r0, c0), (r1, c1) in found]
 
 
 def _open_book(path: Path, fmt: str) -> CalamineWorkbook:
@@ -175,7 +190,7 @@ def _used(row: Sequence[Cell]) -> int:
 
 
 def _table(path: Path, sheet: str | None, fmt: str, rows: Sequence[Sequence[Cell]],
-           first_line: int) -> SourceTable | AddinError | None:
+           first_line: int, merges: Sequence[Merge] = ()) -> SourceTable | AddinError | None:
     """The table of one sheet below its header; None for a sheet with nothing in it, the
     ``IMPORT_NO_HEADER`` error (returned, not raised) for one without a header row."""
     filled = [(first_line + i, r if isinstance(r, list) else list(r))
@@ -183,6 +198,11 @@ def _table(path: Path, sheet: str | None, fmt: str, rows: Sequence[Sequence[Cell
     if not filled:
         return None
     header = find_header([r for _, r in filled])
+    if header is not None and merges:  # a two-row header: its lower row, combined labels
+        at = [i for i, r in enumerate(rows) if not _blank(r)]
+        two = two_row_header(rows, at[header.index], merges)
+        if two is not None and two[0] in at:
+            header = Header(at.index(two[0]), two[1])
     if header is None:  # the file is refused for it only when no other sheet has a table
         return refuse(ErrorCode.IMPORT_NO_HEADER, path, sheet=sheet or path.name,
                       rows=min(len(filled), 30))

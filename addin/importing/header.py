@@ -1,10 +1,13 @@
 """Find the header row of a foreign sheet, below title rows and merged banners.
 
 A banner or title is a row with one filled cell (a merged banner keeps its text in its first
-cell only). A header row is mostly short, distinct texts, and scores higher for each cell
-that is a known label: a dictionary field's own label (zh or en) or one of its synonyms
-(``schema.synonyms``), compared after ``schema.names.name_key`` folding. Numbers and dates
-count against a row: that is data. Among equal scores the earliest row wins.
+cell only). A header of two rows, merged banners over sub-headers ("联系人" over "姓名 /
+手机", and "公司名称" merged down both rows), reads as combined labels ("联系人 姓名") when
+the sheet's merged ranges show it (:func:`two_row_header`). A header row is mostly short,
+distinct texts, and scores higher for each cell that is a known label: a dictionary field's
+own label (zh or en) or one of its synonyms (``schema.synonyms``), compared after
+``schema.names.name_key`` folding. Numbers and dates count against a row: that is data.
+Among equal scores the earliest row wins.
 """
 
 from __future__ import annotations
@@ -127,3 +130,53 @@ def column_names(header: Iterable[Cell], width: int) -> list[str]:
         seen.add(candidate)
         out.append(candidate)
     return out
+
+
+Merge = tuple[int, int, int, int]  # first row, first col, last row, last col (0-based, the rows')
+
+
+def _covering(merges: Sequence[Merge], r: int, c: int) -> Merge | None:
+    return next((m for m in merges if m[0] <= r <= m[2] and m[1] <= c <= m[3]), None)
+
+
+def _is_two_rows(rows: Sequence[Sequence[Cell]], up: int, low: int, width: int,
+                 merges: Sequence[Merge]) -> bool:
+    """Whether rows ``up`` and ``low`` are one header: a cell merged down both, or a banner
+    merged across two columns or more of ``up`` (not the whole table: that is a title) with
+    labels under it in ``low``."""
+    for m in merges:
+        if m[0] == up and m[2] >= low and m[1] < width:
+            return True
+        if m[0] == m[2] == up and m[3] > m[1] and not (m[1] == 0 and m[3] >= width - 1):
+            under = [c for c in range(m[1], m[3] + 1)
+                     if c < len(rows[low]) and _is_label(rows[low][c])]
+            if len(under) >= 2:
+                return True
+    return False
+
+
+def two_row_header(rows: Sequence[Sequence[Cell]], index: int, merges: Sequence[Merge]
+                   ) -> tuple[int, list[str]] | None:
+    """The lower row and the combined labels of a two-row header around row ``index`` (the
+    row ``find_header`` chose, the upper or the lower one), or None: a banner's text comes
+    before each label under it (``联系人 姓名``), a cell merged down both rows keeps its own."""
+    if not merges:
+        return None
+    for up, low in ((index, index + 1), (index - 1, index)):
+        if up < 0 or low >= len(rows):
+            continue
+        width = max(len(trimmed(rows[up])), len(trimmed(rows[low])))
+        if not _is_two_rows(rows, up, low, width, merges):
+            continue
+        labels = []
+        for c in range(width):
+            m = _covering(merges, up, c)
+            top = cell_text(rows[m[0]][m[1]] if m else (rows[up][c] if c < len(rows[up])
+                                                         else None))
+            down = _covering(merges, low, c)
+            below = "" if down is not None and down[0] <= up else cell_text(
+                rows[low][c] if c < len(rows[low]) else None)
+            labels.append(f"{top} {below}" if top and below and top != below
+                          else top or below)
+        return low, column_names(labels, width)
+    return None

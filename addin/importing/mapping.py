@@ -25,7 +25,7 @@ from schema.dictionary import Dictionary
 from schema.errors import ErrorCode, Lang
 from schema.synonyms import FIELD_SYNONYMS, HISTORY_FIELDS
 from schema.wire import RowHistory, Scalar
-from schema.wire_import import ImportRow
+from schema.wire_import import VERIFIED_ON, ImportRow
 
 RIDERS: dict[str, tuple[str, ...]] = {"customer": ("contact",)}  # entities a row may carry
 FUZZY_CUTOFF = 82.0
@@ -48,6 +48,8 @@ def targets(dictionary: Dictionary, entity: str, *, history: bool = False) -> li
             out.append(f"{ent_code}.{f.code}")
         if history:
             out += [f"{ent_code}.{h}" for h in HISTORY_FIELDS]
+        if ent_code == entity and entity in RIDERS:  # an importable entity's rows' date
+            out.append(f"{entity}.{VERIFIED_ON}")
     return out
 
 
@@ -202,10 +204,13 @@ def scalar(value: Cell) -> Scalar:
     return text or None
 
 
-def mapped_rows(table: SourceTable, mapping: Mapping, first_source_row: int) -> list[ImportRow]:
+def mapped_rows(table: SourceTable, mapping: Mapping, first_source_row: int,
+                verified_on: str | None = None) -> list[ImportRow]:
     """The table's rows as ``ImportRow``\\ s: ``source_row`` counts on from
     ``first_source_row``, ``sheet`` is ``file › sheet``, ``line`` the row in the sheet;
-    blank cells are left out, history columns go to ``history``."""
+    blank cells are left out, history columns go to ``history``, the ``verified_on``
+    column to ``ImportRow.verified_on`` (``verified_on``: the file's date for rows
+    without their own, such as the day it was exported)."""
     where = table.file if table.sheet is None else f"{table.file} › {table.sheet}"
     plan = [(i, t.partition(".")) for i, col in enumerate(table.columns)
             if (t := mapping.columns.get(col, IGNORED)) != IGNORED]
@@ -213,17 +218,20 @@ def mapped_rows(table: SourceTable, mapping: Mapping, first_source_row: int) -> 
     for n, (row, line) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
         values: dict[str, dict[str, Scalar]] = {}
         history: dict[str, dict[str, str]] = {}
+        verified = verified_on
         for i, (ent, _, fld) in plan:
             v = scalar(row[i]) if i < len(row) else None
             if v is None:
                 continue
-            if fld in HISTORY_FIELDS:
+            if fld == VERIFIED_ON:
+                verified = str(v)[:40]
+            elif fld in HISTORY_FIELDS:
                 history.setdefault(ent, {})[fld] = str(v)
             else:
                 values.setdefault(ent, {})[fld] = v
         values.setdefault(mapping.entity, {})
         out.append(ImportRow(source_row=first_source_row + n, sheet=where, line=line,
-                             values=values,
+                             values=values, verified_on=verified,
                              history={e: RowHistory.model_validate(h)
                                       for e, h in history.items()}))
     return out

@@ -32,6 +32,7 @@ from addin.importing.words import (
     YES_NO,
     pick,
     reason_words,
+    why_words,
 )
 from schema.dictionary import Dictionary
 from schema.errors import ErrorCode, Lang
@@ -172,7 +173,10 @@ class _Writer:
             "invalid_cell": "\n".join(c for c in cells if c),
             "reason_zh": "\n".join(e.message_zh for e in d.errors),
             "reason_en": "\n".join(e.message_en for e in d.errors),
-            "warnings": "\n".join(w.message_zh if zh else w.message_en for w in d.warnings)}
+            "warnings": "\n".join(w.message_zh if zh else w.message_en for w in d.warnings),
+            "survivors": "\n".join(
+                f"{field_label(self.dictionary, f'{x.entity}.{x.field}', lang)}: "
+                f"{why_words(x, lang)}" for x in d.differences)}
         return [values[c.key] for c in PREVIEW]
 
     def review(self) -> None:
@@ -195,6 +199,7 @@ class _Writer:
     def review_lines(self) -> Iterator[list[Scalar]]:
         lang = self.lang
         merge, no = pick(CHOICES["merge"], lang), pick(YES_NO[1], lang)
+        self.yes = pick(YES_NO[0], lang)
         by_row = {row.source_row: row for row in self.data.rows}
         entity = self.data.entity
         try:
@@ -222,8 +227,9 @@ class _Writer:
         target = f"{diff.entity}.{diff.field}"
         extra: dict[str, Scalar] = {
             "field": field_label(self.dictionary, target, self.lang), "existing": diff.existing,
-            "incoming": diff.incoming, "choice": default, "take_incoming": no,
-            "field_key": target}
+            "incoming": diff.incoming, "choice": default,
+            "take_incoming": self.yes if diff.winner == "incoming" else no,
+            "field_key": target, "why": why_words(diff, self.lang), "winner": diff.winner}
         return extra[key] if key in extra else base.get(key)
 
     def mapping(self) -> None:

@@ -36,6 +36,7 @@ class _Pending:
     choice: Choice | None = None
     record_id: str | None = None
     keep: list[str] = field(default_factory=list)
+    keep_existing: list[str] = field(default_factory=list)
 
 
 def _bad(path: Path, detail: str) -> AddinError:
@@ -97,13 +98,27 @@ def _choices(ws: Worksheet, path: Path, lang: Lang) -> list[RowChoice]:
                              value=str(cell(row, "choice")), allowed=allowed) from None
         item.choice = item.choice or choice
         item.record_id = item.record_id or _text(cell(row, "record_id"))
-        key = _text(cell(row, "field_key"))
-        if key and yes(cell(row, "take_incoming")):
-            item.keep.append(key.partition(".")[2] or key)
+        _take(item, _text(cell(row, "field_key")), cell(row, "take_incoming"),
+              _text(cell(row, "winner")))
     return [RowChoice(source_row=n, choice=p.choice or "merge",
                       record_id=p.record_id if (p.choice or "merge") == "merge" else None,
-                      keep=p.keep)
-            for n, p in sorted(pending.items()) if p.choice is not None or p.keep]
+                      keep=p.keep, keep_existing=p.keep_existing)
+            for n, p in sorted(pending.items())
+            if p.choice is not None or p.keep or p.keep_existing]
+
+
+def _take(item: _Pending, key: str | None, take: Any, winner: str | None) -> None:
+    """A difference's “take the incoming value”: yes over a value the dry run did not give
+    the win is ``keep``; no over one it did (newer) is ``keep_existing``; the answer the
+    report suggested sends nothing, so confirm decides by the times as they are then (a
+    value edited since the dry run is newer)."""
+    if not key:
+        return
+    code = key.partition(".")[2] or key
+    if yes(take) and winner != "incoming":
+        item.keep.append(code)
+    elif not yes(take) and winner == "incoming":
+        item.keep_existing.append(code)
 
 
 def _text(value: Any) -> str | None:

@@ -61,6 +61,7 @@ class ImportOptions:
     save_mapping: str | None = None  # save the mapping used under this name
     history: bool = False
     lang: Lang = "zh"  # of the messages raised while preparing
+    verified_on: str | None = None  # the files' date for rows without a verified date
 
 
 @dataclass
@@ -135,7 +136,7 @@ def prepare(opts: ImportOptions, client: BridgeClient | None = None,
     require_complete(mapping, dictionary, opts.lang)
     rows: list[ImportRow] = []
     for t in tables:
-        rows.extend(mapped_rows(t, mapping, len(rows) + 1))
+        rows.extend(mapped_rows(t, mapping, len(rows) + 1, opts.verified_on))
     return Prepared(tables, mapping, rows)
 
 

@@ -3,7 +3,10 @@
 The encoding comes from the byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32), else UTF-32 or
 UTF-16 without a BOM (NUL bytes, and the text reads in one byte order), else strict UTF-8, else
 GB18030 when the double-byte pairs are GB2312's, else charset-normalizer among
-:data:`CANDIDATES` (GBK and GB2312 are read as their superset GB18030). The delimiter is
+:data:`CANDIDATES` (GBK and GB2312 are read as their superset GB18030). Chinese text that
+GB18030 or Big5 may both decode is checked both ways (:func:`prefer_big5`): the reading whose
+characters are common hanzi (GB2312's first level, Big5's frequent characters) wins, so
+Taiwanese and Hong Kong files are read as Big5 and mainland files stay GB18030. The delimiter is
 sniffed among ``, ; \\t |`` (csv.Sniffer, then a count of each candidate per line);
 Python's csv module parses.
 """
@@ -16,6 +19,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -58,12 +62,73 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    if looks_like_gb2312(data[: 4 * SNIFF_CHARS]):
-        return "gb18030"
-    best = from_bytes(data[: 4 * SNIFF_CHARS], cp_isolation=list(CANDIDATES)).best()
+    sample = data[: 4 * SNIFF_CHARS]
+    if looks_like_gb2312(sample):
+        return prefer_big5(sample) or "gb18030"
+    if (big5 := prefer_big5(sample)) is not None:  # short samples charset-normalizer misses
+        return big5
+    best = from_bytes(sample, cp_isolation=list(CANDIDATES)).best()
     name = (best.encoding if best is not None else "gb18030").lower().replace("-", "_")
-    name = codecs.lookup(name).name
-    return _SUPERSETS.get(name, name)
+    name = _SUPERSETS.get(codecs.lookup(name).name, codecs.lookup(name).name)
+    if name in ("gb18030", "big5", "cp950"):  # charset-normalizer's ranking, then the check
+        return prefer_big5(sample) or "gb18030"
+    return name
+
+
+@lru_cache(maxsize=1)
+def common_hanzi() -> frozenset[str]:
+    """The common hanzi of both scripts, from the codecs themselves: GB2312's first level
+    (3,755 simplified characters, B0A1-D7FE) and Big5's frequent characters (5,401
+    traditional ones, A440-C67E)."""
+    chars: set[str] = set()
+    for enc, leads, trails in (("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)),
+                               ("big5", range(0xA4, 0xC7),
+                                [*range(0x40, 0x7F), *range(0xA1, 0xFF)])):
+        for lead in leads:
+            for trail in trails:
+                try:
+                    chars.add(bytes((lead, trail)).decode(enc))
+                except UnicodeDecodeError:
+                    continue
+    return frozenset(chars)
+
+
+def _common_share(text: str) -> float:
+    """The share of common hanzi among the non-ASCII characters of ``text`` (CJK and
+    full-width punctuation, which both readings have, not counted)."""
+    common = common_hanzi()
+    seen = hits = 0
+    for ch in text:
+        if ch < "\x80" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef":
+            continue
+        seen += 1
+        hits += ch in common
+    return hits / seen if seen else 0.0
+
+
+def _decoded(sample: bytes, encoding: str) -> str | None:
+    """``sample`` decoded strictly (a character cut at its end is allowed), or None."""
+    try:
+        return codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+
+
+def prefer_big5(sample: bytes, margin: float = 0.15, least: float = 0.8) -> str | None:
+    """``big5`` (``cp950`` when only Windows' Big5 decodes it) when ``sample`` reads as
+    Big5 mostly in common hanzi (``least``) and clearly more (``margin``) than as GB18030
+    (or GB18030 cannot decode it); None otherwise."""
+    big5 = next(((enc, t) for enc in ("big5", "cp950")
+                 if (t := _decoded(sample, enc)) is not None), None)
+    if big5 is None:
+        return None
+    share = _common_share(big5[1])
+    if share < least:
+        return None
+    gb = _decoded(sample, "gb18030")
+    if gb is None or share > _common_share(gb) + margin:
+        return big5[0]
+    return None
 
 
 def looks_like_gb2312(sample: bytes, share: float = 0.8) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from schema.errors import Lang
-from schema.wire_import import Choice, Decision
+from schema.wire_import import SURVIVOR_REASONS, Choice, Decision, FieldDifference
 
 K = TypeVar("K", bound=str)
 
@@ -101,6 +101,7 @@ PREVIEW: tuple[Column, ...] = (
     Column("reason_zh", "原因（中文）", "Reason (Chinese)", 36),
     Column("reason_en", "原因（英文）", "Reason (English)", 36),
     Column("warnings", "提示", "Warnings", 30),
+    Column("survivors", "字段取值依据", "Why each value won", 40),
 )
 
 REVIEW: tuple[Column, ...] = (
@@ -121,6 +122,8 @@ REVIEW: tuple[Column, ...] = (
     Column("field_key", "字段编码", "Field code", 14),
     # last, so the columns users edit keep their letters
     Column("uncertain_of", "可能同于源行", "Maybe the same as row", 11),
+    Column("why", "取值依据", "Why this value", 40),
+    Column("winner", "胜出方编码", "Winner code", 10),
 )
 
 MAPPING: tuple[Column, ...] = (
@@ -147,6 +150,26 @@ SUMMARY_HOWTO = (
     "yes where wanted, save, then run crm-sheet import --confirm THIS-FILE IMPORT-ID (or click "
     "Import again in Excel and pick this file) to confirm.",
 )
+
+
+WINNERS: dict[str, tuple[str, str]] = {
+    "incoming": ("采用导入值", "incoming value taken"),
+    "existing": ("保留已有值", "stored value kept"),
+    "": ("待确认，默认保留已有值", "to review; the stored value stays unless you take the "
+                               "incoming one"),
+}
+
+
+def why_words(diff: FieldDifference, lang: Lang) -> str:
+    """Why a difference's value won: the winner, the reason, the two dates."""
+    winner = pick(WINNERS[diff.winner or ""], lang)
+    reason = pick(SURVIVOR_REASONS[diff.why or "no_incoming_date"], lang)
+    dates = [(("导入核实", "verified"), diff.incoming_verified),
+             (("已有值修改", "stored changed"), diff.existing_changed)]
+    when = [f"{pick(w, lang)} {v[:10] if len(v) == 10 else v[:16].replace('T', ' ')}"
+            for w, v in dates if v]
+    sep = "；" if lang == "zh" else "; "
+    return sep.join([f"{winner}：{reason}" if lang == "zh" else f"{winner}: {reason}", *when])
 
 
 def reason_words(reasons: list[str], lang: Lang) -> str:

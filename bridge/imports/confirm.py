@@ -7,12 +7,15 @@ a push, and a repeated confirm replays instead of writing twice):
 
 - ``new``, ``branch`` (and ``uncertain`` without a choice, unless ``uncertain="skip"``):
   one inserted customer per cluster head, its ``duplicate`` rows folded in (a blank never
-  overwrites, the first value wins, a ``keep`` field of a later row wins); a branch carries
+  overwrites, the first value wins unless a later row was verified more recently, a
+  ``keep`` field of a later row wins: ``bridge.imports.survive``); a branch carries
   its head office in ``parent`` when the dictionary has that field, in a later push than
   the head offices;
 - ``match`` (or a ``merge`` choice): an update of the existing record that fills its blank
-  fields and sets the ``keep`` fields, with the stored values as the base (someone's edit
-  since is a conflict, never overwritten); nothing to fill: nothing sent;
+  fields and sets the ``keep`` fields and those whose incoming value was verified after
+  the stored field last changed (unless ``keep_existing``), with the stored values as the
+  base (someone's edit since is a conflict, never overwritten); nothing to fill: nothing
+  sent;
 - a row's contact: inserted and linked to the row's customer by that customer's record id
   (names are not unique: two customers of one name each keep their own contact);
 - an in-file ``uncertain`` row (``uncertain_of``) with a ``merge`` choice folds into that
@@ -34,7 +37,7 @@ from sqlalchemy import select
 from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import ApiError
-from bridge.imports import store
+from bridge.imports import store, survive
 from bridge.imports.store import IMPORTABLE, Staged
 from bridge.imports.validate import Canonical, validate_rows
 from bridge.matching.match import fetch_visible
@@ -122,22 +125,6 @@ def _group_rows(staged: list[Staged], canonical: dict[int, Canonical], body: Con
     return list(groups.values()), skipped
 
 
-def _merged(entity: str, g: _Group, canonical: dict[int, Canonical]) -> dict[str, Any]:
-    """The group's incoming values: the first non-blank per field; a ``keep`` wins."""
-    out: dict[str, Any] = {}
-    kept: set[str] = set()
-    for s in g.rows:
-        keep = set(s.choice.keep) if s.choice else set()
-        for code, value in canonical[s.source_row].get(entity, {}).items():
-            if is_blank(value) or (code in kept and code not in keep):
-                continue
-            if code not in out or code in keep:
-                out[code] = value
-                if code in keep:
-                    kept.add(code)
-    return out
-
-
 @dataclass
 class _Plan:
     """The push rows, in the pushes they go in (head offices before branches)."""
@@ -146,9 +133,11 @@ class _Plan:
     unchanged: int = 0
 
 
-def _customer_row(import_id: str, entity: Entity, g: _Group, values: dict[str, Any],
+def _customer_row(entity: Entity, g: _Group, values: dict[str, Any], take: set[str],
                   stored: dict[str, dict[str, Any]], ids: dict[int, str], history: bool
                   ) -> RowChange | None:
+    """The insert of a new customer, or the update of a matched one: its blank fields
+    filled, and the fields whose incoming value survives (``take``) set."""
     head = g.head
     if g.record_id is None:
         hist = head.history.get(entity.code) if history else None
@@ -162,9 +151,8 @@ def _customer_row(import_id: str, entity: Entity, g: _Group, values: dict[str, A
     if current is None:  # gone or out of sight: the push says which, naming nothing
         return RowChange(op="update", entity=entity.code, id=g.record_id, base_version=1,
                          row=head.source_row, values={}, base={})
-    keep = {k for s in g.rows if s.choice for k in s.choice.keep}
     change = {k: v for k, v in values.items() if entity.has_field(k) and (
-        is_blank(current.get(k)) or (k in keep and current.get(k) != v))}
+        is_blank(current.get(k)) or k in take)}
     if not change:
         return None
     return RowChange(op="update", entity=entity.code, id=g.record_id, row=head.source_row,
@@ -178,9 +166,13 @@ def _plan(db: Database, dictionary: Dictionary, user: User, rec: Any, staged: li
     canonical, _ = validate_rows(dictionary, user, entity.code, staged)
     groups, skipped = _group_rows(staged, canonical, body)
     wanted = {i for g in groups for i in (g.record_id, g.parent_id) if i}
+    dated, _ = survive.row_moments(staged)
     with db.read() as conn:
         stored = {k: v.values for k, v in
                   fetch_visible(conn, db, dictionary, user, entity, wanted).items()}
+        times = survive.field_times(conn, db, entity.code, {
+            g.record_id for g in groups
+            if g.record_id and any(s.source_row in dated for s in g.rows)})
     known = _known_children(db, dictionary, user, entity.code,
                             {g.record_id for g in groups if g.record_id})
     plan = _Plan()
@@ -190,8 +182,10 @@ def _plan(db: Database, dictionary: Dictionary, user: User, rec: Any, staged: li
         ids.update((s.source_row, rid) for s in g.rows)
     for g in groups:
         rows: list[RowChange] = []
-        row = _customer_row(rec.id, entity, g, _merged(entity.code, g, canonical), stored,
-                            ids, bool(rec.history))
+        values, take = survive.group_values(
+            entity.code, g.rows, canonical, stored.get(g.record_id) if g.record_id else None,
+            times.get(g.record_id or ""), dated)
+        row = _customer_row(entity, g, values, take, stored, ids, bool(rec.history))
         if row is None:
             plan.unchanged += 1
         else:

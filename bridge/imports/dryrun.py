@@ -33,7 +33,7 @@ from bridge import gcpause
 from bridge.auth import User
 from bridge.db import Database
 from bridge.errors import ApiError
-from bridge.imports import store
+from bridge.imports import store, survive
 from bridge.imports.store import Staged
 from bridge.imports.validate import HINT_TYPES, Canonical, unique_clashes, validate_rows
 from bridge.matching.keys import cached_profile, company_record
@@ -184,6 +184,7 @@ def decide_all(conn: Connection, db: Database, dictionary: Dictionary, user: Use
     matched = {hit.record.id for r in rows if r.valid and (hit := r.best("same"))}
     full = fetch_visible(conn, db, dictionary, user, entity, matched)
     _decide_clusters(entity, user, rows, c, matches, {k: v.values for k, v in full.items()})
+    survive.annotate(conn, db, entity.code, staged)  # who wins each difference, and why
 
 
 def _profiled(entity: Entity, s: Staged, canonical: dict[int, Canonical]) -> dict[str, Any]:

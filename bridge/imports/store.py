@@ -24,6 +24,7 @@ from schema.errors import ErrorCode
 from schema.wire import RowHistory
 from schema.wire_import import (
     DRY_RUN_PHASES,
+    VERIFIED_ON,
     DryRunProgress,
     ImportCreate,
     ImportMapping,
@@ -40,6 +41,7 @@ IMPORTABLE: dict[str, tuple[str, ...]] = {"customer": ("contact",)}
 MAX_IMPORT_ROWS = 1_000_000
 MAX_FIELDS = 200  # per entity in one source row
 ROW_COLUMNS = ("import_id", "source_row", "sheet", "line", "values", "history")
+VERIFIED_KEY = "$verified_on"  # a row's verified date, kept in its ``values`` JSON
 
 
 @dataclass(slots=True)
@@ -57,6 +59,7 @@ class Staged:
     raw_history: str | None = None
     decided: str | None = None  # a new decision as JSON (200,000 models weigh 1 KB each)
     kind: str | None = None  # ... and its ``decision``
+    verified_on: str | None = None  # when the row's values were verified, as sent
 
     def set_decision(self, d: RowDecision) -> None:
         """Record a new decision compactly (its JSON and its kind)."""
@@ -179,7 +182,8 @@ def add_rows(db: Database, user: User, import_id: str, rows: list[ImportRow]) ->
         if repeated:
             raise ApiError(ErrorCode.IMPORT_ROW_REPEATED, row=repeated[0])
         bulk.insert_rows(conn, rt, ROW_COLUMNS, [
-            (import_id, r.source_row, r.sheet, r.line, _json(r.values),
+            (import_id, r.source_row, r.sheet, r.line, _json(
+                {**r.values, VERIFIED_KEY: r.verified_on} if r.verified_on else r.values),
              _json({k: v.model_dump() for k, v in r.history.items()}) if r.history else None)
             for r in rows])
         conn.execute(update(t).where(t.c.id == import_id).values(rows=total))
@@ -196,7 +200,9 @@ def _select_rows(db: Database, import_id: str) -> Any:
 def _staged(result: Any) -> list[Staged]:
     found = []
     for n, sheet, line, values, history, decided in result:
-        s = Staged(n, sheet, line, orjson.loads(values), raw_values=values, raw_history=history)
+        vals = orjson.loads(values)
+        s = Staged(n, sheet, line, vals, raw_values=values, raw_history=history,
+                   verified_on=vals.pop(VERIFIED_KEY, None))
         if history:
             s.history = {k: RowHistory.model_validate(v)
                          for k, v in orjson.loads(history).items()}
@@ -248,7 +254,8 @@ def _raw(s: Staged) -> tuple[str, str | None]:
     """A row's values and history as stored (as loaded, else serialised)."""
     if s.raw_values is not None:
         return s.raw_values, s.raw_history
-    return _json(s.values), (_json({k: v.model_dump() for k, v in s.history.items()})
+    values = {**s.values, VERIFIED_KEY: s.verified_on} if s.verified_on else s.values
+    return _json(values), (_json({k: v.model_dump() for k, v in s.history.items()})
                              if s.history else None)
 
 
@@ -308,7 +315,8 @@ def put_mapping(db: Database, dictionary: Dictionary, user: User, name: str,
     allowed = (body.entity, *IMPORTABLE[body.entity])
     for column, target in body.columns.items():
         ent, _, fld = target.partition(".")
-        if target and (ent not in allowed or not dictionary.entity(ent).has_field(fld)):
+        if target and (ent not in allowed or not (dictionary.entity(ent).has_field(fld) or (
+                ent == body.entity and fld == VERIFIED_ON))):
             raise ApiError(ErrorCode.IMPORT_MAPPING_INVALID, column=column, value=target,
                            field="columns")
     t = db.table("sys_import_mapping")

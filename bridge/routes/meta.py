@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from bridge.routes.body import JsonRoute
 from bridge.routes.deps import CurrentUser, Dict
@@ -16,8 +16,10 @@ router = APIRouter(tags=["meta"], route_class=JsonRoute)
 
 
 @router.get("/health", responses=errors())
-def health(dictionary: Dict) -> dict[str, Any]:
-    return {"status": "ok", "dictionary_version": dictionary.version}
+def health(dictionary: Dict, request: Request) -> dict[str, Any]:
+    """Up, the dictionary it runs, and each plugin's state (loaded, or why not)."""
+    return {"status": "ok", "dictionary_version": dictionary.version,
+            "plugins": getattr(request.app.state, "plugins", [])}
 
 
 @router.get("/me", response_model=MeResponse, responses=errors(*AUTH))
