@@ -23,10 +23,13 @@ import openpyxl
 from addin import commands
 from addin.client import BridgeClient
 from addin.port_openpyxl import OpenpyxlPort
+from bridge.app import create_app
+from bridge.db import connect, create_schema
 from bridge.demo import seed
+from bridge.server import serve_in_thread
+from bridge.settings import Settings
 from schema.dictionary import build_dictionary
 from tests.addin.conftest import keys_of, new_workbook, sheet_of
-from tests.conftest import make_settings, start_bridge
 from tests.office.browser import chromium
 from tests.office.pane import Pane
 
@@ -86,13 +89,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="crm-shots-") as name:
         tmp = Path(name)
         os.environ["CRM_OFFICE_SESSIONS"] = str(tmp / "sessions")
-        settings = make_settings("sqlite", tmp)
-        with start_bridge(settings) as bridge:
-            tokens = seed(bridge.db, build_dictionary(), customers=60).tokens
-            with chromium() as browser:
+        d = build_dictionary()
+        settings = Settings(database_url=f"sqlite:///{tmp / 'demo.db'}")
+        db = connect(settings, d)
+        create_schema(db)
+        token = seed(db, d, customers=60).tokens[MANAGER]
+        try:
+            with serve_in_thread(create_app(settings, d, db)) as url, chromium() as browser:
                 for lang in ("zh", "en"):
-                    for f in shoot(browser, bridge.url, tokens[MANAGER], tmp, lang, args.out):
+                    for f in shoot(browser, url, token, tmp, lang, args.out):
                         print(f"{f}  {f.stat().st_size:,} bytes")
+        finally:
+            db.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Excel holds what the reference host (``replay_openpyxl``) makes of the same acti
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,18 @@ def dumped(pane: Pane, entity: str) -> dict[str, Any]:
     return next(s for s in pane.state()["sheets"] if s["name"] == title)
 
 
+def figures(pane: Pane, what: str, seconds: float) -> None:
+    """The run's sizes on the test's output (not asserted: figures for the docs)."""
+    calls = pane.sent()
+    stats = pane.excel_stats()
+    ups = [c["bytes"] for c in calls if c["path"].endswith("/cells")]
+    pages = [c["received"] for c in calls if "/actions/" in c["path"]]
+    print(f"\n# {what}: {seconds:.1f} s in the pane; {len(ups)} cell uploads (largest "
+          f"{max(ups, default=0):,} B), {len(pages)} action pages (largest "
+          f"{max(pages, default=0):,} B), {stats['syncs']} Excel syncs (largest request "
+          f"{max(stats['requests']):,} B, response {max(stats['responses']):,} B)")
+
+
 def under_limit(pane: Pane) -> None:
     calls = pane.sent()
     assert calls and max(c["bytes"] for c in calls) < LIMIT
@@ -68,6 +81,7 @@ def under_limit(pane: Pane) -> None:
     assert max(stats["requests"]) < LIMIT and max(stats["responses"]) < LIMIT
 
 
+@pytest.mark.slow
 def test_pull_validate_push_conflict_and_choice(browser: Any, office: LiveBridge,
                                                 tmp_path: Path) -> None:
     pushed(office, tmp_path, [{"name": "上海甲贸易有限公司", "region": "华东"},
@@ -124,6 +138,7 @@ def test_pull_validate_push_conflict_and_choice(browser: Any, office: LiveBridge
     assert pane.page.errors == []
 
 
+@pytest.mark.slow
 def test_refresh_upgrade_help(browser: Any, office: LiveBridge, tmp_path: Path) -> None:
     pushed(office, tmp_path, [{"name": "广州丙物流有限公司", "region": "华南"}])
     pane = Pane(browser, office.url, new_workbook(tmp_path / "pane.xlsm", "en"),
@@ -191,7 +206,9 @@ def test_a_10k_row_push_then_a_100k_row_pull_in_batches_under_5_mb(
     path = new_workbook(tmp_path / "typed.xlsm")
     fill(path, "customer", rows)
     pane = Pane(browser, office.url, path, office.admin_token)
+    t0 = time.monotonic()
     out = pane.press("crm_push")
+    figures(pane, "10,000-row push", time.monotonic() - t0)
     assert out["result"]["ok"] and out["result"]["counts"].get("inserted") == 10_000
     uploads = [c for c in pane.sent() if c["path"].endswith("/cells")]
     assert len(uploads) >= 1 and max(c["bytes"] for c in uploads) < LIMIT
@@ -204,7 +221,9 @@ def test_a_10k_row_push_then_a_100k_row_pull_in_batches_under_5_mb(
         with BridgeClient(office.url, office.admin_token) as client:
             assert commands.push(OpenpyxlPort.open(more), client).ok
     fresh = Pane(browser, office.url, new_workbook(tmp_path / "fresh.xlsm"), office.admin_token)
+    t0 = time.monotonic()
     out = fresh.press("crm_pull", timeout=1_800_000)
+    figures(fresh, "100,000-row pull", time.monotonic() - t0)
     assert out["result"]["ok"], fresh.error()
     assert len(dumped(fresh, "customer")["values"]) - 2 >= 100_000
     pages = [c for c in fresh.sent() if "/actions/" in c["path"]]

@@ -149,7 +149,9 @@ def test_a_push_result_messages_select_cells_and_conflicts_write_the_choice(brow
     # the action page was applied to the workbook
     customers = next(s for s in fake_state(page)["sheets"] if s["name"] == "客户")
     assert customers["fills"] == {"3,3": "FFC7CE"}
-    # a message selects its cell (the field's column from the row-1 keys)
+    # a message names its field by the sheet's header and selects its cell (the field's
+    # column from the row-1 keys)
+    assert page.inner_text("table.messages tbody tr td:nth-child(3)") == "电话"
     page.click("table.messages tbody tr")
     page.wait_for_function("() => window.__fake.book.selection !== null")
     assert fake_state(page)["selection"]["address"].endswith("!C3")

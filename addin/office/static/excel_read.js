@@ -215,6 +215,26 @@ export async function findColumn(sheet, key) {
   });
 }
 
+export async function readHeaders(sheets) {
+  // {sheet: {key: header}}: each sheet's row-1 keys with the row-2 headers under them
+  return Excel.run(async (context) => {
+    const found = sheets.map((name) => context.workbook.worksheets.getItemOrNullObject(name).load("name"));
+    await context.sync();
+    const used = found.map((ws) => (ws.isNullObject ? null : ws.getUsedRangeOrNullObject(true).load("columnIndex,columnCount")));
+    await context.sync();
+    const heads = found.map((ws, i) => (used[i] && !used[i].isNullObject
+      ? ws.getRangeByIndexes(0, 0, 2, used[i].columnIndex + used[i].columnCount).load("values") : null));
+    await context.sync();
+    const out = {};
+    sheets.forEach((name, i) => {
+      const v = heads[i]?.values;
+      if (!v) return;
+      out[name] = Object.fromEntries(v[0].map((key, j) => [key, String(v[1][j] ?? "").replace(/\s*\*$/, "")]).filter(([k, h]) => k && h));
+    });
+    return out;
+  });
+}
+
 export async function selectCell(sheet, row, col) {
   await Excel.run(async (context) => {
     const ws = context.workbook.worksheets.getItem(sheet);

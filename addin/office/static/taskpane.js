@@ -125,6 +125,8 @@ async function runButton(button) {
     onProgress: (p) => view.drawProgress(app.w, p),
   });
   outcome.notes = outcome.applied.warnings.includes("notes") ? [app.w.notes_unsupported] : [];
+  const sheets = [...new Set((outcome.result?.messages ?? []).map((m) => m.sheet).filter(Boolean))];
+  outcome.headers = sheets.length ? await app.host.readHeaders(sheets).catch(() => ({})) : {};
   return outcome;
 }
 

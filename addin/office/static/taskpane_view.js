@@ -50,14 +50,19 @@ function levelWord(w, level) {
   return w[`level_${level}`] ?? level;
 }
 
-function messagesTable(w, messages, goTo) {
+function perRow(r) {
+  // the messages worth a table: those about a sheet, and warnings or errors not already a line
+  return (r.messages ?? []).filter((m) => m.sheet || (m.level !== "info" && !(r.lines ?? []).includes(m.text)));
+}
+
+function messagesTable(w, messages, goTo, headers) {
   return el("table", { class: "messages" },
     el("thead", {}, el("tr", {}, el("th", {}, w.sheet), el("th", {}, w.row), el("th", {}, w.field), el("th", {}, w.message))),
     el("tbody", {}, messages.map((m) => el("tr", {
       class: `level-${m.level}${m.sheet && m.row ? " link" : ""}`,
       title: m.sheet && m.row ? w.go_to_cell : null,
       onclick: m.sheet && m.row ? () => goTo(m) : null,
-    }, el("td", {}, m.sheet ?? ""), el("td", {}, m.row ?? ""), el("td", {}, m.field ?? ""),
+    }, el("td", {}, m.sheet ?? ""), el("td", {}, m.row ?? ""), el("td", {}, headers?.[m.sheet]?.[m.field] ?? m.field ?? ""),
     el("td", {}, el("span", { class: "level" }, levelWord(w, m.level)), " ", m.text ?? "", m.code ? el("code", {}, ` [${m.code}]`) : null)))));
 }
 
@@ -75,15 +80,14 @@ export function drawResult(w, label, outcome, handlers) {
   const box = $("result");
   if (!outcome) { box.hidden = true; box.replaceChildren(); return; }
   const r = outcome.result ?? {};
-  const counts = Object.entries(r.counts ?? {}).filter(([, n]) => n);
+  const rows = perRow(r);
   box.replaceChildren(...[
     el("h2", { class: r.ok === false ? "bad" : "good" }, `${label} · ${r.ok === false ? w.failed : w.done}`),
-    counts.length ? el("p", { class: "counts" }, counts.map(([k, n]) => el("span", { class: "count" }, `${k}: ${n}`))) : null,
     r.lines?.length ? el("ul", { class: "lines" }, r.lines.map((line) => el("li", {}, line))) : null,
     (outcome.notes ?? []).map((text) => el("p", { class: "warning" }, text)),
     (outcome.files ?? []).map((f) => fileLine(w, f, handlers.download)),
     r.conflicts?.length ? [el("h3", {}, `${w.conflicts} (${r.conflicts.length})`), conflictList(w, r.conflicts, handlers.choose)] : null,
-    r.messages?.length ? [el("h3", {}, `${w.messages} (${r.messages.length})`), messagesTable(w, r.messages, handlers.goTo)] : null,
+    rows.length ? [el("h3", {}, `${w.messages} (${rows.length})`), messagesTable(w, rows, handlers.goTo, outcome.headers)] : null,
   ].flat(2).filter(Boolean));
   box.hidden = false;
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import { install, maxOf, sheetInfo } from "./helpers.mjs";
 import { PAYLOAD_LIMIT } from "./fake_excel.mjs";
-import { byteLength, findColumn, readBlocks, readMeta, readNotes, readWorkbookInfo, selectCell, splitBlock } from "../../../addin/office/static/excel_read.js";
+import { byteLength, findColumn, readBlocks, readHeaders, readMeta, readNotes, readWorkbookInfo, selectCell, splitBlock } from "../../../addin/office/static/excel_read.js";
 
 function seed(fake, rows = 3) {
   const data = [["crm_id", "name", "signed", "amount"], ["", "", "", ""]];
@@ -122,6 +122,12 @@ describe("the rest", () => {
   test("readMeta of a workbook without _meta is empty", async () => {
     env = install();
     assert.deepEqual(await readMeta(), {});
+  });
+
+  test("readHeaders maps each row-1 key to the header under it; a missing sheet is left out", async () => {
+    env = install();
+    env.fake.seed({ info: { sheets: [sheetInfo("客户")] }, blocks: [{ sheet: "客户", row: 1, col: 1, values: [["name", "phone", "x"], ["公司名称 *", "总机", ""]] }] });
+    assert.deepEqual(await readHeaders(["客户", "Nope"]), { 客户: { name: "公司名称", phone: "总机" } });
   });
 
   test("findColumn finds a field by its row-1 key; selectCell selects it", async () => {
