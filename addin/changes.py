@@ -124,7 +124,8 @@ def analyse(sheet: Sheet, dictionary: Dictionary, base: BaseStore,
         elif plan.id is None:
             _plan_insert(plan)
             sheet.problems += errors_by_row.get(label, [])
-        elif _plan_update(plan, str(cells.hashes[label] or ""), order, b):
+        elif _plan_update(plan, str(cells.hashes[label] or ""), order, b,
+                          {p.field for p in errors_by_row.get(label, []) if p.field}):
             plan.base_version = cells.base_version(label, b)
             sheet.problems += [p for p in errors_by_row.get(label, [])
                                if p.field is None or p.field in plan.values]
@@ -159,13 +160,15 @@ def _plan_insert(plan: RowPlan) -> None:
 
 
 def _plan_update(plan: RowPlan, stored_hash: str, order: SortedFields,
-                 b: BaseRow | None) -> bool:
+                 b: BaseRow | None, invalid: set[str]) -> bool:
     """An update of the fields that differ from ``_base``; False when nothing changed
-    (a row whose ``_hash`` alone is out of date is only marked for rewriting)."""
-    if stored_hash == row_hash(plan.current, order):
+    (a row whose ``_hash`` alone is out of date is only marked for rewriting). A field in
+    ``invalid`` (its cell failed validation) counts as changed even though its parsed value
+    is empty: the user typed something there, and the row is held with the error."""
+    if not invalid and stored_hash == row_hash(plan.current, order):
         return False
     old = b.values if b else {}
-    changed = [c for c, v in plan.current.items() if not same(v, old.get(c))]
+    changed = [c for c, v in plan.current.items() if not same(v, old.get(c)) or c in invalid]
     plan.stale_hash = not changed
     if not changed:
         return False
