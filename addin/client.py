@@ -331,9 +331,10 @@ class BridgeClient:
         return self._model(ImportOut, self.request("GET", f"/imports/{_seg(import_id)}"))
 
     def imports(self) -> list[ImportOut]:
-        data = self._json(self.request("GET", "/imports"))
-        items = data.get("imports", []) if isinstance(data, dict) else data
+        items = self._json(self.request("GET", "/imports"))  # the bridge answers a list
         try:
+            if not isinstance(items, list):
+                raise TypeError(f"expected a list of imports, got {type(items).__name__}")
             return [ImportOut.model_validate(item) for item in items]
         except (TypeError, ValidationError) as exc:
             raise BridgeError(ErrorCode.BRIDGE_BAD_RESPONSE, status=200,
