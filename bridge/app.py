@@ -17,7 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bridge.db import Database, connect, create_schema
 from bridge.errors import ApiError
-from bridge.headers import SecurityHeaders
+from bridge.headers import API_HEADERS, SecurityHeaders
 from bridge.plugins import mount_plugins
 from bridge.routes import admin, auth, imports, meta, privacy, pulls, reports, sync
 from bridge.routes.responses import errors
@@ -124,7 +124,9 @@ def crash_response(exc: BaseException) -> JSONResponse:
     ref = uuid.uuid4().hex[:12]
     log.error("internal error %s", ref, exc_info=exc)
     err = ApiError(ErrorCode.INTERNAL, ref=ref)
-    return JSONResponse(err.body(), status_code=500, headers={"Connection": "close"})
+    headers = {"Connection": "close"} | {k.decode(): v.decode() for k, v in API_HEADERS}
+    # (Starlette answers a crash outside every middleware: the security headers go here)
+    return JSONResponse(err.body(), status_code=500, headers=headers)
 
 
 def _warm_validation(dictionary: Dictionary) -> None:

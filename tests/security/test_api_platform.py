@@ -168,6 +168,8 @@ def test_an_internal_error_answers_without_its_traceback(live_bridge: LiveBridge
     r = httpx.get(b.url + "/api/v1/me", headers={"Authorization": f"Bearer {b.admin_token}"})
     assert r.status_code == 500 and r.json()["error"]["code"] == "INTERNAL"
     assert "Traceback" not in r.text and "nonsense" not in r.text and ".py" not in r.text
+    for name, value in API_HEADERS:  # a crash answer carries the security headers too
+        assert r.headers.get(name.decode()) == value.decode(), name
 
 
 # --- API10: the add-in consumes bridge answers through schema-validated models --------------
