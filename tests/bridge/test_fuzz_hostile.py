@@ -270,6 +270,10 @@ BODIES: dict[str, Any] = {  # a valid body per request schema; new schemas must 
     "ImportMapping": lambda: {"entity": "customer", "columns": {"公司名称": "customer.name"},
                               "name": "m"},
     "PasswordSignIn": lambda: {"username": "nobody_here", "password": "a wrong password"},
+    "EraseRequest": lambda: {"subject": "contact:no-such-contact", "dry_run": True},
+    "SubjectRequest": lambda: {"subject": "contact:no-such-contact"},
+    "HoldRequest": lambda: {"entity": "customer", "record_id": "no-such-record",
+                            "reason": "a lawyer asked"},
 }
 PUSH_SCHEMA = "PushRequest"  # covered field by field above
 

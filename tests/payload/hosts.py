@@ -20,7 +20,8 @@ from addin.payload.replay_openpyxl import replay
 from addin.port_payload import PayloadPort
 from schema.layout import META_SHEET
 
-STAMPS = ("last_pull", "last_push", "last_refresh")  # clock stamps: compared by presence
+STAMPS = ("last_pull", "last_push", "last_refresh",  # clock stamps and the pull's id:
+          "pulled_at", "pull_id")  # each run has its own, compared by presence
 GENERATED = ("生成时间：", "Generated: ")  # a report's generated-at line (to the minute)
 
 
