@@ -146,3 +146,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section(f"tests over {SLOW_SECONDS:.0f} s not marked slow or stress")
     for nodeid, seconds in sorted(_UNMARKED_SLOW, key=lambda x: -x[1]):
         terminalreporter.line(f"{seconds:7.1f} s  {nodeid}")
+
+
+@pytest.fixture
+def fixed_stamps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The add-in's clock stamps fixed (``tests.payload.hosts.FixedClock``): two copies of a
+    workbook run the same commands and send the same new ids."""
+    from addin import commands
+    from tests.payload.hosts import FixedClock
+
+    monkeypatch.setattr(commands, "clock", FixedClock)

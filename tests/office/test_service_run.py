@@ -16,33 +16,15 @@ from addin.port_openpyxl import OpenpyxlPort
 from addin.ribbon.buttons import BUTTONS
 from tests.addin.conftest import edit, fill, memory_keyring, new_workbook, rows
 from tests.conftest import LiveBridge
-from tests.office.service_env import office, office_bridge
-
-pytest.importorskip("addin.port_payload", reason="the port helper's branch is not merged")
 from tests.office.host import host_run
+from tests.office.service_env import office, office_bridge
 from tests.payload.hosts import differences, state, twin
 
 __all__ = ["memory_keyring"]  # the add-in tests' keyring: sign-in stores no real token
 USCC = "91350100M000100Y43"
 
 
-class FixedClock:
-    """The add-in's stamps, the same for both copies (new rows' ids derive from them)."""
-
-    @staticmethod
-    def stamp() -> str:
-        return "2026-03-31T06:30:00+00:00"
-
-    @staticmethod
-    def now() -> Any:
-        from schema import clock
-
-        return clock.now()
-
-
-@pytest.fixture(autouse=True)
-def fixed_stamps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(commands, "clock", FixedClock)
+pytestmark = pytest.mark.usefixtures("fixed_stamps")
 
 
 @pytest.fixture

@@ -119,3 +119,19 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
                 else:
                     out.append(f"{sheet} {key}: {want!r} != {got!r}")
     return out
+
+
+class FixedClock:
+    """The add-in's stamps, the same for both copies of a parity run (new rows' ids derive
+    from them, and the second push must send the first push's ids)."""
+
+    @staticmethod
+    def stamp() -> str:
+        return "2026-03-31T06:30:00+00:00"
+
+    @staticmethod
+    def now() -> Any:
+        from schema import clock
+
+        return clock.now()
+

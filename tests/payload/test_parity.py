@@ -25,23 +25,7 @@ from tests.payload.hosts import differences, run_payload, state, twin
 USCC = "91350100M000100Y43"
 
 
-class FixedClock:
-    """The add-in's stamps, the same in both copies."""
-
-    @staticmethod
-    def stamp() -> str:
-        return "2026-03-31T06:30:00+00:00"
-
-    @staticmethod
-    def now() -> Any:
-        from schema import clock
-
-        return clock.now()
-
-
-@pytest.fixture(autouse=True)
-def fixed_stamps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(commands, "clock", FixedClock)
+pytestmark = pytest.mark.usefixtures("fixed_stamps")
 
 
 def signed_in(lb: LiveBridge, tmp: Path, name: str, token: str) -> Path:

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from tests.addin.conftest import edit, fill
 from tests.conftest import LiveBridge
 from tests.payload.hosts import twin
-from tests.payload.test_parity import fixed_stamps, run_both, signed_in
+from tests.payload.test_parity import run_both, signed_in
 
-__all__ = ["fixed_stamps"]  # the autouse fixture, for this module too
+pytestmark = pytest.mark.usefixtures("fixed_stamps")
 _USERS = itertools.count()
 tricky = st.sampled_from(["=1+1", "+86 138", "-", "@home", "0123", "2026/3/31", "1,200.50",
                           "TRUE", "  spaced ", "a\nb", "#N/A", "甲公司"])
